@@ -1,0 +1,6 @@
+// profctl trace — not yet implemented; see the open issues.
+import { UserError } from '../errors.js';
+
+export async function run(_args: string[], _options: Record<string, unknown>): Promise<number> {
+  throw new UserError('profctl trace is not implemented yet');
+}

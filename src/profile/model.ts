@@ -1,0 +1,141 @@
+// The one in-memory profile model. Every reader produces it, every query pass
+// takes and returns it, every renderer and writer consumes it. It imports no
+// pipeline stage: it is the shared vocabulary, not a place for behaviour.
+//
+// Frames and stacks are interned: a stack is a list of frame indices, leaf
+// first (as pprof stores locations), and samples point at stacks by index, so
+// a profile with millions of samples but few distinct stacks stays small.
+
+export interface ValueType {
+  type: string;
+  unit: string;
+}
+
+/** How a frame's code runs; drives flame graph colours and `--by module`. */
+export type FrameKind = 'native' | 'kernel' | 'jit' | 'unknown';
+
+export interface Frame {
+  /** Function name as people read it (demangled). */
+  name: string;
+  /** Binary, library or runtime the code lives in; '' when unknown. */
+  module: string;
+  kind: FrameKind;
+  /** An inlined call (pprof lines after the first of a location). */
+  inline?: boolean;
+  file?: string;
+  line?: number;
+  /** The name as the binary spells it, when it differs (mangled C++/Rust). */
+  rawName?: string;
+}
+
+export type LabelValue = string | number;
+export type Labels = Record<string, LabelValue>;
+
+export interface Sample {
+  /** Index into Profile.stacks. */
+  stack: number;
+  /** One value per Profile.sampleTypes entry. */
+  values: number[];
+  /** pprof-style labels: trace_id, span_id, span_name, profile_id, ... */
+  labels?: Labels;
+  /** Wall-clock time of the sample in milliseconds since the epoch (fractional: µs kept). */
+  timeMs?: number;
+  pid?: number;
+  tid?: number;
+  /** Thread name (comm of the thread). */
+  thread?: string;
+  /** Process name (comm of the thread group leader) or configured service. */
+  process?: string;
+}
+
+export interface Profile {
+  sampleTypes: ValueType[];
+  /** The sample type commands use when the user names none (pprof: the last). */
+  defaultSampleType?: string;
+  periodType?: ValueType;
+  period?: number;
+  frames: Frame[];
+  /** Stacks as frame indices, leaf first. */
+  stacks: number[][];
+  samples: Sample[];
+  /** Start of the profile, ms since the epoch. */
+  timeMs?: number;
+  durationMs?: number;
+  comments?: string[];
+}
+
+/** Index of the sample type a command reads: a name from --sample-type, or the default. */
+export function sampleTypeIndex(profile: Profile, name?: string): number {
+  const wanted = name ?? profile.defaultSampleType;
+  if (wanted !== undefined) {
+    const i = profile.sampleTypes.findIndex((t) => t.type === wanted);
+    if (i >= 0) return i;
+    if (name !== undefined) return -1;
+  }
+  return profile.sampleTypes.length - 1;
+}
+
+function frameKey(f: Frame): string {
+  return `${f.kind}\u0000${f.module}\u0000${f.name}\u0000${f.inline ? 1 : 0}\u0000${f.file ?? ''}`;
+}
+
+/**
+ * Builds a Profile while interning frames and stacks. Readers use it so that
+ * identical frames and stacks are stored once whatever the input's size.
+ */
+export class ProfileBuilder {
+  readonly frames: Frame[] = [];
+  readonly stacks: number[][] = [];
+  readonly samples: Sample[] = [];
+  private frameIds = new Map<string, number>();
+  private stackIds = new Map<string, number>();
+
+  constructor(
+    readonly sampleTypes: ValueType[],
+    readonly extra: Partial<Omit<Profile, 'frames' | 'stacks' | 'samples' | 'sampleTypes'>> = {},
+  ) {}
+
+  frameId(frame: Frame): number {
+    const key = frameKey(frame);
+    let id = this.frameIds.get(key);
+    if (id === undefined) {
+      id = this.frames.length;
+      this.frames.push(frame);
+      this.frameIds.set(key, id);
+    }
+    return id;
+  }
+
+  /** Interns a stack given as frame ids, leaf first. */
+  stackId(frameIds: number[]): number {
+    const key = frameIds.join(',');
+    let id = this.stackIds.get(key);
+    if (id === undefined) {
+      id = this.stacks.length;
+      this.stacks.push(frameIds);
+      this.stackIds.set(key, id);
+    }
+    return id;
+  }
+
+  addSample(sample: Sample): void {
+    this.samples.push(sample);
+  }
+
+  build(): Profile {
+    return {
+      ...this.extra,
+      sampleTypes: this.sampleTypes,
+      frames: this.frames,
+      stacks: this.stacks,
+      samples: this.samples,
+    };
+  }
+}
+
+/** Sum of one value column over all samples. */
+export function totalValue(profile: Profile, typeIndex: number): number {
+  let total = 0;
+  for (const s of profile.samples) total += s.values[typeIndex] ?? 0;
+  return total;
+}
