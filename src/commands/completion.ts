@@ -1,6 +1,11 @@
-// profctl completion — not yet implemented; see the open issues.
+// profctl completion <shell>: prints the completion script generated from the option specs.
 import { UserError } from '../errors.js';
+import { completionScript } from '../docs/completions.js';
 
-export async function run(_args: string[], _options: Record<string, unknown>): Promise<number> {
-  throw new UserError('profctl completion is not implemented yet');
+export async function run(args: string[]): Promise<number> {
+  const shell = args[0] ?? '';
+  const script = completionScript(shell);
+  if (script === undefined) throw new UserError(`unknown shell '${shell}'`, 'use one of: bash, zsh, fish');
+  process.stdout.write(script);
+  return 0;
 }

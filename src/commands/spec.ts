@@ -29,6 +29,8 @@ export interface CommandSpec {
   args?: string;
   options: OptionSpec[];
   examples?: string[];
+  /** Paragraphs for the man page: behaviour, the --json shape. */
+  details?: string[];
   load: () => Promise<CommandModule>;
 }
 
@@ -216,6 +218,13 @@ export function longName(flags: string): string {
   const m = /--(?:no-)?([a-z0-9-]+)/.exec(flags);
   if (!m) throw new Error(`option without a long name: ${flags}`);
   return m[1]!;
+}
+
+/** The long flag as typed: '--no-color', '--output'. */
+export function longFlag(flags: string): string {
+  const m = /--[a-z0-9-]+/.exec(flags);
+  if (!m) throw new Error(`option without a long name: ${flags}`);
+  return m[0];
 }
 
 /** Does the option take a value? */
