@@ -62,6 +62,8 @@ export interface Profile {
   timeMs?: number;
   durationMs?: number;
   comments?: string[];
+  /** Units of numeric labels, by label key (pprof num_unit: 'bytes', 'nanoseconds', ...). */
+  labelUnits?: Record<string, string>;
 }
 
 /** Index of the sample type a command reads: a name from --sample-type, or the default. */

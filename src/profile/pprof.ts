@@ -1,6 +1,4 @@
-// pprof reader and writer — placeholder until the pprof reader lands.
-import type { Profile } from './model.js';
-import { BadInputError } from '../errors.js';
-export function decodePprof(_data: Uint8Array, source: string): Profile {
-  throw new BadInputError(source, 'pprof reading is not implemented yet');
-}
+// pprof (profile.proto) reading and writing: the reader lives in
+// pprof-decode.ts, the writer in pprof-encode.ts, the wire primitives in
+// pprof-wire.ts. This module is the stable import path for both.
+export { decodePprof, frameKindOf, PID_LABEL, TID_LABEL, PROCESS_LABEL, THREAD_LABEL, TIMESTAMP_LABEL } from './pprof-decode.js';

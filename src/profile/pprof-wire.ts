@@ -1,0 +1,211 @@
+// Protobuf wire-format primitives for the pprof reader and writer: a bounds-
+// checked cursor over bytes and a growable writer. Only what profile.proto
+// needs (varints, length-delimited fields, packed repeated varints). Every
+// read checks its bounds and throws WireError, so a truncated or garbled
+// message fails fast instead of reading past the end or looping; the reader
+// turns WireError into a BadInputError that names the file.
+
+export class WireError extends Error {}
+
+export const enum WireType {
+  Varint = 0,
+  Fixed64 = 1,
+  Len = 2,
+  Fixed32 = 5,
+}
+
+const TWO_32 = 4294967296;
+const TWO_64 = 18446744073709551616;
+
+export class WireReader {
+  pos: number;
+  constructor(
+    readonly buf: Uint8Array,
+    start = 0,
+    public end = buf.length,
+  ) {
+    this.pos = start;
+  }
+
+  /** A varint as a JS number; int64 values above 2^53 lose precision, negatives come back negative. */
+  varint(): number {
+    const buf = this.buf;
+    let pos = this.pos;
+    if (pos >= this.end) throw new WireError('unexpected end of data');
+    let b = buf[pos++]!;
+    if (b < 0x80) {
+      this.pos = pos;
+      return b;
+    }
+    // Low 28 bits with shifts (exact), the rest by multiplication.
+    let lo = b & 0x7f;
+    let shift = 7;
+    while (shift < 28) {
+      if (pos >= this.end) throw new WireError('unexpected end of data in a varint');
+      b = buf[pos++]!;
+      lo |= (b & 0x7f) << shift;
+      if (b < 0x80) {
+        this.pos = pos;
+        return lo >>> 0;
+      }
+      shift += 7;
+    }
+    let hi = 0;
+    let mul = 1;
+    for (let i = 0; i < 6; i++) {
+      if (pos >= this.end) throw new WireError('unexpected end of data in a varint');
+      b = buf[pos++]!;
+      hi += (b & 0x7f) * mul;
+      if (b < 0x80) {
+        this.pos = pos;
+        const v = (lo >>> 0) + hi * 268435456;
+        return v >= 9223372036854775808 ? v - TWO_64 : v;
+      }
+      mul *= 128;
+    }
+    throw new WireError('varint longer than 10 bytes');
+  }
+
+  /** A field tag: field number * 8 + wire type. */
+  tag(): number {
+    return this.varint();
+  }
+
+  /** Length of a length-delimited field, checked against the end of the enclosing message. */
+  length(): number {
+    const n = this.varint();
+    if (n < 0 || this.pos + n > this.end) throw new WireError('length-delimited field runs past the end of its message');
+    return n;
+  }
+
+  skip(wireType: number): void {
+    switch (wireType) {
+      case WireType.Varint:
+        this.varint();
+        return;
+      case WireType.Fixed64:
+        this.advance(8);
+        return;
+      case WireType.Len:
+        this.pos += this.length();
+        return;
+      case WireType.Fixed32:
+        this.advance(4);
+        return;
+      default:
+        throw new WireError(`unsupported wire type ${wireType}`);
+    }
+  }
+
+  private advance(n: number): void {
+    if (this.pos + n > this.end) throw new WireError('unexpected end of data');
+    this.pos += n;
+  }
+
+  /**
+   * Reads a repeated varint field into out: packed (wire type 2) or one
+   * element (wire type 0), as protobuf allows both encodings.
+   */
+  repeatedVarint(wireType: number, out: number[]): void {
+    if (wireType === WireType.Varint) {
+      out.push(this.varint());
+      return;
+    }
+    if (wireType !== WireType.Len) throw new WireError(`wire type ${wireType} for a repeated integer`);
+    const n = this.length();
+    const stop = this.pos + n;
+    const saved = this.end;
+    this.end = stop;
+    while (this.pos < stop) out.push(this.varint());
+    this.end = saved;
+  }
+}
+
+/** Appends protobuf-encoded fields to a growing buffer. */
+export class WireWriter {
+  private buf: Uint8Array;
+  pos = 0;
+
+  constructor(initialSize = 1 << 16) {
+    this.buf = new Uint8Array(initialSize);
+  }
+
+  /** Empties the writer to reuse its buffer. */
+  reset(): void {
+    this.pos = 0;
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+  }
+
+  varint(v: number): void {
+    this.ensure(10);
+    if (v >= 0 && v < 0x80000000) {
+      while (v >= 0x80) {
+        this.buf[this.pos++] = (v & 0x7f) | 0x80;
+        v >>>= 7;
+      }
+      this.buf[this.pos++] = v;
+      return;
+    }
+    // Large or negative: two's complement over 64 bits, as int64 requires.
+    let n = Math.trunc(v);
+    if (n < 0) n += TWO_64;
+    let lo = n % TWO_32;
+    let hi = Math.floor(n / TWO_32);
+    while (hi > 0 || lo >= 0x80) {
+      this.buf[this.pos++] = (lo & 0x7f) | 0x80;
+      lo = (lo >>> 7) | ((hi & 0x7f) << 25);
+      lo >>>= 0;
+      hi = Math.floor(hi / 128);
+    }
+    this.buf[this.pos++] = lo;
+  }
+
+  tag(field: number, wireType: number): void {
+    this.varint(field * 8 + wireType);
+  }
+
+  /** An int field, omitted when zero as proto3 does. */
+  uintField(field: number, v: number): void {
+    if (v === 0) return;
+    this.tag(field, WireType.Varint);
+    this.varint(v);
+  }
+
+  bytesField(field: number, bytes: Uint8Array): void {
+    this.tag(field, WireType.Len);
+    this.varint(bytes.length);
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
+
+  stringField(field: number, s: string): void {
+    this.bytesField(field, Buffer.from(s, 'utf8'));
+  }
+
+  packedField(field: number, values: ArrayLike<number>): void {
+    if (values.length === 0) return;
+    const inner = new WireWriter(values.length * 2 + 16);
+    for (let i = 0; i < values.length; i++) inner.varint(values[i]!);
+    this.bytesField(field, inner.finish());
+  }
+
+  /** Writes a nested message built by fill(). */
+  message(field: number, fill: (w: WireWriter) => void): void {
+    const inner = new WireWriter(256);
+    fill(inner);
+    this.bytesField(field, inner.finish());
+  }
+
+  finish(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+}
