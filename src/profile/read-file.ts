@@ -17,6 +17,10 @@ export interface PerfScriptOptions {
   addrs?: boolean;
   /** Keep one sample per event with its time, instead of aggregating identical stacks. */
   perSample?: boolean;
+  /** Strip the JVM's leading "L" from Java class names (default true; stackcollapse-perf skips it under --pid/--tid). */
+  tidyJava?: boolean;
+  /** Read only this event type (default: the first one in the input). */
+  event?: string;
 }
 
 export interface ReadOptions {
