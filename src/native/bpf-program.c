@@ -1,0 +1,330 @@
+/*
+ * The BPF side of profctl-helper: creates the maps and assembles, as plain
+ * struct bpf_insn arrays, the two programs the helper loads with bpf(2):
+ *
+ *  - the sampler (BPF_PROG_TYPE_PERF_EVENT), run on every cpu-clock tick:
+ *    drops the idle task and untracked processes, reserves one fixed-size
+ *    record in a BPF ring buffer, fills time/pid/tid/cpu/comm, copies the
+ *    kernel and user stacks into the record with bpf_get_stack (no stack-id
+ *    map, so no -EEXIST collisions), reads the OpenTelemetry thread context
+ *    when user space registered a TLS offset for the process, and submits.
+ *    A full ring buffer is counted as lost, never dropped silently.
+ *  - the fork follower (BPF_PROG_TYPE_RAW_TRACEPOINT on task_newtask): when a
+ *    tracked process with the follow flag creates a new process (not a
+ *    thread), the child's tgid joins the targets map.
+ *
+ * This file must not do I/O beyond bpf(2): attaching and reading live in
+ * profctl-helper.c. Jumps are assembled with labels so offsets stay right.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/bpf.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "helper.h"
+
+long sys_bpf(int cmd, void *attr, unsigned int size) {
+  return syscall(__NR_bpf, cmd, attr, size);
+}
+
+int errno_to_error(int err) {
+  if (err == EPERM || err == EACCES) return ERR_PERMISSION;
+  if (err == ENOSYS) return ERR_BPF_DISABLED;
+  if (err == EINVAL || err == EOPNOTSUPP || err == 524 /* kernel ENOTSUPP */) return ERR_KERNEL_TOO_OLD;
+  return ERR_INTERNAL;
+}
+
+static int create_map(int type, int key, int value, int entries, const char *name) {
+  union bpf_attr a;
+  memset(&a, 0, sizeof(a));
+  a.map_type = type;
+  a.key_size = key;
+  a.value_size = value;
+  a.max_entries = entries;
+  strncpy(a.map_name, name, sizeof(a.map_name) - 1);
+  return (int)sys_bpf(BPF_MAP_CREATE, &a, sizeof(a));
+}
+
+int create_maps(struct bpf_maps *m, uint32_t ringbuf_bytes, char *msg, size_t msglen) {
+  struct { int *fd; int type, key, value, entries; const char *name; } specs[] = {
+    { &m->config, BPF_MAP_TYPE_ARRAY, 4, sizeof(struct helper_config), 1, "pctl_config" },
+    { &m->targets, BPF_MAP_TYPE_HASH, 4, 4, 65536, "pctl_targets" },
+    { &m->tls, BPF_MAP_TYPE_HASH, 4, 8, 65536, "pctl_tls" },
+    { &m->counters, BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, CNT_COUNT, "pctl_counters" },
+    { &m->events, BPF_MAP_TYPE_RINGBUF, 0, 0, (int)ringbuf_bytes, "pctl_events" },
+  };
+  for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
+    int fd = create_map(specs[i].type, specs[i].key, specs[i].value, specs[i].entries, specs[i].name);
+    if (fd < 0) {
+      int err = errno;
+      snprintf(msg, msglen, "creating BPF map %s: %s", specs[i].name, strerror(err));
+      return errno_to_error(err);
+    }
+    *specs[i].fd = fd;
+  }
+  return ERR_NONE;
+}
+
+/* ---- a tiny assembler: instructions plus label fix-ups ---- */
+
+#define MAX_INSNS 256
+#define MAX_LABELS 16
+struct prog_buf {
+  struct bpf_insn insn[MAX_INSNS];
+  int n;
+  int label_at[MAX_LABELS];
+  int fix_at[64], fix_label[64], nfix;
+};
+
+static void emit(struct prog_buf *p, uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) {
+  struct bpf_insn *i = &p->insn[p->n++];
+  memset(i, 0, sizeof(*i));
+  i->code = code;
+  i->dst_reg = dst;
+  i->src_reg = src;
+  i->off = off;
+  i->imm = imm;
+}
+#define MOV64_REG(d, s) emit(p, BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
+#define MOV64_IMM(d, v) emit(p, BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, v)
+#define ADD64_IMM(d, v) emit(p, BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, v)
+#define ADD64_REG(d, s) emit(p, BPF_ALU64 | BPF_ADD | BPF_X, d, s, 0, 0)
+#define AND64_IMM(d, v) emit(p, BPF_ALU64 | BPF_AND | BPF_K, d, 0, 0, v)
+#define RSH64_IMM(d, v) emit(p, BPF_ALU64 | BPF_RSH | BPF_K, d, 0, 0, v)
+#define LDX(sz, d, s, o) emit(p, BPF_LDX | BPF_MEM | (sz), d, s, o, 0)
+#define STX(sz, d, s, o) emit(p, BPF_STX | BPF_MEM | (sz), d, s, o, 0)
+#define ST_IMM(sz, d, o, v) emit(p, BPF_ST | BPF_MEM | (sz), d, 0, o, v)
+#define CALL(fn) emit(p, BPF_JMP | BPF_CALL, 0, 0, 0, fn)
+#define EXIT() emit(p, BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
+/* Map fds go in as a two-slot BPF_LD_IMM64 with BPF_PSEUDO_MAP_FD. */
+#define LD_MAP(d, fd) do { emit(p, BPF_LD | BPF_DW | BPF_IMM, d, BPF_PSEUDO_MAP_FD, 0, fd); emit(p, 0, 0, 0, 0, 0); } while (0)
+
+static void jump(struct prog_buf *p, uint8_t op, uint8_t reg, int32_t imm, int label) {
+  p->fix_at[p->nfix] = p->n;
+  p->fix_label[p->nfix++] = label;
+  emit(p, BPF_JMP | op | BPF_K, reg, 0, 0, imm);
+}
+#define JEQ(r, v, l) jump(p, BPF_JEQ, r, v, l)
+#define JNE(r, v, l) jump(p, BPF_JNE, r, v, l)
+#define JA(l) jump(p, BPF_JA, 0, 0, l)
+#define LABEL(l) (p->label_at[l] = p->n)
+
+static void resolve(struct prog_buf *p) {
+  for (int i = 0; i < p->nfix; i++)
+    p->insn[p->fix_at[i]].off = (int16_t)(p->label_at[p->fix_label[i]] - p->fix_at[i] - 1);
+}
+
+/* r0 = &counters[index] (this CPU) or jump to fail_label. Clobbers r1-r5. */
+static void counter_add_one(struct prog_buf *p, const struct bpf_maps *m, int index, int fail_label) {
+  ST_IMM(BPF_W, BPF_REG_10, -12, index);
+  LD_MAP(BPF_REG_1, m->counters);
+  MOV64_REG(BPF_REG_2, BPF_REG_10);
+  ADD64_IMM(BPF_REG_2, -12);
+  CALL(BPF_FUNC_map_lookup_elem);
+  JEQ(BPF_REG_0, 0, fail_label);
+  LDX(BPF_DW, BPF_REG_1, BPF_REG_0, 0);
+  ADD64_IMM(BPF_REG_1, 1); /* per-CPU slot: the program cannot race itself */
+  STX(BPF_DW, BPF_REG_0, BPF_REG_1, 0);
+}
+
+enum { L_EXIT, L_PASS, L_HAVE, L_SUBMIT };
+
+static void build_sampler(struct prog_buf *p, const struct bpf_maps *m) {
+  /* r6 = ctx, r7 = pid_tgid then tgid, r8 = config, r9 = record */
+  MOV64_REG(BPF_REG_6, BPF_REG_1);
+  CALL(BPF_FUNC_get_current_pid_tgid);
+  MOV64_REG(BPF_REG_7, BPF_REG_0);
+  MOV64_REG(BPF_REG_1, BPF_REG_7);
+  RSH64_IMM(BPF_REG_1, 32);
+  JEQ(BPF_REG_1, 0, L_EXIT); /* the idle task: not CPU anyone used */
+  ST_IMM(BPF_W, BPF_REG_10, -4, 0);
+  LD_MAP(BPF_REG_1, m->config);
+  MOV64_REG(BPF_REG_2, BPF_REG_10);
+  ADD64_IMM(BPF_REG_2, -4);
+  CALL(BPF_FUNC_map_lookup_elem);
+  JEQ(BPF_REG_0, 0, L_EXIT);
+  MOV64_REG(BPF_REG_8, BPF_REG_0);
+  LDX(BPF_W, BPF_REG_1, BPF_REG_8, 0);
+  JEQ(BPF_REG_1, 0, L_PASS);
+  MOV64_REG(BPF_REG_1, BPF_REG_7);
+  RSH64_IMM(BPF_REG_1, 32);
+  STX(BPF_W, BPF_REG_10, BPF_REG_1, -8);
+  LD_MAP(BPF_REG_1, m->targets);
+  MOV64_REG(BPF_REG_2, BPF_REG_10);
+  ADD64_IMM(BPF_REG_2, -8);
+  CALL(BPF_FUNC_map_lookup_elem);
+  JEQ(BPF_REG_0, 0, L_EXIT);
+  LABEL(L_PASS);
+  LD_MAP(BPF_REG_1, m->events);
+  MOV64_IMM(BPF_REG_2, BREC_SIZE);
+  MOV64_IMM(BPF_REG_3, 0);
+  CALL(BPF_FUNC_ringbuf_reserve);
+  JNE(BPF_REG_0, 0, L_HAVE);
+  counter_add_one(p, m, CNT_LOST, L_EXIT); /* reader too slow: count it */
+  JA(L_EXIT);
+  LABEL(L_HAVE);
+  MOV64_REG(BPF_REG_9, BPF_REG_0);
+  CALL(BPF_FUNC_ktime_get_ns);
+  STX(BPF_DW, BPF_REG_9, BPF_REG_0, BREC_TIME);
+  STX(BPF_W, BPF_REG_9, BPF_REG_7, BREC_TID);
+  RSH64_IMM(BPF_REG_7, 32);
+  STX(BPF_W, BPF_REG_9, BPF_REG_7, BREC_TGID);
+  CALL(BPF_FUNC_get_smp_processor_id);
+  STX(BPF_W, BPF_REG_9, BPF_REG_0, BREC_CPU);
+  MOV64_REG(BPF_REG_1, BPF_REG_9);
+  ADD64_IMM(BPF_REG_1, BREC_COMM);
+  MOV64_IMM(BPF_REG_2, 16);
+  CALL(BPF_FUNC_get_current_comm);
+  MOV64_REG(BPF_REG_1, BPF_REG_6);
+  MOV64_REG(BPF_REG_2, BPF_REG_9);
+  ADD64_IMM(BPF_REG_2, BREC_KSTACK);
+  MOV64_IMM(BPF_REG_3, KSTACK_MAX * 8);
+  MOV64_IMM(BPF_REG_4, 0);
+  CALL(BPF_FUNC_get_stack);
+  STX(BPF_W, BPF_REG_9, BPF_REG_0, BREC_KSTACK_RC);
+  MOV64_REG(BPF_REG_1, BPF_REG_6);
+  MOV64_REG(BPF_REG_2, BPF_REG_9);
+  ADD64_IMM(BPF_REG_2, BREC_USTACK);
+  MOV64_IMM(BPF_REG_3, USTACK_MAX * 8);
+  MOV64_IMM(BPF_REG_4, BPF_F_USER_STACK);
+  CALL(BPF_FUNC_get_stack);
+  STX(BPF_W, BPF_REG_9, BPF_REG_0, BREC_USTACK_RC);
+  /* Ring-buffer memory is not zeroed: clear the trace-context area. */
+  MOV64_IMM(BPF_REG_1, 0);
+  for (int o = BREC_OTEL; o < BREC_KSTACK; o += 8) STX(BPF_DW, BPF_REG_9, BPF_REG_1, o);
+  /* OpenTelemetry thread context: *(fsbase + tls_offset) -> record. */
+  STX(BPF_W, BPF_REG_10, BPF_REG_7, -16);
+  LD_MAP(BPF_REG_1, m->tls);
+  MOV64_REG(BPF_REG_2, BPF_REG_10);
+  ADD64_IMM(BPF_REG_2, -16);
+  CALL(BPF_FUNC_map_lookup_elem);
+  JEQ(BPF_REG_0, 0, L_SUBMIT);
+  LDX(BPF_DW, BPF_REG_1, BPF_REG_0, 0);
+  STX(BPF_DW, BPF_REG_10, BPF_REG_1, -24);
+  CALL(BPF_FUNC_get_current_task);
+  LDX(BPF_W, BPF_REG_1, BPF_REG_8, 4); /* config.fsbase_offset */
+  MOV64_REG(BPF_REG_3, BPF_REG_0);
+  ADD64_REG(BPF_REG_3, BPF_REG_1);
+  MOV64_REG(BPF_REG_1, BPF_REG_10);
+  ADD64_IMM(BPF_REG_1, -32);
+  MOV64_IMM(BPF_REG_2, 8);
+  CALL(BPF_FUNC_probe_read_kernel);
+  JNE(BPF_REG_0, 0, L_SUBMIT);
+  LDX(BPF_DW, BPF_REG_3, BPF_REG_10, -32);
+  LDX(BPF_DW, BPF_REG_1, BPF_REG_10, -24);
+  ADD64_REG(BPF_REG_3, BPF_REG_1);
+  MOV64_REG(BPF_REG_1, BPF_REG_10);
+  ADD64_IMM(BPF_REG_1, -40);
+  MOV64_IMM(BPF_REG_2, 8);
+  CALL(BPF_FUNC_probe_read_user);
+  JNE(BPF_REG_0, 0, L_SUBMIT);
+  LDX(BPF_DW, BPF_REG_3, BPF_REG_10, -40);
+  JEQ(BPF_REG_3, 0, L_SUBMIT); /* thread has no current context */
+  MOV64_REG(BPF_REG_1, BPF_REG_9);
+  ADD64_IMM(BPF_REG_1, BREC_OTEL);
+  MOV64_IMM(BPF_REG_2, BREC_OTEL_LEN);
+  CALL(BPF_FUNC_probe_read_user); /* zero-fills on failure: valid stays 0 */
+  LABEL(L_SUBMIT);
+  MOV64_REG(BPF_REG_1, BPF_REG_9);
+  MOV64_IMM(BPF_REG_2, 0);
+  CALL(BPF_FUNC_ringbuf_submit);
+  counter_add_one(p, m, CNT_EMITTED, L_EXIT);
+  LABEL(L_EXIT);
+  MOV64_IMM(BPF_REG_0, 0);
+  EXIT();
+  resolve(p);
+}
+
+static void build_newtask(struct prog_buf *p, const struct bpf_maps *m) {
+  /* task_newtask(struct task_struct *task, u64 clone_flags); current = parent */
+  MOV64_REG(BPF_REG_6, BPF_REG_1);
+  LDX(BPF_DW, BPF_REG_1, BPF_REG_6, 8);
+  AND64_IMM(BPF_REG_1, CLONE_THREAD);
+  JNE(BPF_REG_1, 0, L_EXIT); /* a thread shares its tgid: nothing to add */
+  CALL(BPF_FUNC_get_current_pid_tgid);
+  RSH64_IMM(BPF_REG_0, 32);
+  STX(BPF_W, BPF_REG_10, BPF_REG_0, -4);
+  LD_MAP(BPF_REG_1, m->targets);
+  MOV64_REG(BPF_REG_2, BPF_REG_10);
+  ADD64_IMM(BPF_REG_2, -4);
+  CALL(BPF_FUNC_map_lookup_elem);
+  JEQ(BPF_REG_0, 0, L_EXIT);
+  LDX(BPF_W, BPF_REG_1, BPF_REG_0, 0);
+  AND64_IMM(BPF_REG_1, TARGET_FOLLOW);
+  JEQ(BPF_REG_1, 0, L_EXIT);
+  ST_IMM(BPF_W, BPF_REG_10, -4, 0);
+  LD_MAP(BPF_REG_1, m->config);
+  MOV64_REG(BPF_REG_2, BPF_REG_10);
+  ADD64_IMM(BPF_REG_2, -4);
+  CALL(BPF_FUNC_map_lookup_elem);
+  JEQ(BPF_REG_0, 0, L_EXIT);
+  LDX(BPF_W, BPF_REG_3, BPF_REG_0, 8); /* config.tgid_offset */
+  LDX(BPF_DW, BPF_REG_1, BPF_REG_6, 0);
+  ADD64_REG(BPF_REG_3, BPF_REG_1);
+  ST_IMM(BPF_W, BPF_REG_10, -8, 0);
+  MOV64_REG(BPF_REG_1, BPF_REG_10);
+  ADD64_IMM(BPF_REG_1, -8);
+  MOV64_IMM(BPF_REG_2, 4);
+  CALL(BPF_FUNC_probe_read_kernel);
+  JNE(BPF_REG_0, 0, L_EXIT);
+  ST_IMM(BPF_W, BPF_REG_10, -12, TARGET_FOLLOW);
+  LD_MAP(BPF_REG_1, m->targets);
+  MOV64_REG(BPF_REG_2, BPF_REG_10);
+  ADD64_IMM(BPF_REG_2, -8);
+  MOV64_REG(BPF_REG_3, BPF_REG_10);
+  ADD64_IMM(BPF_REG_3, -12);
+  MOV64_IMM(BPF_REG_4, BPF_ANY);
+  CALL(BPF_FUNC_map_update_elem);
+  counter_add_one(p, m, CNT_FOLLOWED, L_EXIT);
+  LABEL(L_EXIT);
+  MOV64_IMM(BPF_REG_0, 0);
+  EXIT();
+  resolve(p);
+}
+
+static char verifier_log[65536];
+
+/* Load; on failure load again with a log buffer so the verifier says why. */
+static int load_one(int type, const struct prog_buf *p, const char *name, int *fd, char *msg, size_t msglen) {
+  union bpf_attr a;
+  memset(&a, 0, sizeof(a));
+  a.prog_type = type;
+  a.insns = (uint64_t)(uintptr_t)p->insn;
+  a.insn_cnt = p->n;
+  a.license = (uint64_t)(uintptr_t)"GPL"; /* get_stack, probe_read_* are GPL-only */
+  strncpy(a.prog_name, name, sizeof(a.prog_name) - 1);
+  *fd = (int)sys_bpf(BPF_PROG_LOAD, &a, sizeof(a));
+  if (*fd >= 0) return ERR_NONE;
+  int err = errno;
+  if (err == EPERM || err == EACCES || err == ENOSYS) {
+    snprintf(msg, msglen, "loading BPF program %s: %s", name, strerror(err));
+    return errno_to_error(err);
+  }
+  verifier_log[0] = 0;
+  a.log_buf = (uint64_t)(uintptr_t)verifier_log;
+  a.log_size = sizeof(verifier_log);
+  a.log_level = 1;
+  int again = (int)sys_bpf(BPF_PROG_LOAD, &a, sizeof(a));
+  if (again >= 0) { *fd = again; return ERR_NONE; }
+  /* Keep the end of the log: that is where the verifier names the problem. */
+  size_t len = strlen(verifier_log);
+  const char *tail = len > msglen / 2 ? verifier_log + len - msglen / 2 : verifier_log;
+  snprintf(msg, msglen, "loading BPF program %s (%d insns): %s; verifier log: %s", name, p->n, strerror(err), tail);
+  return err == EINVAL && len == 0 ? ERR_KERNEL_TOO_OLD : ERR_VERIFIER;
+}
+
+int load_programs(const struct bpf_maps *m, struct loaded_programs *progs, char *msg, size_t msglen) {
+  static struct prog_buf sampler, newtask;
+  memset(&sampler, 0, sizeof(sampler));
+  memset(&newtask, 0, sizeof(newtask));
+  build_sampler(&sampler, m);
+  build_newtask(&newtask, m);
+  int rc = load_one(BPF_PROG_TYPE_PERF_EVENT, &sampler, "pctl_sample", &progs->sample_prog, msg, msglen);
+  if (rc) return rc;
+  return load_one(BPF_PROG_TYPE_RAW_TRACEPOINT, &newtask, "pctl_newtask", &progs->newtask_prog, msg, msglen);
+}

@@ -1,0 +1,95 @@
+/*
+ * profctl-helper: shared declarations of the sampling helper.
+ *
+ * The helper is the only native code in profctl. It loads a BPF program
+ * (built in bpf-program.c as a struct bpf_insn array, no clang, no libbpf),
+ * attaches it to one cpu-clock perf event per online CPU, and streams raw
+ * samples to its parent on stdout in the record format of protocol.md.
+ * It must not symbolize, store or filter beyond what the BPF program does:
+ * everything else is TypeScript.
+ */
+#ifndef PROFCTL_HELPER_H
+#define PROFCTL_HELPER_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+/* Wire protocol (see protocol.md). Bump PROTO_VERSION on any change. */
+#define PROTO_MAGIC 0x4c544350u /* "PCTL" little-endian */
+#define PROTO_VERSION 1
+enum record_type {
+  REC_READY = 1,  /* attached and sampling */
+  REC_SAMPLE = 2, /* one sample */
+  REC_STATS = 3,  /* cumulative counters, about once a second */
+  REC_ERROR = 4,  /* fatal: stable code, errno, message; then exit */
+  REC_TLS = 5,    /* a process's otel_thread_ctx_v1 TLS offset was found */
+};
+
+/* Stable failure codes: the helper's exit status and REC_ERROR's code. */
+enum helper_error {
+  ERR_NONE = 0,
+  ERR_PERMISSION = 10,    /* EPERM/EACCES from bpf(2) or perf_event_open */
+  ERR_BPF_DISABLED = 11,  /* bpf(2) is ENOSYS: kernel built without BPF */
+  ERR_KERNEL_TOO_OLD = 12,/* a map type, program type or helper is missing */
+  ERR_VERIFIER = 13,      /* the verifier rejected the program (log in msg) */
+  ERR_PERF_EVENT = 14,    /* the cpu-clock event could not be opened */
+  ERR_USAGE = 15,         /* bad command-line arguments */
+  ERR_BTF = 16,           /* kernel BTF unreadable (only needed for TLS) */
+  ERR_INTERNAL = 17,      /* anything else (I/O, mmap) */
+};
+
+/* Layout of the record the BPF program writes into the ring buffer. */
+#define KSTACK_MAX 64
+#define USTACK_MAX 127
+#define BREC_TIME 0      /* u64 CLOCK_MONOTONIC ns */
+#define BREC_TGID 8      /* u32 */
+#define BREC_TID 12      /* u32 */
+#define BREC_CPU 16      /* u32 */
+#define BREC_USTACK_RC 20/* s32: bytes of user stack, or -errno */
+#define BREC_KSTACK_RC 24/* s32: bytes of kernel stack, or -errno */
+#define BREC_COMM 32     /* char[16] */
+#define BREC_OTEL 48     /* trace_id[16] span_id[8] valid u8 flags u8 attrs u16 */
+#define BREC_OTEL_LEN 28
+#define BREC_OTEL_VALID (BREC_OTEL + 24)
+#define BREC_KSTACK 80
+#define BREC_USTACK (BREC_KSTACK + KSTACK_MAX * 8)
+#define BREC_SIZE (BREC_USTACK + USTACK_MAX * 8)
+
+/* Counters in the per-CPU array map, summed by user space. */
+enum counter_index { CNT_EMITTED = 0, CNT_LOST = 1, CNT_FOLLOWED = 2, CNT_COUNT = 4 };
+
+/* Config map value: one entry, written once before attaching. */
+struct helper_config {
+  uint32_t filter_by_tgid; /* 0: every process; 1: only tgids in targets */
+  uint32_t fsbase_offset;  /* byte offset of thread.fsbase in task_struct */
+  uint32_t tgid_offset;    /* byte offset of tgid in task_struct */
+  uint32_t unused;
+};
+#define TARGET_FOLLOW 1u /* targets value flag: add forked children too */
+
+struct bpf_maps {
+  int config, targets, tls, counters, events;
+};
+
+struct loaded_programs {
+  int sample_prog;  /* BPF_PROG_TYPE_PERF_EVENT */
+  int newtask_prog; /* BPF_PROG_TYPE_RAW_TRACEPOINT on task_newtask */
+};
+
+/* bpf-program.c */
+int create_maps(struct bpf_maps *maps, uint32_t ringbuf_bytes, char *msg, size_t msglen);
+int load_programs(const struct bpf_maps *maps, struct loaded_programs *progs, char *msg, size_t msglen);
+long sys_bpf(int cmd, void *attr, unsigned int size);
+int errno_to_error(int err);
+
+/* btf-offsets.c */
+struct task_offsets {
+  int64_t fsbase; /* task_struct.thread.fsbase, -1 if not found */
+  int64_t tgid;   /* task_struct.tgid, -1 if not found */
+};
+int find_task_offsets(const char *btf_path, struct task_offsets *out, char *msg, size_t msglen);
+
+/* tls-offset.c: 1 found, 0 absent, -1 unreadable */
+int find_otel_tls_offset(const char *elf_path, int64_t *offset);
+
+#endif

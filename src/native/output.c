@@ -1,0 +1,129 @@
+/*
+ * The helper's side of the wire protocol (protocol.md): frames records as
+ * [u32 total length][u16 type][u16 flags=0][payload], little-endian host
+ * order, into a buffer that out_flush() writes to stdout. Must not block on
+ * anything but stdout and must not drop a record silently: if the parent
+ * stops reading, the helper exits rather than buffering without bound.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helper.h"
+#include "output.h"
+
+static uint8_t *buf;
+static size_t len, cap;
+
+static uint8_t *reserve(size_t n) {
+  if (len + n > cap) {
+    size_t want = cap ? cap * 2 : 1 << 20;
+    while (want < len + n) want *= 2;
+    if (want > (256u << 20)) { /* parent stuck for a long time: give up */
+      _exit(ERR_INTERNAL);
+    }
+    buf = realloc(buf, want);
+    if (!buf) _exit(ERR_INTERNAL);
+    cap = want;
+  }
+  uint8_t *p = buf + len;
+  len += n;
+  return p;
+}
+
+static uint8_t *begin(uint16_t type, size_t payload) {
+  uint8_t *p = reserve(8 + payload);
+  uint32_t total = (uint32_t)(8 + payload);
+  uint16_t flags = 0;
+  memcpy(p, &total, 4);
+  memcpy(p + 4, &type, 2);
+  memcpy(p + 6, &flags, 2);
+  return p + 8;
+}
+
+#define PUT(p, off, v) do { __typeof__(v) _v = (v); memcpy((p) + (off), &_v, sizeof(_v)); } while (0)
+
+void out_header(void) {
+  uint8_t *p = reserve(16);
+  PUT(p, 0, (uint32_t)PROTO_MAGIC);
+  PUT(p, 4, (uint16_t)PROTO_VERSION);
+  PUT(p, 6, (uint16_t)16);
+  PUT(p, 8, (uint32_t)getpid());
+  PUT(p, 12, (uint32_t)0);
+}
+
+void out_ready(uint32_t hz, uint32_t cpus, int64_t wall_offset_ns, int32_t fsbase_offset, int tls_enabled) {
+  uint8_t *p = begin(REC_READY, 32);
+  PUT(p, 0, hz);
+  PUT(p, 4, cpus);
+  PUT(p, 8, wall_offset_ns);
+  PUT(p, 16, fsbase_offset);
+  PUT(p, 20, (uint32_t)(tls_enabled ? 1 : 0));
+  PUT(p, 24, (uint32_t)USTACK_MAX);
+  PUT(p, 28, (uint32_t)KSTACK_MAX);
+}
+
+void out_sample(const uint8_t *r, uint64_t wall_ns) {
+  int32_t urc, krc;
+  memcpy(&urc, r + BREC_USTACK_RC, 4);
+  memcpy(&krc, r + BREC_KSTACK_RC, 4);
+  uint16_t nu = urc > 0 ? (uint16_t)(urc / 8) : 0, nk = krc > 0 ? (uint16_t)(krc / 8) : 0;
+  static const uint8_t zeros[16];
+  int traced = r[BREC_OTEL_VALID] != 0 && memcmp(r + BREC_OTEL, zeros, 16) != 0;
+  size_t head = 44 + (traced ? 24 : 0);
+  uint8_t *p = begin(REC_SAMPLE, head + 8u * (nu + nk));
+  PUT(p, 0, wall_ns);
+  memcpy(p + 8, r + BREC_TGID, 4);
+  memcpy(p + 12, r + BREC_TID, 4);
+  memcpy(p + 16, r + BREC_CPU, 4);
+  PUT(p, 20, nu);
+  PUT(p, 22, nk);
+  PUT(p, 24, (uint16_t)(traced ? 1 : 0));
+  PUT(p, 26, (uint16_t)0);
+  memcpy(p + 28, r + BREC_COMM, 16);
+  if (traced) memcpy(p + 44, r + BREC_OTEL, 24);
+  memcpy(p + head, r + BREC_USTACK, 8u * nu);
+  memcpy(p + head + 8u * nu, r + BREC_KSTACK, 8u * nk);
+}
+
+void out_stats(uint64_t samples, uint64_t lost, uint64_t errors, uint64_t followed, uint64_t cpu_ns, uint64_t wall_ns) {
+  uint8_t *p = begin(REC_STATS, 48);
+  PUT(p, 0, samples);
+  PUT(p, 8, lost);
+  PUT(p, 16, errors);
+  PUT(p, 24, followed);
+  PUT(p, 32, cpu_ns);
+  PUT(p, 40, wall_ns);
+}
+
+void out_error(uint32_t code, int32_t err, const char *message) {
+  size_t n = strlen(message);
+  uint8_t *p = begin(REC_ERROR, 8 + n);
+  PUT(p, 0, code);
+  PUT(p, 4, err);
+  memcpy(p + 8, message, n);
+}
+
+void out_tls(uint32_t pid, int64_t offset) {
+  uint8_t *p = begin(REC_TLS, 16);
+  PUT(p, 0, pid);
+  PUT(p, 4, (uint32_t)0);
+  PUT(p, 8, offset);
+}
+
+int out_flush(void) {
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = write(1, buf + done, len - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) break; /* keep the rest for the next turn */
+      return -1;
+    }
+    done += (size_t)n;
+  }
+  memmove(buf, buf + done, len - done);
+  len -= done;
+  return 0;
+}

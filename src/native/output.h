@@ -1,0 +1,17 @@
+/*
+ * Writers of the helper's record stream (protocol.md): one buffered stdout,
+ * flushed once per loop turn so a batch of samples is one write(2).
+ * Must not decide anything about what to send; profctl-helper.c does.
+ */
+#ifndef PROFCTL_OUTPUT_H
+#define PROFCTL_OUTPUT_H
+#include <stdint.h>
+
+void out_header(void);
+void out_ready(uint32_t hz, uint32_t cpus, int64_t wall_offset_ns, int32_t fsbase_offset, int tls_enabled);
+void out_sample(const uint8_t *bpf_record, uint64_t wall_ns);
+void out_stats(uint64_t samples, uint64_t lost, uint64_t errors, uint64_t followed, uint64_t cpu_ns, uint64_t wall_ns);
+void out_error(uint32_t code, int32_t err, const char *message);
+void out_tls(uint32_t pid, int64_t offset);
+int out_flush(void); /* -1 when stdout is gone */
+#endif

@@ -1,0 +1,357 @@
+/*
+ * profctl-helper: samples on-CPU stacks with a BPF program and streams them to
+ * its parent. Usage (the TypeScript side in src/capture/ is the only caller):
+ *
+ *   profctl-helper [--hz N] [--pid P]... [--follow P]... [--ringbuf-mb N]
+ *                  [--no-tls] [--stats-ms N]
+ *
+ * stdout carries the binary record stream of protocol.md; stderr is for
+ * notes. Commands arrive as lines on stdin ("pid P", "follow P",
+ * "tls P OFFSET"). The helper exits when its parent dies, on SIGTERM/SIGINT,
+ * on stdin EOF-less pipe errors, and on any setup failure (after an ERROR
+ * record whose code is also the exit status). Closing its fds detaches
+ * everything, so even a SIGKILL leaves nothing attached.
+ * It must not symbolize, aggregate or store: raw samples only.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <linux/bpf.h>
+#include <linux/perf_event.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "helper.h"
+#include "output.h"
+
+static volatile sig_atomic_t stopping;
+static void on_signal(int sig) { (void)sig; stopping = 1; }
+
+static struct bpf_maps maps = { -1, -1, -1, -1, -1 };
+static int tls_enabled = 1;
+
+static void fail(int code, const char *fmt, const char *detail) {
+  int err = errno;
+  char msg[8192];
+  snprintf(msg, sizeof(msg), fmt, detail);
+  fprintf(stderr, "profctl-helper: %s\n", msg);
+  out_error(code, err, msg);
+  out_flush();
+  exit(code);
+}
+
+static uint64_t clock_ns(clockid_t id) {
+  struct timespec ts;
+  clock_gettime(id, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* realtime - monotonic, from the tightest of a few bracketed readings. */
+static int64_t wall_offset_ns(void) {
+  int64_t best = 0;
+  uint64_t best_gap = UINT64_MAX;
+  for (int i = 0; i < 5; i++) {
+    uint64_t m1 = clock_ns(CLOCK_MONOTONIC), r = clock_ns(CLOCK_REALTIME), m2 = clock_ns(CLOCK_MONOTONIC);
+    if (m2 - m1 < best_gap) { best_gap = m2 - m1; best = (int64_t)(r - (m1 + (m2 - m1) / 2)); }
+  }
+  return best;
+}
+
+static int map_update(int fd, const void *key, const void *value) {
+  union bpf_attr a;
+  memset(&a, 0, sizeof(a));
+  a.map_fd = fd;
+  a.key = (uint64_t)(uintptr_t)key;
+  a.value = (uint64_t)(uintptr_t)value;
+  a.flags = BPF_ANY;
+  return (int)sys_bpf(BPF_MAP_UPDATE_ELEM, &a, sizeof(a));
+}
+
+static void add_target(uint32_t pid, uint32_t flags) { map_update(maps.targets, &pid, &flags); }
+
+/* ---- per-process OpenTelemetry TLS offsets ---- */
+
+#define TLS_CACHE 8192
+struct tls_entry { uint32_t pid; uint64_t dev, ino, checked_ns; };
+static struct tls_entry tls_cache[TLS_CACHE];
+
+static void set_tls_offset(uint32_t pid, int64_t offset) {
+  map_update(maps.tls, &pid, &offset);
+  out_tls(pid, offset);
+}
+
+/* Called for every sampled tgid; looks at /proc/PID/exe at most once a
+ * second per process, and again after an exec changes the executable. */
+static void check_tls(uint32_t pid, uint64_t now_ns) {
+  if (!tls_enabled) return;
+  struct tls_entry *e = &tls_cache[pid % TLS_CACHE];
+  if (e->pid == pid && now_ns - e->checked_ns < 1000000000ull) return;
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+  struct stat st;
+  if (stat(path, &st) != 0) return;
+  int same = e->pid == pid && e->dev == st.st_dev && e->ino == st.st_ino;
+  e->pid = pid;
+  e->dev = st.st_dev;
+  e->ino = st.st_ino;
+  e->checked_ns = now_ns;
+  if (same) return;
+  int64_t offset;
+  if (find_otel_tls_offset(path, &offset) == 1) {
+    set_tls_offset(pid, offset);
+  } else {
+    union bpf_attr a;
+    memset(&a, 0, sizeof(a));
+    a.map_fd = maps.tls;
+    a.key = (uint64_t)(uintptr_t)&pid;
+    sys_bpf(BPF_MAP_DELETE_ELEM, &a, sizeof(a)); /* exec'd into something else */
+  }
+}
+
+/* ---- following a command's descendants that already exist ---- */
+
+static void add_existing_descendants(uint32_t root) {
+  /* Two passes over /proc: a child forked during the first is seen by the
+   * second, and forks after the follower attached are caught in the kernel. */
+  for (int pass = 0; pass < 2; pass++) {
+    DIR *d = opendir("/proc");
+    if (!d) return;
+    for (struct dirent *de; (de = readdir(d));) {
+      uint32_t pid = (uint32_t)strtoul(de->d_name, NULL, 10);
+      if (!pid) continue;
+      for (uint32_t cur = pid, depth = 0; cur > 1 && depth < 64; depth++) {
+        if (cur == root) { add_target(pid, TARGET_FOLLOW); break; }
+        char path[64], buf[512];
+        snprintf(path, sizeof(path), "/proc/%u/stat", cur);
+        FILE *f = fopen(path, "r");
+        if (!f) break;
+        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = 0;
+        char *close_paren = strrchr(buf, ')');
+        if (!close_paren || sscanf(close_paren + 2, "%*c %u", &cur) != 1) break;
+      }
+    }
+    closedir(d);
+  }
+}
+
+static void handle_command(char *line) {
+  unsigned pid;
+  long long offset;
+  if (sscanf(line, "tls %u %lld", &pid, &offset) == 2) set_tls_offset(pid, offset);
+  else if (sscanf(line, "follow %u", &pid) == 1) { add_target(pid, TARGET_FOLLOW); add_existing_descendants(pid); }
+  else if (sscanf(line, "pid %u", &pid) == 1) add_target(pid, 0);
+  else fprintf(stderr, "profctl-helper: ignoring command: %s\n", line);
+}
+
+/* ---- the ring buffer ---- */
+
+struct ringbuf {
+  volatile uint64_t *consumer, *producer;
+  const uint8_t *data;
+  uint64_t mask;
+};
+
+static void read_counters(uint64_t totals[CNT_COUNT], int ncpu) {
+  uint64_t *values = calloc((size_t)ncpu, 8);
+  for (uint32_t k = 0; k < CNT_COUNT; k++) {
+    union bpf_attr a;
+    memset(&a, 0, sizeof(a));
+    a.map_fd = maps.counters;
+    a.key = (uint64_t)(uintptr_t)&k;
+    a.value = (uint64_t)(uintptr_t)values;
+    totals[k] = 0;
+    if (sys_bpf(BPF_MAP_LOOKUP_ELEM, &a, sizeof(a)) == 0)
+      for (int c = 0; c < ncpu; c++) totals[k] += values[c];
+  }
+  free(values);
+}
+
+static uint64_t samples_written, sample_errors;
+
+static void drain(struct ringbuf *rb, int64_t wall_offset) {
+  uint64_t cons = *rb->consumer;
+  uint64_t prod = __atomic_load_n(rb->producer, __ATOMIC_ACQUIRE);
+  while (cons < prod) {
+    const uint8_t *hdr = rb->data + (cons & rb->mask);
+    uint32_t len = __atomic_load_n((const uint32_t *)hdr, __ATOMIC_ACQUIRE);
+    if (len & BPF_RINGBUF_BUSY_BIT) break; /* reserved, not yet submitted */
+    uint32_t size = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+    if (!(len & BPF_RINGBUF_DISCARD_BIT) && size >= BREC_SIZE) {
+      const uint8_t *r = hdr + BPF_RINGBUF_HDR_SZ;
+      int32_t urc, krc;
+      uint32_t tgid;
+      memcpy(&urc, r + BREC_USTACK_RC, 4);
+      memcpy(&krc, r + BREC_KSTACK_RC, 4);
+      memcpy(&tgid, r + BREC_TGID, 4);
+      if (urc < 0 && krc < 0) sample_errors++;
+      uint64_t mono;
+      memcpy(&mono, r + BREC_TIME, 8);
+      out_sample(r, mono + (uint64_t)wall_offset);
+      samples_written++;
+      check_tls(tgid, mono);
+    }
+    cons += (size + BPF_RINGBUF_HDR_SZ + 7) & ~7ull;
+    __atomic_store_n(rb->consumer, cons, __ATOMIC_RELEASE);
+  }
+}
+
+/* Cumulative counters; the helper's own CPU time lets callers show its cost. */
+static void emit_stats(uint64_t wall_ns) {
+  uint64_t totals[CNT_COUNT];
+  read_counters(totals, (int)sysconf(_SC_NPROCESSORS_CONF));
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  uint64_t cpu_ns = ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000ull +
+                    ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000ull;
+  out_stats(samples_written, totals[CNT_LOST], sample_errors, totals[CNT_FOLLOWED], cpu_ns, wall_ns);
+}
+
+static int open_cpu_clock(int cpu, unsigned hz) {
+  struct perf_event_attr attr;
+  memset(&attr, 0, sizeof(attr));
+  attr.size = sizeof(attr);
+  attr.type = PERF_TYPE_SOFTWARE;
+  attr.config = PERF_COUNT_SW_CPU_CLOCK;
+  attr.freq = 1;
+  attr.sample_freq = hz;
+  return (int)syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+int main(int argc, char **argv) {
+  unsigned hz = 99, ringbuf_mb = 8, stats_ms = 1000;
+  uint32_t pids[1024], follows[1024];
+  int npids = 0, nfollows = 0;
+  pid_t parent = getppid();
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() != parent) return 0; /* parent already gone */
+  signal(SIGPIPE, SIG_IGN);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = on_signal;
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+  out_header();
+  for (int i = 1; i < argc; i++) {
+    const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!strcmp(argv[i], "--no-tls")) { tls_enabled = 0; continue; }
+    if (!next) fail(ERR_USAGE, "option %s needs a value", argv[i]);
+    unsigned long v = strtoul(next, NULL, 10);
+    if (!strcmp(argv[i], "--hz") && v > 0 && v <= 10000) hz = (unsigned)v;
+    else if (!strcmp(argv[i], "--pid") && v > 0 && npids < 1024) pids[npids++] = (uint32_t)v;
+    else if (!strcmp(argv[i], "--follow") && v > 0 && nfollows < 1024) follows[nfollows++] = (uint32_t)v;
+    else if (!strcmp(argv[i], "--ringbuf-mb") && v > 0 && v <= 1024 && !(v & (v - 1))) ringbuf_mb = (unsigned)v;
+    else if (!strcmp(argv[i], "--stats-ms") && v >= 10) stats_ms = (unsigned)v;
+    else fail(ERR_USAGE, "bad option or value: %s", argv[i]);
+    i++;
+  }
+  char msg[8192];
+  struct task_offsets offs;
+  int rc = find_task_offsets("/sys/kernel/btf/vmlinux", &offs, msg, sizeof(msg));
+  if (rc) fail(rc, "%s", msg);
+  if (offs.fsbase < 0) { tls_enabled = 0; fprintf(stderr, "profctl-helper: no task_struct.thread.fsbase in BTF: trace context off\n"); }
+  rc = create_maps(&maps, ringbuf_mb << 20, msg, sizeof(msg));
+  if (rc) fail(rc, "%s", msg);
+  struct helper_config cfg = { npids + nfollows > 0, (uint32_t)(offs.fsbase < 0 ? 0 : offs.fsbase), (uint32_t)offs.tgid, 0 };
+  uint32_t zero = 0;
+  if (map_update(maps.config, &zero, &cfg)) fail(ERR_INTERNAL, "writing BPF config map: %s", strerror(errno));
+  for (int i = 0; i < npids; i++) add_target(pids[i], 0);
+  for (int i = 0; i < nfollows; i++) add_target(follows[i], TARGET_FOLLOW);
+  struct loaded_programs progs;
+  rc = load_programs(&maps, &progs, msg, sizeof(msg));
+  if (rc) fail(rc, "%s", msg);
+  union bpf_attr ra;
+  memset(&ra, 0, sizeof(ra));
+  ra.raw_tracepoint.name = (uint64_t)(uintptr_t)"task_newtask";
+  ra.raw_tracepoint.prog_fd = (uint32_t)progs.newtask_prog;
+  if (sys_bpf(BPF_RAW_TRACEPOINT_OPEN, &ra, sizeof(ra)) < 0)
+    fail(errno_to_error(errno), "attaching the fork follower to task_newtask: %s", strerror(errno));
+  for (int i = 0; i < nfollows; i++) add_existing_descendants(follows[i]);
+
+  long pagesz = sysconf(_SC_PAGESIZE);
+  struct ringbuf rb;
+  void *cons = mmap(NULL, (size_t)pagesz, PROT_READ | PROT_WRITE, MAP_SHARED, maps.events, 0);
+  void *prod = mmap(NULL, (size_t)pagesz + 2 * ((size_t)ringbuf_mb << 20), PROT_READ, MAP_SHARED, maps.events, pagesz);
+  if (cons == MAP_FAILED || prod == MAP_FAILED) fail(ERR_INTERNAL, "mapping the ring buffer: %s", strerror(errno));
+  rb.consumer = cons;
+  rb.producer = prod;
+  rb.data = (const uint8_t *)prod + pagesz;
+  rb.mask = ((uint64_t)ringbuf_mb << 20) - 1;
+
+  int ncpu = (int)sysconf(_SC_NPROCESSORS_CONF);
+  int *events = calloc((size_t)ncpu, sizeof(int));
+  int opened = 0;
+  for (int cpu = 0; cpu < ncpu; cpu++) {
+    events[cpu] = open_cpu_clock(cpu, hz);
+    if (events[cpu] < 0) {
+      if (errno == ENODEV || errno == ENOENT) continue; /* offline CPU */
+      int err = errno;
+      fail(err == EACCES || err == EPERM ? ERR_PERMISSION : ERR_PERF_EVENT, "opening the cpu-clock event: %s", strerror(err));
+    }
+    if (ioctl(events[cpu], PERF_EVENT_IOC_SET_BPF, progs.sample_prog) < 0)
+      fail(errno_to_error(errno), "attaching the BPF program to the cpu-clock event: %s", strerror(errno));
+    if (ioctl(events[cpu], PERF_EVENT_IOC_ENABLE, 0) < 0)
+      fail(ERR_PERF_EVENT, "enabling the cpu-clock event: %s", strerror(errno));
+    opened++;
+  }
+  if (!opened) fail(ERR_PERF_EVENT, "%s", "no online CPU accepted a cpu-clock event");
+  int64_t wall_offset = wall_offset_ns();
+  out_ready(hz, (uint32_t)opened, wall_offset, (int32_t)offs.fsbase, tls_enabled);
+  for (int i = 0; i < npids; i++) check_tls(pids[i], clock_ns(CLOCK_MONOTONIC));
+  out_flush();
+
+  char line[256];
+  size_t line_len = 0;
+  int stdin_open = 1;
+  uint64_t next_stats = clock_ns(CLOCK_MONOTONIC) + stats_ms * 1000000ull;
+  while (!stopping) {
+    struct pollfd fds[2] = { { maps.events, POLLIN, 0 }, { 0, POLLIN, 0 } };
+    uint64_t now = clock_ns(CLOCK_MONOTONIC);
+    int wait_ms = now >= next_stats ? 0 : (int)((next_stats - now) / 1000000);
+    if (wait_ms > 200) wait_ms = 200; /* bounded latency even without a wakeup */
+    int n = poll(fds, stdin_open ? 2 : 1, wait_ms);
+    if (n < 0 && errno != EINTR) break;
+    if (getppid() != parent) break; /* parent died (PDEATHSIG may fire on a thread) */
+    drain(&rb, wall_offset);
+    if (stdin_open && (fds[1].revents & (POLLIN | POLLHUP))) {
+      ssize_t got = read(0, line + line_len, sizeof(line) - 1 - line_len);
+      if (got <= 0) stdin_open = 0;
+      else {
+        line_len += (size_t)got;
+        char *nl;
+        while ((nl = memchr(line, '\n', line_len))) {
+          *nl = 0;
+          handle_command(line);
+          line_len -= (size_t)(nl + 1 - line);
+          memmove(line, nl + 1, line_len);
+        }
+        if (line_len == sizeof(line) - 1) line_len = 0; /* overlong line: drop */
+      }
+    }
+    now = clock_ns(CLOCK_MONOTONIC);
+    if (now >= next_stats) {
+      emit_stats(now + (uint64_t)wall_offset);
+      next_stats = now + stats_ms * 1000000ull;
+    }
+    if (out_flush() < 0) break; /* the reader went away */
+  }
+  /* Closing the event fds detaches the program; the maps go with the last fd. */
+  for (int cpu = 0; cpu < ncpu; cpu++)
+    if (events[cpu] >= 0) close(events[cpu]);
+  drain(&rb, wall_offset);
+  emit_stats(clock_ns(CLOCK_REALTIME));
+  out_flush();
+  return 0;
+}
