@@ -14,6 +14,9 @@
 //              views unless asked for, and counted.
 import type { Profile, Sample } from '../profile/model.js';
 import type { Span } from '../spans/model.js';
+import { normalizeId } from '../spans/otlp-json.js';
+
+export { normalizeId };
 
 export const enum Kind {
   None = 0,
@@ -40,17 +43,6 @@ export interface JoinResult {
 export interface JoinOptions {
   /** Widen every span by this much on both sides (e.g. half a sampling period). */
   padMs?: number;
-}
-
-/** Normalises a trace or span id given in hex (any case) or base64 to lower-case hex. */
-export function normalizeId(id: string, bytes: 16 | 8): string | undefined {
-  const s = id.trim();
-  if (new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`).test(s)) return s.toLowerCase();
-  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(s)) {
-    const buf = Buffer.from(s.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
-    if (buf.length === bytes) return buf.toString('hex');
-  }
-  return undefined;
 }
 
 function labelId(s: Sample, key: string, bytes: 16 | 8): string | undefined {

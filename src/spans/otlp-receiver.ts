@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import type { Span } from './model.js';
 import { decodeOtlpTraces, encodeExportResponse, encodeRpcStatus, WireError } from './otlp-proto.js';
+import { parseOtlpJson } from './otlp-json.js';
 
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);
@@ -21,8 +22,12 @@ export interface ReceiverOptions {
   /** Largest accepted body, compressed or not (default 16 MiB). */
   maxBodyBytes?: number;
   onSpans: (spans: Span[]) => void;
-  /** Decodes an OTLP/JSON body; injected so the receiver does not own the JSON mapping. */
-  decodeJson: (text: string) => { spans: Span[]; rejected: number };
+}
+
+/** An OTLP/JSON request body → spans; throws when it is not OTLP trace JSON. */
+export function decodeOtlpJsonRequest(text: string): { spans: Span[]; rejected: number } {
+  const r = parseOtlpJson(text, 'request body');
+  return { spans: r.spans, rejected: r.badSpans };
 }
 
 export interface ReceiverStats {
@@ -142,7 +147,7 @@ export async function startOtlpReceiver(opts: ReceiverOptions): Promise<Receiver
       const body = await decompress(raw, req.headers['content-encoding'] as string | undefined, limit);
       let decoded: { spans: Span[]; rejected: number };
       try {
-        decoded = proto ? decodeOtlpTraces(body) : opts.decodeJson(body.toString('utf8'));
+        decoded = proto ? decodeOtlpTraces(body) : decodeOtlpJsonRequest(body.toString('utf8'));
       } catch (e) {
         throw new HttpError(400, `malformed ${proto ? 'protobuf' : 'JSON'} body: ${(e as Error).message}`);
       }
