@@ -66,7 +66,7 @@ export interface ProfileDiff {
   baseline: DiffSideSummary;
   current: DiffSideSummary;
   alpha: number;
-  /** Sorted by growth: self-share change first, then total-share change, then name. */
+  /** Sorted by growth: self-share change first, then total-share change, then current share, then name. */
   rows: FunctionDiff[];
 }
 
@@ -103,7 +103,15 @@ function aggregateSide(input: DiffInput): Side {
 }
 
 function compareRows(a: FunctionDiff, b: FunctionDiff): number {
-  return b.deltaSelfPct - a.deltaSelfPct || b.deltaTotalPct - a.deltaTotalPct || (a.function < b.function ? -1 : a.function > b.function ? 1 : 0);
+  // Among equal changes (identical inputs: all zero) the hottest come first.
+  return (
+    b.deltaSelfPct - a.deltaSelfPct ||
+    b.deltaTotalPct - a.deltaTotalPct ||
+    b.currentSelfPct - a.currentSelfPct ||
+    b.currentTotalPct - a.currentTotalPct ||
+    b.baselineSelfPct - a.baselineSelfPct ||
+    (a.function < b.function ? -1 : a.function > b.function ? 1 : 0)
+  );
 }
 
 export function diffProfiles(baseline: DiffInput, current: DiffInput, opts: { alpha?: number } = {}): ProfileDiff {
