@@ -1,0 +1,245 @@
+// The symbols of one binary (executable, shared library, the vdso): where its
+// function symbols come from and how a runtime address becomes a frame.
+//
+// Sources, best first: .symtab of a separate debug file (found by build-id
+// under <debugDir>/.build-id/xx/yyyy.debug, or by .gnu_debuglink next to the
+// binary, in its .debug/ folder or under <debugDir>/<dir>), the binary's own
+// .symtab, else MiniDebugInfo (.gnu_debugdata: an xz-compressed ELF holding a
+// .symtab of local functions, as Fedora ships); .dynsym is always added.
+// Everything is read at load time and the file is closed, so a process that
+// exits (or a binary that is deleted) afterwards still resolves.
+//
+// It must not look at /proc or know about processes: the symbolizer opens the
+// right file (through /proc/PID/root or map_files) and hands in the paths.
+
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, dirname, join } from 'node:path';
+import type { Frame } from '../profile/model.js';
+import { demangle } from './demangle.js';
+import { BufferSource, ElfFile, FileSource, type ByteSource, type ProgramHeader, type SectionHeader, type SymbolSection } from './elf-reader.js';
+import { SymbolTable } from './symbol-table.js';
+
+export const DEFAULT_DEBUG_DIRS = ['/usr/lib/debug'];
+
+/** Where a binary's symbols came from, for stats and tests. */
+export type SymbolOrigin = 'symtab' | 'debug-build-id' | 'debug-link' | 'minidebuginfo' | 'dynsym' | 'none';
+
+export interface LoadOptions {
+  /** Path as the process mapped it: names the module and anchors .gnu_debuglink. */
+  mappedPath: string;
+  /** Prefix under which the process's file system is visible ('' or /proc/PID/root). */
+  rootPrefix?: string;
+  debugDirs?: string[];
+}
+
+let xzDecompress: ((b: Buffer) => Buffer) | null | undefined;
+
+/** @napi-rs/lzma, loaded on first MiniDebugInfo; null when unavailable. */
+function loadXz(): ((b: Buffer) => Buffer) | null {
+  if (xzDecompress === undefined) {
+    try {
+      const lzma = createRequire(import.meta.url)('@napi-rs/lzma') as { xz: { decompressSync(b: Buffer): Buffer } };
+      xzDecompress = (b) => lzma.xz.decompressSync(b);
+    } catch {
+      xzDecompress = null;
+    }
+  }
+  return xzDecompress;
+}
+
+const MAX_CACHED_FRAMES = 1 << 16;
+const VERSION_SUFFIX = /@@?[A-Za-z_][\w.]*$/;
+
+export class BinarySymbols {
+  private readonly frames = new Map<number, Frame>();
+  /** Live processes mapping this binary; the cache evicts only unreferenced ones. */
+  refs = 0;
+
+  constructor(
+    readonly module: string,
+    readonly buildId: string | undefined,
+    private readonly loads: ProgramHeader[],
+    private readonly table: SymbolTable | undefined,
+    readonly origin: SymbolOrigin,
+  ) {}
+
+  get symbolCount(): number {
+    return this.table?.size ?? 0;
+  }
+
+  /** ELF virtual address of a file offset; the offset itself when no PT_LOAD holds it. */
+  vaddrOf(fileOffset: number): number {
+    for (const p of this.loads) {
+      if (fileOffset >= p.offset && fileOffset < p.offset + Math.max(p.filesz, 1)) return fileOffset - p.offset + p.vaddr;
+    }
+    return fileOffset;
+  }
+
+  /**
+   * The frame for an ELF virtual address. Unresolved addresses become
+   * `[unknown] <module>+0x<vaddr>` (the address addr2line/objdump use).
+   * Frames are cached and shared: callers must not mutate them.
+   */
+  frameAt(vaddr: number): Frame {
+    let f = this.frames.get(vaddr);
+    if (f) return f;
+    const hit = this.table?.lookup(vaddr);
+    if (hit) {
+      // Symbol versions (`memcpy@GLIBC_2.2.5`, `foo@@V2`) name one function: drop them.
+      const name = demangle(hit.name.replace(VERSION_SUFFIX, ''));
+      f = name === hit.name ? { name, module: this.module, kind: 'native' } : { name, module: this.module, kind: 'native', rawName: hit.name };
+    } else {
+      f = { name: `[unknown] ${this.module}+0x${vaddr.toString(16)}`, module: this.module, kind: 'unknown' };
+    }
+    if (this.frames.size >= MAX_CACHED_FRAMES) this.frames.clear();
+    this.frames.set(vaddr, f);
+    return f;
+  }
+
+  /** True when an address resolves to a symbol (not an [unknown] frame). */
+  resolves(vaddr: number): boolean {
+    return this.frameAt(vaddr).kind !== 'unknown';
+  }
+}
+
+/** Reads a binary's identity (build-id) without loading its symbols. */
+export function readBuildId(path: string): string | undefined {
+  let elf: ElfFile | undefined;
+  try {
+    elf = new ElfFile(new FileSource(path));
+    return elf.buildId();
+  } catch {
+    return undefined;
+  } finally {
+    elf?.close();
+  }
+}
+
+function openElf(source: ByteSource): ElfFile | undefined {
+  try {
+    return new ElfFile(source);
+  } catch {
+    source.close();
+    return undefined;
+  }
+}
+
+function openElfPath(path: string): ElfFile | undefined {
+  try {
+    return openElf(new FileSource(path));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Candidate paths of a separate debug file, most specific first. */
+export function debugFileCandidates(opts: LoadOptions, buildId: string | undefined, link: string | undefined): { path: string; via: SymbolOrigin }[] {
+  const roots = opts.rootPrefix ? [opts.rootPrefix, ''] : [''];
+  const dirs = opts.debugDirs ?? DEFAULT_DEBUG_DIRS;
+  const out: { path: string; via: SymbolOrigin }[] = [];
+  for (const root of roots) {
+    for (const d of dirs) {
+      if (buildId && buildId.length > 2) {
+        out.push({ path: `${root}${d}/.build-id/${buildId.slice(0, 2)}/${buildId.slice(2)}.debug`, via: 'debug-build-id' });
+      }
+    }
+  }
+  if (link) {
+    const dir = dirname(opts.mappedPath);
+    for (const root of roots) {
+      out.push({ path: `${root}${join(dir, link)}`, via: 'debug-link' });
+      out.push({ path: `${root}${join(dir, '.debug', link)}`, via: 'debug-link' });
+      for (const d of dirs) out.push({ path: `${root}${join(d, dir, link)}`, via: 'debug-link' });
+    }
+  }
+  return out;
+}
+
+/** Finds a debug file whose build-id (when both have one) matches; returns it open. */
+function findDebugFile(opts: LoadOptions, elf: ElfFile, buildId: string | undefined): { elf: ElfFile; via: SymbolOrigin } | undefined {
+  const link = elf.debugLink()?.file;
+  for (const c of debugFileCandidates(opts, buildId, link)) {
+    if (!existsSync(c.path)) continue;
+    const dbg = openElfPath(c.path);
+    if (!dbg) continue;
+    const dbgId = dbg.buildId();
+    // The binary itself can sit where a debuglink candidate points; skip it.
+    const sameFile = dbg.section('.symtab') === undefined;
+    if ((buildId && dbgId && dbgId !== buildId) || sameFile) {
+      dbg.close();
+      continue;
+    }
+    return { elf: dbg, via: c.via };
+  }
+  return undefined;
+}
+
+function miniDebugInfoSymbols(elf: ElfFile): { symbols: SymbolSection; sections: SectionHeader[] } | undefined {
+  const packed = elf.miniDebugInfo();
+  const xz = packed && loadXz();
+  if (!packed || !xz) return undefined;
+  try {
+    const inner = new ElfFile(new BufferSource(xz(packed)));
+    const symbols = inner.functionSymbols('symtab');
+    return symbols && { symbols, sections: inner.sections };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Builds the symbols of an open ELF image; closes it. */
+export function loadElfSymbols(elf: ElfFile, opts: LoadOptions, moduleName = basename(opts.mappedPath)): BinarySymbols {
+  try {
+    const buildId = elf.buildId();
+    const sources: { symbols: SymbolSection; sections: SectionHeader[] }[] = [];
+    let origin: SymbolOrigin = 'none';
+    const dbg = elf.section('.symtab') ? undefined : findDebugFile(opts, elf, buildId);
+    if (dbg) {
+      try {
+        const s = dbg.elf.functionSymbols('symtab');
+        if (s) {
+          sources.push({ symbols: s, sections: dbg.elf.sections });
+          origin = dbg.via;
+        }
+      } finally {
+        dbg.elf.close();
+      }
+    }
+    if (sources.length === 0) {
+      const own = elf.functionSymbols('symtab');
+      if (own) {
+        sources.push({ symbols: own, sections: elf.sections });
+        origin = 'symtab';
+      }
+    }
+    if (sources.length === 0) {
+      const mini = miniDebugInfoSymbols(elf);
+      if (mini) {
+        sources.push(mini);
+        origin = 'minidebuginfo';
+      }
+    }
+    const dyn = elf.functionSymbols('dynsym');
+    if (dyn) {
+      sources.push({ symbols: dyn, sections: elf.sections });
+      if (origin === 'none') origin = 'dynsym';
+    }
+    const table = sources.length > 0 ? SymbolTable.build(sources) : undefined;
+    return new BinarySymbols(moduleName, buildId, elf.loadSegments(), table, origin);
+  } finally {
+    elf.close();
+  }
+}
+
+/** Loads a binary's symbols from a path (`openPath` may differ from the mapped path: /proc/PID/root/..., map_files). */
+export function loadBinarySymbols(openPath: string, opts: LoadOptions): BinarySymbols | undefined {
+  const elf = openElfPath(openPath);
+  return elf && loadElfSymbols(elf, opts);
+}
+
+/** Loads an ELF image held in memory (the vdso). */
+export function loadImageSymbols(image: Buffer, moduleName: string): BinarySymbols | undefined {
+  const elf = openElf(new BufferSource(image));
+  return elf && loadElfSymbols(elf, { mappedPath: moduleName, debugDirs: [] }, moduleName);
+}

@@ -1,0 +1,170 @@
+// Perf maps: the text files JIT runtimes write so that profilers can name
+// generated code (/tmp/perf-<pid>.map: Node's --perf-basic-prof, JVM
+// perf-map agents, .NET, LuaJIT...). One line per code object:
+//
+//   7ffb3c0060c0 310 JS:*hotLoop /srv/app/loop.js:1:17
+//   START(hex)   SIZE(hex) NAME
+//
+// The file only grows; it is read incrementally (only the new tail) and a
+// later entry for the same range replaces an earlier one, since runtimes
+// reuse code memory. Also here: turning Node/V8's names into readable frames.
+// It must not look at /proc beyond the one file it is given.
+
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import type { Frame } from '../profile/model.js';
+
+export interface PerfMapEntry {
+  start: number;
+  end: number;
+  name: string;
+}
+
+/** Parses one perf-map line; undefined for a malformed one. */
+export function parsePerfMapLine(line: string): PerfMapEntry | undefined {
+  const m = /^\s*(?:0x)?([0-9a-fA-F]+)\s+(?:0x)?([0-9a-fA-F]+)\s+(.*?)\s*$/.exec(line);
+  if (!m) return undefined;
+  const start = parseInt(m[1]!, 16);
+  const size = parseInt(m[2]!, 16);
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(size)) return undefined;
+  return { start, end: start + Math.max(size, 1), name: m[3] ?? '' };
+}
+
+/** Module name of every frame resolved through a perf map. */
+export const JIT_MODULE = '[jit]';
+
+// V8 tiers: ~ interpreted (Ignition), ^ baseline (Sparkplug), + Maglev, * TurboFan.
+const V8_JS = /^(?:JS|LazyCompile|Function|Script|Eval):([~^+*]?)(.*)$/;
+const SOURCE_POS = /^(.*?)\s*(\S+?):(\d+)(?::(\d+))?$/;
+
+/**
+ * A frame for a perf-map name. V8's JavaScript entries lose the "JS:" kind
+ * and the tier marker, so a function keeps one name whether interpreted or
+ * optimized; its script and line go to Frame.file/line. Other entries
+ * (Builtin:..., BytecodeHandler:..., JVM names) are kept as written.
+ */
+export function perfMapFrame(rawName: string): Frame {
+  const js = V8_JS.exec(rawName);
+  if (js) {
+    const isEval = rawName.startsWith('Eval:') || rawName.startsWith('Script:');
+    const rest = js[2]!.trim();
+    const pos = SOURCE_POS.exec(rest);
+    if (pos && (pos[2]!.includes('/') || pos[2]!.includes(':') || pos[2]!.includes('.'))) {
+      const fn = pos[1]!;
+      const file = pos[2]!;
+      const line = Number(pos[3]);
+      const base = file.slice(file.lastIndexOf('/') + 1);
+      const name = fn !== '' ? fn : `(${isEval ? 'eval' : 'anonymous'}) ${base}:${line}`;
+      return { name, module: JIT_MODULE, kind: 'jit', file, line, rawName };
+    }
+    const name = rest !== '' ? rest : isEval ? '(eval)' : '(anonymous)';
+    return { name, module: JIT_MODULE, kind: 'jit', rawName };
+  }
+  return { name: rawName === '' ? '[unknown jit]' : rawName, module: JIT_MODULE, kind: 'jit' };
+}
+
+/** One process's perf map, read incrementally. */
+export class PerfMap {
+  private entries: PerfMapEntry[] = [];
+  private sorted = true;
+  private bytesRead = 0;
+  private partial = '';
+  private readonly frames = new Map<string, Frame>();
+  /** Lines that did not parse; reported, not fatal. */
+  badLines = 0;
+
+  constructor(readonly path: string) {}
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  /** Reads whatever was appended since the last call. False when the file cannot be read. */
+  refresh(): boolean {
+    let fd: number;
+    try {
+      fd = openSync(this.path, 'r');
+    } catch {
+      return false;
+    }
+    try {
+      const size = fstatSync(fd).size;
+      if (size < this.bytesRead) {
+        // Truncated: a new process with this pid, or the runtime restarted the file.
+        this.entries = [];
+        this.bytesRead = 0;
+        this.partial = '';
+      }
+      if (size === this.bytesRead) return true;
+      const buf = Buffer.allocUnsafe(size - this.bytesRead);
+      let got = 0;
+      while (got < buf.length) {
+        const n = readSync(fd, buf, got, buf.length - got, this.bytesRead + got);
+        if (n === 0) break;
+        got += n;
+      }
+      this.bytesRead += got;
+      this.addText(buf.toString('utf8', 0, got));
+      return true;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Adds perf-map text; an incomplete last line waits for the next read. */
+  addText(text: string): void {
+    const lines = (this.partial + text).split('\n');
+    this.partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.trim() === '') continue;
+      const e = parsePerfMapLine(line);
+      if (!e) {
+        this.badLines++;
+        continue;
+      }
+      const last = this.entries[this.entries.length - 1];
+      if (last && e.start < last.start) this.sorted = false;
+      this.entries.push(e);
+    }
+  }
+
+  private ensureSorted(): void {
+    if (this.sorted) return;
+    // Stable sort keeps file order among equal starts, so the latest entry is last.
+    this.entries.sort((a, b) => a.start - b.start);
+    this.sorted = true;
+  }
+
+  /** The entry holding addr, preferring the one written last among overlapping entries. */
+  lookup(addr: number): PerfMapEntry | undefined {
+    this.ensureSorted();
+    const es = this.entries;
+    let lo = 0;
+    let hi = es.length - 1;
+    let i = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (es[mid]!.start <= addr) {
+        i = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    // Overlaps are rare (reused code memory); look back a little for an enclosing entry.
+    for (let k = i; k >= 0 && k > i - 64; k--) {
+      const e = es[k]!;
+      if (addr < e.end) return e;
+    }
+    return undefined;
+  }
+
+  /** A frame for addr, or undefined when no entry holds it. Frames are shared: do not mutate. */
+  frameAt(addr: number): Frame | undefined {
+    const e = this.lookup(addr);
+    if (!e) return undefined;
+    let f = this.frames.get(e.name);
+    if (!f) {
+      f = perfMapFrame(e.name);
+      this.frames.set(e.name, f);
+    }
+    return f;
+  }
+}

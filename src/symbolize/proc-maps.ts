@@ -1,0 +1,119 @@
+// Reading a process's identity and memory layout from /proc: its mappings
+// (/proc/PID/maps), its start time (field 22 of /proc/PID/stat, which with the
+// pid names a process uniquely: pids are reused, start times are not) and its
+// pid inside its own pid namespace (the last NSpid field of /proc/PID/status,
+// which names its perf map).
+//
+// Parsing is pure and separate from reading so it can be tested on text. It
+// must not open binaries or resolve symbols.
+
+import { readFileSync } from 'node:fs';
+
+export interface Mapping {
+  start: number;
+  end: number;
+  /** 'r-xp' etc. */
+  perms: string;
+  /** File offset of `start`. */
+  offset: number;
+  /** Device as "major:minor" (hex, as maps prints it). */
+  dev: string;
+  inode: number;
+  /** Path or pseudo-name ([vdso], [heap], [anon:...]); '' for anonymous memory. */
+  path: string;
+  /** The file was deleted (or replaced) after being mapped. */
+  deleted: boolean;
+}
+
+const DELETED = ' (deleted)';
+
+/** Parses /proc/PID/maps text; lines that do not parse are skipped. Sorted by start. */
+export function parseMaps(text: string): Mapping[] {
+  const out: Mapping[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const m = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) ([0-9a-f]+) (\S+) (\d+)\s*(.*)$/.exec(line);
+    if (!m) continue;
+    let path = m[7]!;
+    const deleted = path.endsWith(DELETED);
+    if (deleted) path = path.slice(0, -DELETED.length);
+    out.push({
+      start: parseInt(m[1]!, 16),
+      end: parseInt(m[2]!, 16),
+      perms: m[3]!,
+      offset: parseInt(m[4]!, 16),
+      dev: m[5]!,
+      inode: Number(m[6]!),
+      path,
+      deleted,
+    });
+  }
+  return out.sort((a, b) => a.start - b.start);
+}
+
+/** Index of the mapping holding addr in a start-sorted list, or -1. */
+export function findMapping(maps: readonly Mapping[], addr: number): number {
+  let lo = 0;
+  let hi = maps.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const m = maps[mid]!;
+    if (addr < m.start) hi = mid - 1;
+    else if (addr >= m.end) lo = mid + 1;
+    else return mid;
+  }
+  return -1;
+}
+
+/** Field 22 (starttime, in clock ticks since boot) of /proc/PID/stat text. */
+export function parseStartTime(statText: string): string | undefined {
+  // comm (field 2) may hold spaces and parentheses: count fields after the last ')'.
+  const close = statText.lastIndexOf(')');
+  if (close < 0) return undefined;
+  const fields = statText.slice(close + 2).split(' ');
+  // fields[0] is field 3 (state), so field 22 is fields[19].
+  return fields[19];
+}
+
+/** The pid in the innermost pid namespace, from /proc/PID/status text. */
+export function parseNsPid(statusText: string): number | undefined {
+  const m = /^NSpid:\s*(.*)$/m.exec(statusText);
+  if (!m) return undefined;
+  const ids = m[1]!.trim().split(/\s+/);
+  const last = Number(ids[ids.length - 1]);
+  return Number.isInteger(last) && last > 0 ? last : undefined;
+}
+
+export function readStartTime(procRoot: string, pid: number): string | undefined {
+  try {
+    return parseStartTime(readFileSync(`${procRoot}/${pid}/stat`, 'latin1'));
+  } catch {
+    return undefined;
+  }
+}
+
+export function readMaps(procRoot: string, pid: number): Mapping[] | undefined {
+  try {
+    return parseMaps(readFileSync(`${procRoot}/${pid}/maps`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+export function readNsPid(procRoot: string, pid: number): number {
+  try {
+    return parseNsPid(readFileSync(`${procRoot}/${pid}/status`, 'latin1')) ?? pid;
+  } catch {
+    return pid;
+  }
+}
+
+/** Executable code lives in these; data mappings never appear in stacks. */
+export function isExecutable(m: Mapping): boolean {
+  return m.perms[2] === 'x';
+}
+
+/** A mapping backed by a file on disk (not [vdso], [heap], anonymous memory or memfd). */
+export function isFileBacked(m: Mapping): boolean {
+  return m.inode !== 0 && m.path.startsWith('/');
+}

@@ -1,0 +1,301 @@
+// The symbolizer: turns raw stack addresses from capture into named frames.
+// It is the one entry point of src/symbolize/ for `record` and `agent`.
+//
+// Interface (stable; others build on it):
+//
+//   const sym = new Symbolizer({ procRoot?: '/proc', debugDirs?: ['/usr/lib/debug'] });
+//   sym.notePids(pids)              // as soon as a batch of samples arrives
+//   sym.symbolizeUser(pid, addrs)   // → Frame[], same length and order as addrs
+//   sym.symbolizeKernel(addrs)      // → Frame[]
+//   sym.forget(pid)                 // the process exited
+//   sym.forgetExited()              // forget all exited processes after a batch
+//   sym.stats()
+//
+// - Stacks are leaf first. addrs[0] is the sampled instruction pointer; the
+//   others are return addresses, looked up at addr-1 so that a call at the
+//   very end of a function (noreturn callees) names its caller, not the next
+//   function. Addresses may be number or bigint.
+// - A frame is never dropped: what cannot be resolved becomes
+//   `[unknown] <module>+0x<offset>` (kind 'unknown'; offset = ELF virtual
+//   address when the ELF is readable, else the file offset) or
+//   `[unknown] 0x<addr>` when no mapping or module holds it. Kernel frames
+//   that cannot be resolved keep module '[kernel.kallsyms]'.
+// - Frame kinds and modules: 'native' from ELF symbols, module = basename of
+//   the binary ('[vdso]' for the vdso); 'jit' from perf maps, module '[jit]',
+//   with V8's "JS:*" prefix and tier marker stripped from the name and the
+//   script in file/line; 'kernel', module '[kernel.kallsyms]' or '[modname]'.
+//   Frame.rawName holds the mangled (or perf-map) name when it differs.
+// - Returned Frame objects are cached and shared between calls: do not
+//   mutate them (intern them, e.g. with ProfileBuilder.frameId).
+// - notePids must be called within the drain interval: it reads
+//   /proc/PID/stat (start time, to detect pid reuse), /proc/PID/maps and the
+//   perf map, and loads the symbols of every executable mapping, so a process
+//   that exits right after being sampled still resolves. A pid whose start
+//   time changed gets fresh state. symbolizeUser for a pid never noted tries
+//   to read it on the spot.
+//
+// It must not decide what to sample or store: it only names addresses.
+
+import type { Frame } from '../profile/model.js';
+import { BinaryCache } from './binary-cache.js';
+import type { BinarySymbols } from './binary-symbols.js';
+import { demanglerError } from './demangle.js';
+import { KERNEL_MODULE, KernelSymbols } from './kallsyms.js';
+import { PerfMap } from './perf-map.js';
+import { findMapping, isExecutable, isFileBacked, readMaps, readNsPid, readStartTime, type Mapping } from './proc-maps.js';
+
+export interface SymbolizerOptions {
+  /** Where /proc is (tests may point elsewhere). */
+  procRoot?: string;
+  /** Roots of separate debug files; default ['/usr/lib/debug']. */
+  debugDirs?: string[];
+  /** Path of kallsyms; default `${procRoot}/kallsyms`. */
+  kallsymsPath?: string;
+}
+
+export interface SymbolizerStats {
+  processes: number;
+  binaries: number;
+  binaryLoads: number;
+  binaryLoadFailures: number;
+  userFrames: number;
+  userUnresolved: number;
+  kernelFrames: number;
+  kernelUnresolved: number;
+  mapsReads: number;
+  perfMapEntries: number;
+  pidReuses: number;
+  /** Kernel addresses are hidden from this user (kptr_restrict): kernel frames stay unknown. */
+  kernelRestricted: boolean;
+  demanglerError?: string;
+}
+
+interface ProcessState {
+  pid: number;
+  startTime: string;
+  maps: Mapping[];
+  /** Per mapping index: its binary, null when unreadable, undefined when not yet loaded. */
+  binaries: (BinarySymbols | null | undefined)[];
+  perfMap: PerfMap;
+  frames: Map<number, Frame>;
+  lastMapsRead: number;
+}
+
+const MAX_PROCESS_FRAMES = 1 << 15;
+const MIN_REFRESH_INTERVAL_MS = 50;
+
+function toNumber(a: bigint | number): number {
+  return typeof a === 'bigint' ? (a <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(a) : -1) : a;
+}
+
+function unknownAddress(addr: bigint | number, module = ''): Frame {
+  return { name: `[unknown] 0x${addr.toString(16)}`, module, kind: 'unknown' };
+}
+
+export class Symbolizer {
+  private readonly procRoot: string;
+  private readonly binaries: BinaryCache;
+  private readonly procs = new Map<number, ProcessState>();
+  private kernel: KernelSymbols | undefined;
+  private readonly kernelFrames = new Map<bigint, Frame>();
+  private readonly kallsymsPath: string;
+  private counts = { userFrames: 0, userUnresolved: 0, kernelFrames: 0, kernelUnresolved: 0, mapsReads: 0, pidReuses: 0 };
+
+  constructor(opts: SymbolizerOptions = {}) {
+    this.procRoot = opts.procRoot ?? '/proc';
+    this.kallsymsPath = opts.kallsymsPath ?? `${this.procRoot}/kallsyms`;
+    this.binaries = new BinaryCache({ procRoot: this.procRoot, debugDirs: opts.debugDirs });
+  }
+
+  notePids(pids: Iterable<number>): void {
+    for (const pid of pids) this.noteOne(pid);
+  }
+
+  private noteOne(pid: number): ProcessState | undefined {
+    const startTime = readStartTime(this.procRoot, pid);
+    const known = this.procs.get(pid);
+    if (known && (startTime === undefined || startTime === known.startTime)) {
+      // Same process (or already gone: keep what we have). New JIT code may have been written.
+      known.perfMap.refresh();
+      return known;
+    }
+    if (startTime === undefined) return undefined;
+    if (known) {
+      this.counts.pidReuses++;
+      this.forget(pid);
+    }
+    const maps = readMaps(this.procRoot, pid);
+    if (!maps) return undefined;
+    this.counts.mapsReads++;
+    const nspid = readNsPid(this.procRoot, pid);
+    const state: ProcessState = {
+      pid,
+      startTime,
+      maps,
+      binaries: [],
+      perfMap: new PerfMap(`${this.procRoot}/${pid}/root/tmp/perf-${nspid}.map`),
+      frames: new Map(),
+      lastMapsRead: Date.now(),
+    };
+    this.procs.set(pid, state);
+    this.loadBinaries(state);
+    state.perfMap.refresh();
+    return state;
+  }
+
+  /** Loads the symbols of every executable file mapping now, while the process (and its files) exist. */
+  private loadBinaries(state: ProcessState): void {
+    state.maps.forEach((m, i) => {
+      if (state.binaries[i] !== undefined || !isExecutable(m)) return;
+      let bin: BinarySymbols | null = null;
+      if (isFileBacked(m)) bin = this.binaries.forMapping(state.pid, m);
+      else if (m.path === '[vdso]') bin = this.binaries.forVdso();
+      else return;
+      if (bin) this.binaries.retain(bin);
+      state.binaries[i] = bin;
+    });
+  }
+
+  /** Re-reads maps after an address fell outside all of them (dlopen, new JIT regions). */
+  private refreshMaps(state: ProcessState): boolean {
+    const now = Date.now();
+    if (now - state.lastMapsRead < MIN_REFRESH_INTERVAL_MS) return false;
+    state.lastMapsRead = now;
+    // A different start time means the pid now names another program: its maps would lie.
+    if (readStartTime(this.procRoot, state.pid) !== state.startTime) return false;
+    const maps = readMaps(this.procRoot, state.pid);
+    if (!maps) return false;
+    this.counts.mapsReads++;
+    this.releaseBinaries(state);
+    state.maps = maps;
+    state.binaries = [];
+    state.frames.clear();
+    this.loadBinaries(state);
+    state.perfMap.refresh();
+    return true;
+  }
+
+  symbolizeUser(pid: number, addrs: readonly (bigint | number)[]): Frame[] {
+    const state = this.procs.get(pid) ?? this.noteOne(pid);
+    const out: Frame[] = new Array<Frame>(addrs.length);
+    let refreshed = false;
+    for (let i = 0; i < addrs.length; i++) {
+      const raw = addrs[i]!;
+      const addr = toNumber(raw);
+      this.counts.userFrames++;
+      if (!state || addr <= 0) {
+        out[i] = unknownAddress(raw);
+        this.counts.userUnresolved++;
+        continue;
+      }
+      const lookup = i > 0 ? addr - 1 : addr;
+      let f = state.frames.get(lookup);
+      if (!f) {
+        f = this.resolveUser(state, lookup, raw);
+        if (!f && !refreshed) {
+          refreshed = true;
+          if (this.refreshMaps(state)) f = this.resolveUser(state, lookup, raw);
+        }
+        f ??= unknownAddress(raw);
+        if (state.frames.size >= MAX_PROCESS_FRAMES) state.frames.clear();
+        state.frames.set(lookup, f);
+      }
+      if (f.kind === 'unknown') this.counts.userUnresolved++;
+      out[i] = f;
+    }
+    return out;
+  }
+
+  /** A frame, or undefined when the address lies outside every mapping and every perf-map entry. */
+  private resolveUser(state: ProcessState, addr: number, raw: bigint | number): Frame | undefined {
+    const idx = findMapping(state.maps, addr);
+    if (idx < 0) return state.perfMap.frameAt(addr);
+    const m = state.maps[idx]!;
+    if (state.binaries[idx] === undefined && isExecutable(m)) this.loadBinaries(state);
+    const bin = state.binaries[idx];
+    if (bin) {
+      const f = bin.frameAt(bin.vaddrOf(addr - m.start + m.offset));
+      if (f.kind !== 'unknown') return f;
+      return state.perfMap.frameAt(addr) ?? f;
+    }
+    const jit = state.perfMap.frameAt(addr) ?? (state.perfMap.refresh() ? state.perfMap.frameAt(addr) : undefined);
+    if (jit) return jit;
+    if (isFileBacked(m)) {
+      const module = m.path.slice(m.path.lastIndexOf('/') + 1);
+      return { name: `[unknown] ${module}+0x${(addr - m.start + m.offset).toString(16)}`, module, kind: 'unknown' };
+    }
+    return unknownAddress(raw, m.path.startsWith('[') ? m.path : '');
+  }
+
+  symbolizeKernel(addrs: readonly (bigint | number)[]): Frame[] {
+    this.kernel ??= KernelSymbols.read(this.kallsymsPath);
+    const out: Frame[] = new Array<Frame>(addrs.length);
+    for (let i = 0; i < addrs.length; i++) {
+      const raw = addrs[i]!;
+      let addr = typeof raw === 'bigint' ? raw : BigInt(raw);
+      if (i > 0 && addr > 0n) addr -= 1n;
+      this.counts.kernelFrames++;
+      let f = this.kernelFrames.get(addr);
+      if (!f) {
+        const hit = this.kernel.lookup(addr);
+        f = hit ? { name: hit.name, module: hit.module, kind: 'kernel' } : unknownAddress(raw, KERNEL_MODULE);
+        if (this.kernelFrames.size >= MAX_PROCESS_FRAMES * 4) this.kernelFrames.clear();
+        this.kernelFrames.set(addr, f);
+      }
+      if (f.kind === 'unknown') this.counts.kernelUnresolved++;
+      out[i] = f;
+    }
+    return out;
+  }
+
+  /** Re-reads /proc/kallsyms on next use (a module was loaded). */
+  reloadKernelSymbols(): void {
+    this.kernel = undefined;
+    this.kernelFrames.clear();
+  }
+
+  forget(pid: number): void {
+    const state = this.procs.get(pid);
+    if (!state) return;
+    this.releaseBinaries(state);
+    this.procs.delete(pid);
+  }
+
+  private releaseBinaries(state: ProcessState): void {
+    for (const b of state.binaries) if (b) this.binaries.release(b);
+  }
+
+  /** Pids with state, so the caller can forget those that exited. */
+  knownPids(): number[] {
+    return [...this.procs.keys()];
+  }
+
+  /**
+   * Forgets every known process that has exited (or whose pid now names
+   * another process) and returns their pids. Call it after a batch has been
+   * symbolized, not before: an exited process's samples still need its state.
+   */
+  forgetExited(): number[] {
+    const gone: number[] = [];
+    for (const [pid, state] of this.procs) {
+      if (readStartTime(this.procRoot, pid) !== state.startTime) gone.push(pid);
+    }
+    for (const pid of gone) this.forget(pid);
+    return gone;
+  }
+
+  stats(): SymbolizerStats {
+    let perfMapEntries = 0;
+    for (const p of this.procs.values()) perfMapEntries += p.perfMap.size;
+    return {
+      processes: this.procs.size,
+      binaries: this.binaries.size,
+      binaryLoads: this.binaries.loads,
+      binaryLoadFailures: this.binaries.loadFailures,
+      ...this.counts,
+      perfMapEntries,
+      kernelRestricted: this.kernel?.restricted ?? false,
+      demanglerError: demanglerError(),
+    };
+  }
+}
