@@ -1,0 +1,198 @@
+// Runs profctl-helper (build/profctl-helper, or $PROFCTL_HELPER) as a child
+// process and turns its record stream into a Capture: batches of samples,
+// cumulative stats, and a stop() that leaves nothing attached. Its failures
+// become UserErrors a person can act on (privilege → exit 3; no helper, no
+// BPF, old kernel, verifier rejection → exit 4). It must not symbolize or
+// store samples, and it never calls process.exit.
+
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ExitCode, UserError } from '../errors.js';
+import type { Capture, CaptureStats, RawSample } from './capture-types.js';
+import { HelperErrorCode, HelperStreamDecoder, type HelperRecord, type ReadyRecord, type StatsRecord } from './helper-protocol.js';
+
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export function helperPath(): string {
+  return process.env.PROFCTL_HELPER || join(packageRoot, 'build', 'profctl-helper');
+}
+
+/** A failure of the BPF engine, with the helper's stable code (or 'not-built'). */
+export class HelperError extends UserError {
+  constructor(
+    readonly code: number | 'not-built' | 'crashed',
+    message: string,
+    hint: string | undefined,
+    exitCode: number,
+    /** Full detail, e.g. the verifier's log. */
+    readonly details?: string,
+  ) {
+    super(message, hint, exitCode);
+    this.name = 'HelperError';
+  }
+  /** True when another engine (perf) may still work. */
+  get engineUnavailable(): boolean {
+    return this.exitCode === ExitCode.environment;
+  }
+}
+
+const FALLBACK = 'or use `--engine perf`';
+
+export function helperErrorFor(code: number, message: string): HelperError {
+  const oneLine = message.split('\n')[0].slice(0, 300);
+  switch (code) {
+    case HelperErrorCode.permission:
+      return new HelperError(code, 'sampling needs root or CAP_BPF+CAP_PERFMON', 'run with sudo, e.g. `sudo profctl record ...`', ExitCode.permission, message);
+    case HelperErrorCode.bpfDisabled:
+      return new HelperError(code, 'this kernel has BPF disabled (bpf(2) is not available)', `use a kernel built with CONFIG_BPF_SYSCALL, ${FALLBACK}`, ExitCode.environment, message);
+    case HelperErrorCode.kernelTooOld:
+      return new HelperError(code, `the kernel is too old for profctl's BPF sampler: ${oneLine}`, `profctl needs Linux 5.8 or newer (BPF ring buffer), ${FALLBACK}`, ExitCode.environment, message);
+    case HelperErrorCode.verifier: {
+      const lastLogLine = message.trim().split('\n').filter(Boolean).pop() ?? '';
+      return new HelperError(code, `the kernel rejected profctl's BPF program: ${lastLogLine.slice(0, 200)}`, `${FALLBACK}; please report this with the output of \`uname -r\``, ExitCode.environment, message);
+    }
+    case HelperErrorCode.perfEvent:
+      return new HelperError(code, `cannot open the cpu-clock perf event: ${oneLine}`, `check that perf events are available in this VM/container, ${FALLBACK}`, ExitCode.environment, message);
+    case HelperErrorCode.btf:
+      return new HelperError(code, `cannot read the kernel's type information: ${oneLine}`, `profctl needs a kernel with CONFIG_DEBUG_INFO_BTF (/sys/kernel/btf/vmlinux), ${FALLBACK}`, ExitCode.environment, message);
+    default:
+      return new HelperError(code, `the sampling helper failed (code ${code}): ${oneLine}`, 'please report this as a bug', ExitCode.internal, message);
+  }
+}
+
+export function helperNotBuiltError(path: string): HelperError {
+  return new HelperError(
+    'not-built',
+    `the sampling helper is not built (${path} is missing)`,
+    'run `npm run build:native` in the profctl package (needs a C compiler: `sudo apt-get install gcc`), or use `--engine perf`',
+    ExitCode.environment,
+  );
+}
+
+export interface HelperOptions {
+  hz: number;
+  pids?: number[];
+  follow?: number[];
+  /** Stats record interval, ms (default 1000). */
+  statsMs?: number;
+  /** Ring buffer size in MiB, a power of two (default 8). */
+  ringbufMb?: number;
+  /** Called with each stats record (e.g. for `status`). */
+  onStats?: (stats: StatsRecord) => void;
+  onTls?: (pid: number, offset: number) => void;
+}
+
+/** Pending batches handed out by samples(); the stream pauses above this. */
+const HIGH_WATER_SAMPLES = 50_000;
+
+export function startHelper(opts: HelperOptions): Promise<Capture & { ready: ReadyRecord }> {
+  const path = helperPath();
+  if (!existsSync(path)) return Promise.reject(helperNotBuiltError(path));
+  const args = ['--hz', String(Math.round(opts.hz))];
+  for (const pid of opts.pids ?? []) args.push('--pid', String(pid));
+  for (const pid of opts.follow ?? []) args.push('--follow', String(pid));
+  if (opts.statsMs) args.push('--stats-ms', String(opts.statsMs));
+  if (opts.ringbufMb) args.push('--ringbuf-mb', String(opts.ringbufMb));
+  const child: ChildProcessWithoutNullStreams = spawn(path, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const decoder = new HelperStreamDecoder();
+  const queue: RawSample[][] = [];
+  let queued = 0;
+  let wake: (() => void) | undefined;
+  let failure: Error | undefined;
+  let ended = false;
+  let stopRequested = false;
+  let delivered = 0;
+  let last: StatsRecord | undefined;
+  let decodeErrors = 0;
+  let stderrTail = '';
+
+  const notify = () => { const w = wake; wake = undefined; w?.(); };
+
+  return new Promise((resolve, reject) => {
+    let ready: ReadyRecord | undefined;
+    const fail = (err: Error) => {
+      if (!ready) reject(err);
+      else if (!failure) failure = err;
+      notify();
+    };
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      fail(err.code === 'ENOENT' || err.code === 'EACCES' ? helperNotBuiltError(path) : err);
+    });
+    child.stdin.on('error', () => {}); // the helper may exit first: EPIPE is not news
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text: string) => { stderrTail = (stderrTail + text).slice(-4000); });
+    child.stdout.on('data', (chunk: Buffer) => {
+      let records: HelperRecord[];
+      try {
+        records = decoder.push(chunk);
+      } catch (err) {
+        decodeErrors++;
+        fail(err as Error);
+        child.kill('SIGTERM');
+        return;
+      }
+      const batch: RawSample[] = [];
+      for (const r of records) {
+        if (r.type === 'sample') batch.push(r.sample);
+        else if (r.type === 'stats') { last = r; opts.onStats?.(r); }
+        else if (r.type === 'tls') opts.onTls?.(r.pid, r.offset);
+        else if (r.type === 'error') fail(helperErrorFor(r.code, r.message));
+        else if (r.type === 'ready' && !ready) { ready = r; resolve(capture); }
+      }
+      if (batch.length) {
+        queue.push(batch);
+        queued += batch.length;
+        if (queued > HIGH_WATER_SAMPLES) child.stdout.pause(); /* the helper's buffer, then the kernel's, absorb it; overflow counts as lost */
+        notify();
+      }
+    });
+    child.on('close', (code, signal) => {
+      ended = true;
+      if (!ready || (!stopRequested && !failure)) {
+        const why = stderrTail.trim().split('\n').pop() ?? '';
+        if (code !== null && code >= 10 && code <= 17) fail(helperErrorFor(code, why));
+        else if (!stopRequested) fail(new HelperError('crashed', `the sampling helper exited unexpectedly (${signal ?? `status ${code}`})${why ? `: ${why}` : ''}`, 'please report this as a bug', ExitCode.internal));
+      }
+      notify();
+    });
+
+    const capture: Capture & { ready: ReadyRecord } = {
+      engine: 'bpf',
+      get ready() { return ready as ReadyRecord; },
+      async *samples() {
+        for (;;) {
+          if (queue.length) {
+            const batch = queue.shift()!;
+            queued -= batch.length;
+            delivered += batch.length;
+            if (child.stdout.isPaused() && queued < HIGH_WATER_SAMPLES / 2) child.stdout.resume();
+            yield batch;
+            continue;
+          }
+          if (failure) throw failure;
+          if (ended) return;
+          await new Promise<void>((r) => { wake = r; });
+        }
+      },
+      stats(): CaptureStats {
+        return { samples: delivered, lost: last?.lost ?? 0, errors: (last?.errors ?? 0) + decodeErrors };
+      },
+      stop() {
+        stopRequested = true;
+        if (ended) return Promise.resolve();
+        child.stdout.resume();
+        return new Promise<void>((done) => {
+          const killer = setTimeout(() => child.kill('SIGKILL'), 3000);
+          child.once('close', () => { clearTimeout(killer); done(); });
+          child.kill('SIGTERM');
+        });
+      },
+      follow(pid: number) {
+        if (!ended) child.stdin.write(`follow ${pid}\n`);
+      },
+      engineCpuNs: () => last?.helperCpuNs ?? 0,
+    };
+  });
+}

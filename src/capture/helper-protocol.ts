@@ -1,0 +1,193 @@
+// Decoder of profctl-helper's stdout (src/native/protocol.md): a 16-byte
+// stream header (magic "PCTL", version, header length, helper pid), then
+// length-prefixed records [u32 length incl. this 8-byte header][u16 type]
+// [u16 flags]. Little-endian. Chunks may split records anywhere; the decoder
+// keeps the remainder. Unknown record types are skipped (newer helpers may
+// add some); an unknown major version or a bad length is a protocol error.
+// This module only decodes bytes: no process handling, no symbolization.
+
+import type { RawSample } from './capture-types.js';
+
+export const PROTOCOL_MAGIC = 0x4c544350;
+export const PROTOCOL_VERSION = 1;
+
+export const RecordType = { ready: 1, sample: 2, stats: 3, error: 4, tls: 5 } as const;
+
+/** The helper's stable failure codes (exit status and error record code). */
+export const HelperErrorCode = {
+  permission: 10,
+  bpfDisabled: 11,
+  kernelTooOld: 12,
+  verifier: 13,
+  perfEvent: 14,
+  usage: 15,
+  btf: 16,
+  internal: 17,
+} as const;
+
+export interface ReadyRecord {
+  type: 'ready';
+  hz: number;
+  cpus: number;
+  /** CLOCK_REALTIME - CLOCK_MONOTONIC at start, ns. */
+  wallOffsetNs: bigint;
+  /** task_struct.thread.fsbase offset found in BTF, or -1. */
+  fsbaseOffset: number;
+  tlsEnabled: boolean;
+  userStackMax: number;
+  kernelStackMax: number;
+}
+export interface SampleRecord { type: 'sample'; sample: RawSample }
+export interface StatsRecord {
+  type: 'stats';
+  samples: number;
+  lost: number;
+  errors: number;
+  /** Processes added to the targets by the in-kernel fork follower. */
+  followed: number;
+  /** The helper's own user+system CPU time, ns. */
+  helperCpuNs: number;
+  wallMs: number;
+}
+export interface ErrorRecord { type: 'error'; code: number; errno: number; message: string }
+export interface TlsRecord { type: 'tls'; pid: number; offset: number }
+export interface HeaderRecord { type: 'header'; version: number; helperPid: number }
+export type HelperRecord = HeaderRecord | ReadyRecord | SampleRecord | StatsRecord | ErrorRecord | TlsRecord;
+
+export class ProtocolError extends Error {
+  override name = 'ProtocolError';
+}
+
+const MAX_RECORD = 1 << 20;
+
+export class HelperStreamDecoder {
+  private pending: Buffer = Buffer.alloc(0);
+  private sawHeader = false;
+  /** Records skipped because their type is unknown to this version. */
+  skipped = 0;
+
+  /** Feed a chunk; returns every record it completes. Throws ProtocolError on a broken stream. */
+  push(chunk: Buffer): HelperRecord[] {
+    this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    const out: HelperRecord[] = [];
+    let pos = 0;
+    const buf = this.pending;
+    if (!this.sawHeader) {
+      if (buf.length < 16) return out;
+      const magic = buf.readUInt32LE(0);
+      if (magic !== PROTOCOL_MAGIC) throw new ProtocolError(`not a profctl-helper stream (magic 0x${magic.toString(16)})`);
+      const version = buf.readUInt16LE(4);
+      if (version !== PROTOCOL_VERSION) throw new ProtocolError(`helper speaks protocol version ${version}, profctl reads ${PROTOCOL_VERSION}`);
+      const headerLen = buf.readUInt16LE(6);
+      if (headerLen < 16) throw new ProtocolError(`bad header length ${headerLen}`);
+      if (buf.length < headerLen) return out;
+      out.push({ type: 'header', version, helperPid: buf.readUInt32LE(8) });
+      pos = headerLen;
+      this.sawHeader = true;
+    }
+    while (buf.length - pos >= 8) {
+      const len = buf.readUInt32LE(pos);
+      if (len < 8 || len > MAX_RECORD) throw new ProtocolError(`bad record length ${len} at byte ${pos}`);
+      if (buf.length - pos < len) break;
+      const type = buf.readUInt16LE(pos + 4);
+      const record = decodeRecord(type, buf.subarray(pos + 8, pos + len));
+      if (record) out.push(record);
+      else this.skipped++;
+      pos += len;
+    }
+    this.pending = pos === buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(pos));
+    return out;
+  }
+
+  /** Bytes of an unfinished record at the end of the stream (0 after a clean end). */
+  get trailingBytes(): number {
+    return this.pending.length;
+  }
+}
+
+function need(p: Buffer, n: number, what: string): void {
+  if (p.length < n) throw new ProtocolError(`${what} record too short (${p.length} < ${n} bytes)`);
+}
+
+function hex(p: Buffer, start: number, len: number): string {
+  return p.toString('hex', start, start + len);
+}
+
+function cString(p: Buffer, start: number, len: number): string {
+  const end = p.indexOf(0, start);
+  return p.toString('utf8', start, end >= 0 && end < start + len ? end : start + len);
+}
+
+export function decodeRecord(type: number, p: Buffer): HelperRecord | undefined {
+  switch (type) {
+    case RecordType.ready:
+      need(p, 32, 'ready');
+      return {
+        type: 'ready',
+        hz: p.readUInt32LE(0),
+        cpus: p.readUInt32LE(4),
+        wallOffsetNs: p.readBigInt64LE(8),
+        fsbaseOffset: p.readInt32LE(16),
+        tlsEnabled: (p.readUInt32LE(20) & 1) === 1,
+        userStackMax: p.readUInt32LE(24),
+        kernelStackMax: p.readUInt32LE(28),
+      };
+    case RecordType.sample:
+      return { type: 'sample', sample: decodeSample(p) };
+    case RecordType.stats:
+      need(p, 48, 'stats');
+      return {
+        type: 'stats',
+        samples: Number(p.readBigUInt64LE(0)),
+        lost: Number(p.readBigUInt64LE(8)),
+        errors: Number(p.readBigUInt64LE(16)),
+        followed: Number(p.readBigUInt64LE(24)),
+        helperCpuNs: Number(p.readBigUInt64LE(32)),
+        wallMs: nsToMs(p.readBigUInt64LE(40)),
+      };
+    case RecordType.error:
+      need(p, 8, 'error');
+      return { type: 'error', code: p.readUInt32LE(0), errno: p.readInt32LE(4), message: p.toString('utf8', 8) };
+    case RecordType.tls:
+      need(p, 16, 'tls');
+      return { type: 'tls', pid: p.readUInt32LE(0), offset: Number(p.readBigInt64LE(8)) };
+    default:
+      return undefined;
+  }
+}
+
+/** Wall-clock ns → ms with the microseconds as the fraction, exact in a double. */
+function nsToMs(ns: bigint): number {
+  return Number(ns / 1000n) / 1000;
+}
+
+const SAMPLE_FIXED = 44;
+const TRACE_BYTES = 24;
+
+function decodeSample(p: Buffer): RawSample {
+  need(p, SAMPLE_FIXED, 'sample');
+  const userCount = p.readUInt16LE(20);
+  const kernelCount = p.readUInt16LE(22);
+  const traced = (p.readUInt16LE(24) & 1) === 1;
+  const stacksAt = SAMPLE_FIXED + (traced ? TRACE_BYTES : 0);
+  need(p, stacksAt + 8 * (userCount + kernelCount), 'sample');
+  const userStack = new Array<bigint>(userCount);
+  for (let i = 0; i < userCount; i++) userStack[i] = p.readBigUInt64LE(stacksAt + 8 * i);
+  const kernelAt = stacksAt + 8 * userCount;
+  const kernelStack = new Array<bigint>(kernelCount);
+  for (let i = 0; i < kernelCount; i++) kernelStack[i] = p.readBigUInt64LE(kernelAt + 8 * i);
+  const sample: RawSample = {
+    timeMs: nsToMs(p.readBigUInt64LE(0)),
+    pid: p.readUInt32LE(8),
+    tid: p.readUInt32LE(12),
+    cpu: p.readUInt32LE(16),
+    comm: cString(p, 28, 16),
+    userStack,
+    kernelStack,
+  };
+  if (traced) {
+    sample.traceId = hex(p, SAMPLE_FIXED, 16);
+    sample.spanId = hex(p, SAMPLE_FIXED + 16, 8);
+  }
+  return sample;
+}
