@@ -7,7 +7,7 @@
 // wires stages together; the numbers are src/query/diff.ts's, the test is
 // src/query/significance.ts's.
 
-import { CheckFailed, UserError } from '../errors.js';
+import { BadInputError, CheckFailed, UserError } from '../errors.js';
 import type { Profile } from '../profile/model.js';
 import { diffProfiles, findRegressions, type FunctionDiff } from '../query/diff.js';
 import { renderDiffJson, type DiffReport } from '../render/diff-json.js';
@@ -58,11 +58,11 @@ function typeName(p: Profile, i: number): string {
  * and the defaults differ (a folded baseline has only samples/count; a Go
  * profile defaults to cpu/nanoseconds), fall back to a type both have.
  */
-function alignSampleTypes(base: SelectedProfile, cur: SelectedProfile, explicit: boolean): SelectedProfile {
+function alignSampleTypes(base: SelectedProfile, cur: SelectedProfile, explicit: boolean): [SelectedProfile, SelectedProfile] {
   const want = typeName(cur.profile, cur.typeIndex);
-  if (typeName(base.profile, base.typeIndex) === want) return base;
+  if (typeName(base.profile, base.typeIndex) === want) return [base, cur];
   const same = base.profile.sampleTypes.findIndex((t) => `${t.type}/${t.unit}` === want);
-  if (same >= 0) return { ...base, typeIndex: same };
+  if (same >= 0) return [{ ...base, typeIndex: same }, cur];
   const common = [...cur.profile.sampleTypes.keys()]
     .reverse()
     .find((i) => base.profile.sampleTypes.some((t) => `${t.type}/${t.unit}` === typeName(cur.profile, i)));
@@ -74,7 +74,18 @@ function alignSampleTypes(base: SelectedProfile, cur: SelectedProfile, explicit:
   }
   const name = typeName(cur.profile, common);
   process.stderr.write(`profctl: note: comparing ${name}: the baseline has no ${want}\n`);
-  return { ...base, typeIndex: base.profile.sampleTypes.findIndex((t) => `${t.type}/${t.unit}` === name) };
+  return [{ ...base, typeIndex: base.profile.sampleTypes.findIndex((t) => `${t.type}/${t.unit}` === name) }, { ...cur, typeIndex: common }];
+}
+
+/** The baseline through the same selection path; its errors say they are about the baseline. */
+async function selectBaseline(options: Record<string, unknown>): Promise<SelectedProfile> {
+  try {
+    return await selectProfile(options, { inputKey: 'baseline' });
+  } catch (e) {
+    // A BadInputError already names the file.
+    if (e instanceof UserError && !(e instanceof BadInputError)) throw new UserError(`--baseline: ${e.message}`, e.hint, e.exitCode);
+    throw e;
+  }
 }
 
 /** The rows to print: the first `limit`, plus any regression that fell below the cut. */
@@ -90,8 +101,7 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
     throw new UserError('diff needs a baseline: --baseline FILE', 'e.g. profctl diff --baseline main.pb.gz --input pr.pb.gz');
   }
   const opts = parseDiffOptions(options);
-  const current = await selectProfile(options);
-  const baseline = alignSampleTypes(await selectProfile(options, { inputKey: 'baseline' }), current, options.sampleType !== undefined);
+  const [baseline, current] = alignSampleTypes(await selectBaseline(options), await selectProfile(options), options.sampleType !== undefined);
   if (baseline.profile.samples.length === 0) throw new UserError('the baseline has no samples left to compare', 'loosen --focus/--ignore/--tag, or check the --baseline file');
   if (current.profile.samples.length === 0) throw new UserError('the current profile has no samples left to compare', 'loosen --focus/--ignore/--tag, or check the --input file');
 
