@@ -56,8 +56,10 @@ export async function readInputs(options: Record<string, unknown>, inputKey = 'i
   if (files.length === 0) return readStore(options, inputKey);
   const format = optionString(options.inputFormat) as InputFormat | undefined;
   const addrs = options.addrs === true;
+  // stackcollapse-perf leaves Java names untidied under --pid/--tid (bare flags); folded export matches it.
+  const tidyJava = !(options.pid === true || options.tid === true);
   const profiles: Profile[] = [];
-  for (const f of files) profiles.push(await readProfileFile(f, { ...(format ? { format } : {}), perfScript: { addrs } }));
+  for (const f of files) profiles.push(await readProfileFile(f, { ...(format ? { format } : {}), perfScript: { addrs, tidyJava } }));
   return mergeProfiles(profiles);
 }
 

@@ -63,15 +63,11 @@ export async function readFolded(chunks: AsyncIterable<Buffer>, source: string, 
       invalid++;
       return;
     }
-    let stackEnd = space;
-    while (stackEnd > 0 && (line.charCodeAt(stackEnd - 1) === 32 || line.charCodeAt(stackEnd - 1) === 9)) stackEnd--;
-    if (stackEnd === 0) {
-      invalid++;
-      return;
-    }
+    // The stack is everything before the one separating blank: a frame may
+    // itself be a blank (stackcollapse-perf names a symbol-less frame " ").
     lines++;
     if (count === 0) return;
-    const names = line.slice(0, stackEnd).split(';');
+    const names = line.slice(0, space).split(';');
     const ids = new Array<number>(names.length);
     for (let i = 0; i < names.length; i++) {
       const text = names[i]!;

@@ -53,16 +53,31 @@ export function detectFormat(head: Buffer): InputFormat | undefined {
   const trimmed = text.trimStart();
   if (trimmed.startsWith('{') && /"\$schema"\s*:\s*"https:\/\/www\.speedscope\.app/.test(trimmed.slice(0, 4096))) return 'speedscope';
   if (trimmed.startsWith('{')) return 'speedscope';
-  for (const line of text.split('\n')) {
+  return detectTextFormat(text);
+}
+
+/**
+ * Folded or perf script? perf script indents its stack lines and ends event
+ * headers in "event:"; folded lines never start with a blank and end in a
+ * count. Looks at up to 50 meaningful lines (the last one may be cut by the
+ * head buffer, so it is not trusted alone when others exist).
+ */
+function detectTextFormat(text: string): InputFormat | undefined {
+  const lines = text.split('\n');
+  if (lines.length > 1) lines.pop();
+  let folded = 0;
+  let other = 0;
+  let seen = 0;
+  for (const line of lines) {
     if (line.trim() === '' || line.startsWith('#')) continue;
+    if (/^\s/.test(line)) return 'perf-script';
     // A folded line is "frame;frame;frame <count>" (inferno allows a fractional count).
-    if (/^\S.*\s\d+(\.\d+)?\s*$/.test(line) && !/^\s/.test(line)) {
-      // perf-script event header lines also end in digits only rarely ("comm pid time: period event:")
-      if (!/:\s*$/.test(line) && !/\d+\.\d+:\s/.test(line)) return 'folded';
-    }
-    return 'perf-script';
+    if (/\s\d+(\.\d+)?\s*$/.test(line) && !/:\s*$/.test(line) && !/\d+\.\d+:\s/.test(line)) folded++;
+    else other++;
+    if (++seen >= 50) break;
   }
-  return undefined;
+  if (seen === 0) return undefined;
+  return folded > other ? 'folded' : 'perf-script';
 }
 
 async function readHead(path: string): Promise<Buffer> {
