@@ -15,7 +15,6 @@ export const enum WireType {
 }
 
 const TWO_32 = 4294967296;
-const TWO_64 = 18446744073709551616;
 
 export class WireReader {
   pos: number;
@@ -37,7 +36,7 @@ export class WireReader {
       this.pos = pos;
       return b;
     }
-    // Low 28 bits with shifts (exact), the rest by multiplication.
+    // Low 28 bits first: most varints in a profile (ids, counts) end here.
     let lo = b & 0x7f;
     let shift = 7;
     while (shift < 28) {
@@ -50,20 +49,29 @@ export class WireReader {
       }
       shift += 7;
     }
-    let hi = 0;
-    let mul = 1;
-    for (let i = 0; i < 6; i++) {
+    // Bits 28..63: split into a 32-bit low word and a 32-bit high word so
+    // that negative int64 values (ten-byte varints) decode exactly.
+    if (pos >= this.end) throw new WireError('unexpected end of data in a varint');
+    b = buf[pos++]!;
+    lo |= (b & 0x0f) << 28;
+    let hi = (b & 0x7f) >> 4;
+    let shift2 = 3;
+    while (b >= 0x80) {
+      if (shift2 > 31) throw new WireError('varint longer than 10 bytes');
       if (pos >= this.end) throw new WireError('unexpected end of data in a varint');
       b = buf[pos++]!;
-      hi += (b & 0x7f) * mul;
-      if (b < 0x80) {
-        this.pos = pos;
-        const v = (lo >>> 0) + hi * 268435456;
-        return v >= 9223372036854775808 ? v - TWO_64 : v;
-      }
-      mul *= 128;
+      hi |= (b & 0x7f) << shift2;
+      shift2 += 7;
     }
-    throw new WireError('varint longer than 10 bytes');
+    this.pos = pos;
+    lo >>>= 0;
+    if (hi & 0x80000000) {
+      // Negative: two's complement over 64 bits.
+      const nlo = ~lo >>> 0;
+      const nhi = ~hi >>> 0;
+      return -(nhi * TWO_32 + nlo + 1);
+    }
+    return (hi >>> 0) * TWO_32 + lo;
   }
 
   /** A field tag: field number * 8 + wire type. */
@@ -86,9 +94,12 @@ export class WireReader {
       case WireType.Fixed64:
         this.advance(8);
         return;
-      case WireType.Len:
-        this.pos += this.length();
+      case WireType.Len: {
+        // Read the length first: `this.pos += this.length()` would add to the position before the length.
+        const n = this.length();
+        this.pos += n;
         return;
+      }
       case WireType.Fixed32:
         this.advance(4);
         return;
@@ -154,16 +165,15 @@ export class WireWriter {
       this.buf[this.pos++] = v;
       return;
     }
-    // Large or negative: two's complement over 64 bits, as int64 requires.
-    let n = Math.trunc(v);
-    if (n < 0) n += TWO_64;
-    let lo = n % TWO_32;
+    // Large or negative: a 64-bit two's complement in two 32-bit words.
+    const n = Math.trunc(v);
     let hi = Math.floor(n / TWO_32);
+    let lo = (n - hi * TWO_32) >>> 0;
+    hi = hi >>> 0;
     while (hi > 0 || lo >= 0x80) {
       this.buf[this.pos++] = (lo & 0x7f) | 0x80;
-      lo = (lo >>> 7) | ((hi & 0x7f) << 25);
-      lo >>>= 0;
-      hi = Math.floor(hi / 128);
+      lo = ((lo >>> 7) | ((hi & 0x7f) << 25)) >>> 0;
+      hi = hi >>> 7;
     }
     this.buf[this.pos++] = lo;
   }
