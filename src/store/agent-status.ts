@@ -1,0 +1,60 @@
+// The agent's status file, rewritten atomically at every flush so that
+// `profctl status` (run by anyone) can tell whether an agent is running and
+// how it is doing without talking to it.
+// It must not compute the figures; the agent hands them over.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { STATUS_FILE, ensureDir, writeFileAtomic } from './layout.js';
+import { processAlive } from './writer.js';
+
+export interface AgentStatus {
+  pid: number;
+  /** When this status was written, ms since the epoch. */
+  updatedMs: number;
+  startedMs: number;
+  hz: number;
+  flushMs: number;
+  engine?: string;
+  samplesPerSecond: number;
+  lostPerSecond: number;
+  /** The agent's own CPU use, percent of one core. */
+  cpuPercent: number;
+  rssBytes: number;
+  maxSizeBytes: number;
+  retentionMs: number;
+  /** OTLP/HTTP receiver address, when on. */
+  otlpAddress?: string;
+}
+
+export interface AgentStatusRead extends AgentStatus {
+  /** The agent's pid exists and the status is recent (written within three flush intervals). */
+  running: boolean;
+}
+
+/** Writes the status file (temp + rename; no fsync: it is rewritten every flush). */
+export function writeAgentStatus(dir: string, status: AgentStatus): void {
+  ensureDir(dir);
+  writeFileAtomic(dir, STATUS_FILE, `${JSON.stringify(status, null, 2)}\n`, false);
+}
+
+/** The last status the agent wrote, or undefined when there is none or it cannot be parsed. */
+export function readAgentStatus(dir: string, nowMs = Date.now()): AgentStatusRead | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(dir, STATUS_FILE), 'utf8');
+  } catch {
+    return undefined;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const s = parsed as Partial<AgentStatus>;
+  if (typeof s !== 'object' || s === null || typeof s.pid !== 'number' || typeof s.updatedMs !== 'number') return undefined;
+  const status = s as AgentStatus;
+  const fresh = nowMs - status.updatedMs <= 3 * Math.max(1000, status.flushMs ?? 10_000);
+  return { ...status, running: fresh && processAlive(status.pid) };
+}

@@ -1,0 +1,136 @@
+// Where things live inside a store directory, how segment files are named,
+// and the durable-write primitives (temp file + fsync + rename + fsync of the
+// directory). Every file and directory gets an explicit mode so a root agent
+// with a strict umask still leaves a store that on-call users can read, and
+// nothing is ever world-writable.
+// It must not encode or decode segment contents.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export const DEFAULT_STORE_DIR = '/var/lib/profctl';
+export const DIR_MODE = 0o755;
+export const FILE_MODE = 0o644;
+
+export const SEGMENTS_DIR = 'segments';
+export const TABLES_DIR = 'tables';
+export const STATUS_FILE = 'agent-status.json';
+export const LOCK_FILE = 'writer.lock';
+/** Temp files start with this; listings skip them. */
+export const TEMP_PREFIX = '.tmp-';
+export const SEGMENT_SUFFIX = '.seg';
+
+/**
+ * The store directory: `--store DIR`, else $PROFCTL_STORE, else
+ * /var/lib/profctl — the same answer for `sudo profctl agent` and for an
+ * on-call running `profctl top` as themselves (sudo keeps neither HOME nor
+ * most of the environment, so a per-user default would split them).
+ */
+export function resolveStoreDir(flag?: string): string {
+  if (flag !== undefined && flag !== '') return path.resolve(flag);
+  const env = process.env.PROFCTL_STORE;
+  if (env !== undefined && env !== '') return path.resolve(env);
+  return DEFAULT_STORE_DIR;
+}
+
+export interface SegmentName {
+  file: string;
+  /** Earliest time of anything in the segment (window start, samples, spans). */
+  fromMs: number;
+  /** Latest time of anything in the segment. */
+  toMs: number;
+  /** Table generation whose frame and stack ids the segment uses. */
+  generation: number;
+}
+
+const SEGMENT_RE = /^(\d{13,16})-(\d{13,16})-g(\d{1,9})-([0-9a-f]{1,16})\.seg$/;
+
+/**
+ * File name of a segment covering [fromMs, toMs] that uses table generation
+ * `generation`. Everything a listing needs (time range for selection and
+ * eviction, generation for table cleanup) is in the name, so neither opens a
+ * file; the random suffix keeps equal windows apart.
+ */
+export function segmentFileName(fromMs: number, toMs: number, generation: number): string {
+  const from = String(Math.max(0, Math.floor(fromMs))).padStart(13, '0');
+  const to = String(Math.max(0, Math.ceil(toMs))).padStart(13, '0');
+  return `${from}-${to}-g${generation}-${randomBytes(4).toString('hex')}${SEGMENT_SUFFIX}`;
+}
+
+export function parseSegmentFileName(file: string): SegmentName | undefined {
+  const m = SEGMENT_RE.exec(file);
+  if (!m) return undefined;
+  const fromMs = Number(m[1]);
+  const toMs = Number(m[2]);
+  if (!(toMs >= fromMs)) return undefined;
+  return { file, fromMs, toMs, generation: Number(m[3]) };
+}
+
+/** Segments sorted oldest first (by start, then end, then name for a stable order). */
+export function sortSegments<T extends SegmentName>(list: T[]): T[] {
+  return list.sort((a, b) => a.fromMs - b.fromMs || a.toMs - b.toMs || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+}
+
+export function tableFileName(generation: number, kind: 'frames' | 'stacks'): string {
+  return `g${String(generation).padStart(6, '0')}.${kind}`;
+}
+
+export function parseTableFileName(file: string): { generation: number; kind: 'frames' | 'stacks' } | undefined {
+  const m = /^g(\d{6,})\.(frames|stacks)$/.exec(file);
+  if (!m) return undefined;
+  return { generation: Number(m[1]), kind: m[2] as 'frames' | 'stacks' };
+}
+
+/** Creates a directory (and parents) with mode 0755 whatever the umask. */
+export function ensureDir(dir: string): void {
+  if (fs.existsSync(dir)) return;
+  ensureDir(path.dirname(dir));
+  try {
+    fs.mkdirSync(dir, { mode: DIR_MODE });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return;
+  }
+  fs.chmodSync(dir, DIR_MODE);
+}
+
+export function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // Some filesystems refuse fsync on a directory; the rename is still atomic.
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/**
+ * Writes `data` to `dir/name` so that readers see either nothing or the whole
+ * file: write a temp file in the same directory, fsync, rename, fsync the dir.
+ */
+export function writeFileAtomic(dir: string, name: string, data: Uint8Array | string, durable = true): void {
+  const temp = path.join(dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(4).toString('hex')}-${name}`);
+  const fd = fs.openSync(temp, 'wx', FILE_MODE);
+  try {
+    fs.fchmodSync(fd, FILE_MODE);
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    let done = 0;
+    while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done);
+    if (durable) fs.fsyncSync(fd);
+  } catch (err) {
+    fs.closeSync(fd);
+    fs.rmSync(temp, { force: true });
+    throw err;
+  }
+  fs.closeSync(fd);
+  try {
+    fs.renameSync(temp, path.join(dir, name));
+  } catch (err) {
+    fs.rmSync(temp, { force: true });
+    throw err;
+  }
+  if (durable) fsyncDir(dir);
+}

@@ -1,0 +1,340 @@
+// The store's single writer: turns one flush window of samples and spans into
+// a segment file, appending any frame or stack it has not seen before to the
+// shared tables first (durably, so no segment ever names an entry that is not
+// on disk), and enforces the size cap and retention.
+//
+// One writer per store at a time (a pid lock file); readers take no lock.
+// Bounds policy: segments older than the retention, then the oldest segments
+// while the store is over its cap, are deleted whole (no downsampling: a
+// segment is already an aggregate plus ~1.5 bytes of time and row per sample,
+// so merging windows would save little). Tables are never rewritten in place:
+// the writer starts a new table generation when the current one is a day old
+// or larger than an eighth of the cap, and a generation's tables are deleted
+// once no segment uses them, so stale stacks leave with the last segment that
+// needed them.
+// It must not read segments back or decide what a query sees.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Frame, Labels, Profile, ValueType } from '../profile/model.js';
+import type { Span } from '../spans/model.js';
+import { UserError, ExitCode } from '../errors.js';
+import type { Codec, SampleTuple, ValueMode } from './segment-codec.js';
+import { encodeSegment } from './segment-codec.js';
+import { encodeSpans } from './span-codec.js';
+import { TableGeneration, openGenerationForWrite, startGeneration } from './table-generation.js';
+import {
+  FILE_MODE,
+  LOCK_FILE,
+  SEGMENTS_DIR,
+  TABLES_DIR,
+  TEMP_PREFIX,
+  ensureDir,
+  parseSegmentFileName,
+  parseTableFileName,
+  segmentFileName,
+  sortSegments,
+  writeFileAtomic,
+} from './layout.js';
+
+/** A sample handed over without an interned profile: frames leaf first. */
+export interface StoredSample {
+  timeMs: number;
+  pid?: number;
+  tid?: number;
+  thread?: string;
+  process?: string;
+  labels?: Labels;
+  values: number[];
+  frames: Frame[];
+}
+
+export interface SegmentData {
+  /** The flush window. */
+  startMs: number;
+  endMs: number;
+  /** The window's samples as a Profile (samples carry timeMs, pid, tid, thread, process, labels)… */
+  profile?: Profile;
+  /** …or as plain samples with their frames (then sampleTypes says what values mean). */
+  samples?: StoredSample[];
+  sampleTypes?: ValueType[];
+  /** Spans received during the window. */
+  spans?: Span[];
+}
+
+export interface StoreWriterOptions {
+  /** Size cap of the whole store (segments and tables). Default 1 GiB. */
+  maxSizeBytes?: number;
+  /** Data older than this is deleted. Default 7 days. */
+  retentionMs?: number;
+  /** Section compression; brotli measured smallest at equal read speed (bench/RESULTS.md). */
+  codec?: Codec;
+  level?: number;
+  /** Sample time resolution in µs; default 1000 (1 ms). */
+  timeResolutionUs?: number;
+  /** fsync files and directories. Only tests and the bench generator turn this off. */
+  durable?: boolean;
+  /** Start a new table generation when the tables pass this size. Default maxSizeBytes / 8. */
+  maxTableBytes?: number;
+  /** Start a new table generation after this long. Default 24 h. */
+  generationMaxAgeMs?: number;
+  onWarning?: (msg: string) => void;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+export interface AppendResult {
+  file: string;
+  bytes: number;
+  samples: number;
+  spans: number;
+  newFrames: number;
+  newStacks: number;
+  generation: number;
+}
+
+export interface BoundsResult {
+  deletedSegments: number;
+  deletedBytes: number;
+  sizeBytes: number;
+}
+
+export interface StoreWriter {
+  readonly dir: string;
+  appendSegment(data: SegmentData): AppendResult;
+  enforceBounds(nowMs?: number): BoundsResult;
+  close(): void;
+}
+
+const DAY_MS = 86_400_000;
+
+function acquireLock(dir: string): string {
+  const lock = path.join(dir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = fs.openSync(lock, 'wx', FILE_MODE);
+      fs.writeSync(fd, `${process.pid}\n`);
+      fs.closeSync(fd);
+      return lock;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EACCES') {
+        throw new UserError(`cannot write to the store ${dir}: permission denied`, 'the store belongs to root: run with sudo, or pass --store DIR', ExitCode.permission);
+      }
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(fs.readFileSync(lock, 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
+        throw new UserError(`the store ${dir} is already being written by pid ${pid}`, 'stop that agent first, or pass --store DIR (or -o FILE for record)');
+      }
+      fs.rmSync(lock, { force: true }); // left by a writer that died
+    }
+  }
+  throw new UserError(`cannot take the writer lock ${lock}`);
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Picks how values are kept: one shared value vector (the usual case) or per sample. */
+function chooseValueMode(rows: number[][], nTypes: number): ValueMode {
+  const first = rows[0];
+  if (!first) return { kind: 'unit', unit: new Array<number>(nTypes).fill(0) };
+  let same = true;
+  let ints = true;
+  for (const v of rows) {
+    for (let t = 0; t < nTypes; t++) {
+      const x = v[t] ?? 0;
+      if (x !== (first[t] ?? 0)) same = false;
+      if (!Number.isSafeInteger(x)) ints = false;
+    }
+  }
+  if (same) return { kind: 'unit', unit: Array.from({ length: nTypes }, (_, t) => first[t] ?? 0) };
+  return ints ? { kind: 'int' } : { kind: 'float' };
+}
+
+function tupleKey(s: SampleTuple): string {
+  return JSON.stringify([s.pid, s.tid, s.thread, s.process, s.labels ?? null]);
+}
+
+function profileFromSamples(samples: StoredSample[], sampleTypes: ValueType[]): Profile {
+  const frames: Frame[] = [];
+  const frameIds = new Map<Frame, number>();
+  const stacks: number[][] = [];
+  const out: Profile['samples'] = [];
+  for (const s of samples) {
+    const stack = s.frames.map((f) => {
+      let id = frameIds.get(f);
+      if (id === undefined) {
+        id = frames.length;
+        frames.push(f);
+        frameIds.set(f, id);
+      }
+      return id;
+    });
+    stacks.push(stack);
+    out.push({ stack: stacks.length - 1, values: s.values, labels: s.labels, timeMs: s.timeMs, pid: s.pid, tid: s.tid, thread: s.thread, process: s.process });
+  }
+  return { sampleTypes, frames, stacks, samples: out };
+}
+
+export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): StoreWriter {
+  const maxSizeBytes = options.maxSizeBytes ?? 1024 ** 3;
+  const retentionMs = options.retentionMs ?? 7 * DAY_MS;
+  const durable = options.durable ?? true;
+  const codec = options.codec ?? 'brotli';
+  const warn = options.onWarning ?? (() => {});
+  const now = options.now ?? Date.now;
+  const maxTableBytes = options.maxTableBytes ?? Math.max(64 * 1024, Math.floor(maxSizeBytes / 8));
+  const generationMaxAgeMs = options.generationMaxAgeMs ?? DAY_MS;
+
+  try {
+    ensureDir(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new UserError(`cannot create the store ${dir}: permission denied`, 'the agent runs as root: use sudo, or pass --store DIR', ExitCode.permission);
+    }
+    throw err;
+  }
+  const lock = acquireLock(dir);
+  const segmentsDir = path.join(dir, SEGMENTS_DIR);
+  const tablesDir = path.join(dir, TABLES_DIR);
+  ensureDir(segmentsDir);
+  ensureDir(tablesDir);
+  // Temp files left by a writer that crashed mid-write: never renamed, never visible.
+  for (const d of [dir, segmentsDir, tablesDir]) {
+    for (const f of fs.readdirSync(d)) if (f.startsWith(TEMP_PREFIX)) fs.rmSync(path.join(d, f), { force: true });
+  }
+
+  let gen: TableGeneration = openGenerationForWrite(tablesDir, now(), durable, warn);
+  let closed = false;
+
+  function appendSegment(data: SegmentData): AppendResult {
+    if (closed) throw new Error('store writer is closed');
+    const profile = data.profile ?? profileFromSamples(data.samples ?? [], data.sampleTypes ?? [{ type: 'samples', unit: 'count' }]);
+    if (gen.tableBytes() > maxTableBytes || now() - gen.createdMs > generationMaxAgeMs) {
+      gen = startGeneration(tablesDir, gen.generation + 1, now(), durable);
+    }
+    const pending = gen.begin();
+    const stackIds = new Int32Array(profile.stacks.length).fill(-1);
+    const tupleIds = new Map<string, number>();
+    const tuples: SampleTuple[] = [];
+    const samples: { timeMs: number; tuple: number; stack: number; values: number[] }[] = [];
+    let fromMs = data.startMs;
+    let toMs = data.endMs;
+    for (const s of profile.samples) {
+      let stack = stackIds[s.stack];
+      if (stack === undefined) throw new Error(`sample names stack ${s.stack}, the profile has ${profile.stacks.length}`);
+      if (stack < 0) stack = stackIds[s.stack] = pending.stackId(profile.stacks[s.stack]!.map((f) => pending.frameId(profile.frames[f]!)));
+      const tuple: SampleTuple = {};
+      if (s.pid !== undefined) tuple.pid = s.pid;
+      if (s.tid !== undefined) tuple.tid = s.tid;
+      if (s.thread !== undefined) tuple.thread = s.thread;
+      if (s.process !== undefined) tuple.process = s.process;
+      if (s.labels && Object.keys(s.labels).length) tuple.labels = s.labels;
+      const key = tupleKey(tuple);
+      let t = tupleIds.get(key);
+      if (t === undefined) {
+        t = tuples.length;
+        tuples.push(tuple);
+        tupleIds.set(key, t);
+      }
+      const timeMs = s.timeMs ?? data.startMs;
+      if (timeMs < fromMs) fromMs = timeMs;
+      if (timeMs > toMs) toMs = timeMs;
+      samples.push({ timeMs, tuple: t, stack, values: s.values });
+    }
+    const spans = data.spans ?? [];
+    for (const sp of spans) {
+      if (sp.startMs < fromMs) fromMs = sp.startMs;
+      if (sp.endMs > toMs) toMs = sp.endMs;
+    }
+    // Tables first, durably: the segment below may only name entries already on disk.
+    const added = pending.commit();
+    const bytes = encodeSegment({
+      windowStartMs: data.startMs,
+      windowEndMs: data.endMs,
+      generation: gen.generation,
+      stackCount: gen.stackCount,
+      meta: {
+        sampleTypes: profile.sampleTypes,
+        defaultSampleType: profile.defaultSampleType,
+        periodType: profile.periodType,
+        period: profile.period,
+        tuples,
+        valueMode: chooseValueMode(samples.map((s) => s.values), profile.sampleTypes.length),
+        timeUnitUs: options.timeResolutionUs ?? 1000,
+      },
+      samples,
+      spans: spans.length ? encodeSpans(spans, Math.floor(data.startMs)) : undefined,
+      codec,
+      level: options.level,
+    });
+    const file = segmentFileName(fromMs, toMs, gen.generation);
+    writeFileAtomic(segmentsDir, file, bytes, durable);
+    return { file, bytes: bytes.length, samples: samples.length, spans: spans.length, newFrames: added.frames, newStacks: added.stacks, generation: gen.generation };
+  }
+
+  function enforceBounds(nowMs = now()): BoundsResult {
+    const segs = sortSegments(
+      fs
+        .readdirSync(segmentsDir)
+        .map(parseSegmentFileName)
+        .filter((s) => s !== undefined)
+        .map((s) => ({ ...s, size: fileSize(path.join(segmentsDir, s.file)) })),
+    );
+    const tableFiles = fs.readdirSync(tablesDir).filter((f) => parseTableFileName(f));
+    const tablesSize = () => tableFiles.reduce((n, f) => n + fileSize(path.join(tablesDir, f)), 0);
+    let size = segs.reduce((n, s) => n + s.size, 0) + tablesSize();
+    let deletedSegments = 0;
+    let deletedBytes = 0;
+    const cutoff = nowMs - retentionMs;
+    let i = 0;
+    for (; i < segs.length; i++) {
+      const s = segs[i]!;
+      if (!(s.toMs < cutoff || size > maxSizeBytes)) break;
+      fs.rmSync(path.join(segmentsDir, s.file), { force: true });
+      size -= s.size;
+      deletedSegments++;
+      deletedBytes += s.size;
+    }
+    // Tables of generations that no remaining segment uses.
+    const used = new Set(segs.slice(i).map((s) => s.generation));
+    used.add(gen.generation);
+    for (const f of tableFiles) {
+      const t = parseTableFileName(f)!;
+      if (used.has(t.generation)) continue;
+      const p = path.join(tablesDir, f);
+      const n = fileSize(p);
+      fs.rmSync(p, { force: true });
+      size -= n;
+      deletedBytes += n;
+    }
+    return { deletedSegments, deletedBytes, sizeBytes: size };
+  }
+
+  function close(): void {
+    if (closed) return;
+    closed = true;
+    try {
+      if (fs.readFileSync(lock, 'utf8').trim() === String(process.pid)) fs.rmSync(lock, { force: true });
+    } catch {
+      // Already gone.
+    }
+  }
+
+  return { dir, appendSegment, enforceBounds, close };
+}
+
+function fileSize(p: string): number {
+  try {
+    return fs.statSync(p).size;
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,114 @@
+// Small, seeded inputs for the store tests: profiles whose samples carry every
+// field the store keeps, and spans.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Frame, Profile, Sample } from '../../src/profile/model.js';
+import type { Span } from '../../src/spans/model.js';
+
+export function tempStoreDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'profctl-store-test-'));
+}
+
+/** Deterministic PRNG (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function makeFrames(n: number, prefix = 'fn'): Frame[] {
+  const frames: Frame[] = [];
+  for (let i = 0; i < n; i++) {
+    const kind = i % 7 === 0 ? 'kernel' : i % 5 === 0 ? 'jit' : 'native';
+    const f: Frame = { name: `${prefix}_${i}`, module: kind === 'kernel' ? '[kernel]' : `/usr/lib/lib${i % 3}.so`, kind };
+    if (i % 4 === 0) f.file = `src/file${i}.c`;
+    if (i % 4 === 0) f.line = i * 3;
+    if (i % 6 === 0) f.rawName = `_Z${prefix}${i}v`;
+    if (i % 9 === 0) f.inline = true;
+    frames.push(f);
+  }
+  return frames;
+}
+
+/** A window's profile: `n` samples over [startMs, startMs + 10 s) from `stackCount` stacks. */
+export function makeProfile(startMs: number, n: number, seed = 1, stackCount = 20, frames = makeFrames(60)): Profile {
+  const r = rng(seed);
+  const stacks: number[][] = [];
+  const sr = rng(1234); // same stacks whatever the seed
+  for (let s = 0; s < stackCount; s++) {
+    const depth = 3 + Math.floor(sr() * 10);
+    stacks.push(Array.from({ length: depth }, () => Math.floor(sr() * frames.length)));
+  }
+  const samples: Sample[] = [];
+  for (let i = 0; i < n; i++) {
+    const pid = 100 + Math.floor(r() * 3);
+    const tid = pid * 10 + Math.floor(r() * 3);
+    const s: Sample = {
+      stack: Math.floor(r() * stackCount),
+      values: [1, 10_101_010],
+      timeMs: startMs + Math.floor(r() * 10_000),
+      pid,
+      tid,
+      thread: `worker-${tid % 10}`,
+      process: `app${pid}`,
+    };
+    if (r() < 0.2) s.labels = { trace_id: '4bf92f3577b34da6a3ce929d0e0e4736', span_id: '00f067aa0ba902b7' };
+    samples.push(s);
+  }
+  return {
+    sampleTypes: [
+      { type: 'samples', unit: 'count' },
+      { type: 'cpu', unit: 'nanoseconds' },
+    ],
+    defaultSampleType: 'cpu',
+    periodType: { type: 'cpu', unit: 'nanoseconds' },
+    period: 10_101_010,
+    frames,
+    stacks,
+    samples,
+  };
+}
+
+export function makeSpans(startMs: number, n: number): Span[] {
+  const spans: Span[] = [];
+  for (let i = 0; i < n; i++) {
+    const span: Span = {
+      traceId: (i.toString(16) + 'a'.repeat(32)).slice(0, 32),
+      spanId: (i.toString(16) + 'b'.repeat(16)).slice(0, 16),
+      name: `GET /item/${i % 3}`,
+      service: i % 2 ? 'checkout' : 'cart',
+      kind: 'server',
+      startMs: startMs + i * 100 + 0.25,
+      endMs: startMs + i * 100 + 50.5,
+      status: i % 4 === 0 ? 'error' : 'ok',
+      pid: 101,
+      tid: 1011,
+      attributes: { 'http.status_code': 200, 'http.route': '/item/:id', sampled: true, ratio: 0.5 },
+    };
+    if (i > 0) span.parentSpanId = ((i - 1).toString(16) + 'b'.repeat(16)).slice(0, 16);
+    spans.push(span);
+  }
+  return spans;
+}
+
+/** Every sample of a profile as a comparable record (frames by value, not id). */
+export function flatSamples(p: Profile): unknown[] {
+  return p.samples
+    .map((s) => ({
+      frames: p.stacks[s.stack]!.map((f) => p.frames[f]),
+      values: s.values,
+      timeMs: s.timeMs,
+      pid: s.pid,
+      tid: s.tid,
+      thread: s.thread,
+      process: s.process,
+      labels: s.labels,
+    }))
+    .sort((a, b) => JSON.stringify(a) < JSON.stringify(b) ? -1 : 1);
+}

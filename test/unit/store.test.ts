@@ -1,0 +1,222 @@
+// The store's round trip: every sample field and every span field survive,
+// stacks are shared across segments, queries open only overlapping segments,
+// and the aggregate read agrees with the per-sample read.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { openStoreReader, openStoreWriter, resolveStoreDir } from '../../src/store/index.js';
+import { flatSamples, makeProfile, makeSpans, tempStoreDir } from './store-fixtures.js';
+
+const T0 = Date.UTC(2025, 0, 15, 2, 0, 0);
+const dirs: string[] = [];
+function newDir(): string {
+  const d = tempStoreDir();
+  dirs.push(d);
+  return d;
+}
+afterEach(() => {
+  vi.restoreAllMocks();
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function tableBytes(dir: string): number {
+  return fs.readdirSync(path.join(dir, 'tables')).reduce((n, f) => n + fs.statSync(path.join(dir, 'tables', f)).size, 0);
+}
+
+describe('store location', () => {
+  it('takes the flag, then PROFCTL_STORE, then /var/lib/profctl', () => {
+    const saved = process.env.PROFCTL_STORE;
+    try {
+      process.env.PROFCTL_STORE = '/tmp/from-env';
+      expect(resolveStoreDir('/tmp/from-flag')).toBe('/tmp/from-flag');
+      expect(resolveStoreDir()).toBe('/tmp/from-env');
+      delete process.env.PROFCTL_STORE;
+      expect(resolveStoreDir()).toBe('/var/lib/profctl');
+    } finally {
+      if (saved === undefined) delete process.env.PROFCTL_STORE;
+      else process.env.PROFCTL_STORE = saved;
+    }
+  });
+});
+
+describe('store round trip', () => {
+  it('keeps every sample field: time, pid, tid, thread, process, labels, stack, values', async () => {
+    const dir = newDir();
+    const w = openStoreWriter(dir, { durable: false });
+    const p1 = makeProfile(T0, 500, 1);
+    const p2 = makeProfile(T0 + 10_000, 400, 2);
+    w.appendSegment({ startMs: T0, endMs: T0 + 10_000, profile: p1 });
+    w.appendSegment({ startMs: T0 + 10_000, endMs: T0 + 20_000, profile: p2 });
+    w.close();
+    const warnings: string[] = [];
+    const r = openStoreReader(dir, { onWarning: (m) => warnings.push(m) });
+    const got = await r.readProfile({});
+    expect(warnings).toEqual([]);
+    expect(got.samples).toHaveLength(900);
+    expect(flatSamples(got)).toEqual([...flatSamples(p1), ...flatSamples(p2)].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1)));
+    expect(got.sampleTypes).toEqual(p1.sampleTypes);
+    expect(got.defaultSampleType).toBe('cpu');
+    expect(got.period).toBe(p1.period);
+    expect(got.periodType).toEqual(p1.periodType);
+    // Samples come back in time order.
+    for (let i = 1; i < got.samples.length; i++) expect(got.samples[i]!.timeMs!).toBeGreaterThanOrEqual(got.samples[i - 1]!.timeMs!);
+  });
+
+  it('keeps per-sample values that differ, and fractional ones', async () => {
+    const dir = newDir();
+    const w = openStoreWriter(dir, { durable: false, timeResolutionUs: 100 });
+    const p = makeProfile(T0, 50, 3);
+    p.samples.forEach((s, i) => (s.values = [i + 1, (i % 2 ? -1 : 1) * i * 1.5]));
+    p.samples.forEach((s, i) => (s.timeMs = T0 + i * 7.3));
+    w.appendSegment({ startMs: T0, endMs: T0 + 10_000, profile: p });
+    w.close();
+    const got = await openStoreReader(dir).readProfile();
+    const byTime = [...p.samples].sort((a, b) => a.timeMs! - b.timeMs!);
+    expect(got.samples.map((s) => s.values)).toEqual(byTime.map((s) => s.values));
+    got.samples.forEach((s, i) => expect(s.timeMs!).toBeCloseTo(byTime[i]!.timeMs!, 1));
+  });
+
+  it('accepts plain samples with frames', async () => {
+    const dir = newDir();
+    const w = openStoreWriter(dir, { durable: false });
+    const frames = [{ name: 'leaf', module: 'a.out', kind: 'native' as const }, { name: 'main', module: 'a.out', kind: 'native' as const }];
+    w.appendSegment({ startMs: T0, endMs: T0 + 10_000, samples: [{ timeMs: T0 + 5, pid: 7, tid: 8, thread: 't', process: 'p', values: [1], frames }] });
+    w.close();
+    const got = await openStoreReader(dir).readProfile();
+    expect(got.samples).toHaveLength(1);
+    expect(got.stacks[got.samples[0]!.stack]!.map((f) => got.frames[f]!.name)).toEqual(['leaf', 'main']);
+    expect(got.samples[0]).toMatchObject({ timeMs: T0 + 5, pid: 7, tid: 8, thread: 't', process: 'p', values: [1] });
+  });
+
+  it('aggregate read sums the same values per thread and stack as the per-sample read', async () => {
+    const dir = newDir();
+    const w = openStoreWriter(dir, { durable: false });
+    for (let i = 0; i < 6; i++) w.appendSegment({ startMs: T0 + i * 10_000, endMs: T0 + (i + 1) * 10_000, profile: makeProfile(T0 + i * 10_000, 300, i + 10) });
+    w.close();
+    const r = openStoreReader(dir);
+    // A range that cuts two segments in the middle: edges are filtered per sample.
+    const q = { fromMs: T0 + 15_000, toMs: T0 + 42_000 };
+    const full = await r.readProfile(q);
+    const agg = await r.readProfile({ ...q, aggregate: true });
+    const sum = (p: typeof full) => {
+      const m = new Map<string, number>();
+      for (const s of p.samples) {
+        const k = JSON.stringify([p.stacks[s.stack]!.map((f) => p.frames[f]!.name), s.tid, s.labels ?? null]);
+        m.set(k, (m.get(k) ?? 0) + s.values[1]!);
+      }
+      return [...m.entries()].sort();
+    };
+    expect(full.samples.every((s) => s.timeMs! >= q.fromMs && s.timeMs! <= q.toMs)).toBe(true);
+    expect(agg.samples.every((s) => s.timeMs === undefined)).toBe(true);
+    expect(agg.samples.length).toBeLessThan(full.samples.length);
+    expect(sum(agg)).toEqual(sum(full));
+  });
+
+  it('filters by pid, comm and service', async () => {
+    const dir = newDir();
+    const w = openStoreWriter(dir, { durable: false });
+    w.appendSegment({ startMs: T0, endMs: T0 + 10_000, profile: makeProfile(T0, 300, 5) });
+    w.close();
+    const r = openStoreReader(dir);
+    const all = await r.readProfile();
+    const byPid = await r.readProfile({ pids: [101] });
+    expect(byPid.samples.length).toBe(all.samples.filter((s) => s.pid === 101).length);
+    expect(byPid.samples.length).toBeGreaterThan(0);
+    const byComm = await r.readProfile({ comms: ['app102'] });
+    expect(byComm.samples.every((s) => s.process === 'app102')).toBe(true);
+    const byThread = await r.readProfile({ comms: ['worker-0'] });
+    expect(byThread.samples.length).toBe(all.samples.filter((s) => s.thread === 'worker-0').length);
+    const bySvc = await r.readProfile({ services: ['app100'], aggregate: true });
+    expect(bySvc.samples.every((s) => s.process === 'app100')).toBe(true);
+    expect((await r.readProfile({ services: ['nothing'] })).samples).toEqual([]);
+  });
+});
+
+describe('shared tables', () => {
+  it('a second segment with the same stacks adds nothing to the tables', () => {
+    const dir = newDir();
+    const w = openStoreWriter(dir, { durable: false });
+    const a = w.appendSegment({ startMs: T0, endMs: T0 + 10_000, profile: makeProfile(T0, 2000, 1) });
+    const before = tableBytes(dir);
+    const b = w.appendSegment({ startMs: T0 + 10_000, endMs: T0 + 20_000, profile: makeProfile(T0 + 10_000, 2000, 2) });
+    expect(a.newStacks).toBeGreaterThan(0);
+    expect(b.newFrames).toBe(0);
+    expect(b.newStacks).toBe(0);
+    expect(tableBytes(dir)).toBe(before);
+    w.close();
+  });
+
+  it('dedup survives reopening the writer', () => {
+    const dir = newDir();
+    let w = openStoreWriter(dir, { durable: false });
+    w.appendSegment({ startMs: T0, endMs: T0 + 10_000, profile: makeProfile(T0, 500, 1) });
+    w.close();
+    const before = tableBytes(dir);
+    w = openStoreWriter(dir, { durable: false });
+    const b = w.appendSegment({ startMs: T0 + 10_000, endMs: T0 + 20_000, profile: makeProfile(T0 + 10_000, 500, 2) });
+    w.close();
+    expect(b.newStacks).toBe(0);
+    expect(tableBytes(dir)).toBe(before);
+  });
+});
+
+describe('time-range selection', () => {
+  it('opens only the segments that overlap the range', async () => {
+    const dir = newDir();
+    const w = openStoreWriter(dir, { durable: false });
+    const files: string[] = [];
+    for (let i = 0; i < 10; i++) files.push(w.appendSegment({ startMs: T0 + i * 10_000, endMs: T0 + (i + 1) * 10_000, profile: makeProfile(T0 + i * 10_000, 50, i) }).file);
+    w.close();
+    const r = openStoreReader(dir);
+    expect(r.segments(T0 + 25_000, T0 + 38_000).map((s) => s.file)).toEqual([files[2], files[3]]);
+    const spy = vi.spyOn(fs, 'readFileSync');
+    const p = await r.readProfile({ fromMs: T0 + 25_000, toMs: T0 + 38_000 });
+    const opened = spy.mock.calls.map((c) => path.basename(String(c[0]))).filter((f) => f.endsWith('.seg'));
+    expect(opened.sort()).toEqual([files[2], files[3]].sort());
+    expect(p.samples.length).toBeGreaterThan(0);
+    spy.mockClear();
+    await r.readSpans({ fromMs: T0 + 95_000, toMs: T0 + 200_000 });
+    expect(spy.mock.calls.map((c) => path.basename(String(c[0]))).filter((f) => f.endsWith('.seg'))).toEqual([files[9]]);
+  });
+
+  it('stats report size, range and gaps', () => {
+    const dir = newDir();
+    const w = openStoreWriter(dir, { durable: false });
+    w.appendSegment({ startMs: T0, endMs: T0 + 10_000, profile: makeProfile(T0, 50) });
+    w.appendSegment({ startMs: T0 + 10_000, endMs: T0 + 20_000, profile: makeProfile(T0 + 10_000, 50) });
+    w.appendSegment({ startMs: T0 + 60_000, endMs: T0 + 70_000, profile: makeProfile(T0 + 60_000, 50) });
+    w.close();
+    const st = openStoreReader(dir).stats();
+    expect(st.segments).toBe(3);
+    expect(st.oldestMs).toBe(T0);
+    expect(st.newestMs).toBe(T0 + 70_000);
+    expect(st.gaps).toEqual([{ fromMs: T0 + 20_000, toMs: T0 + 60_000 }]);
+    expect(st.sizeBytes).toBeGreaterThan(st.tablesBytes);
+  });
+});
+
+describe('spans', () => {
+  it('round-trip every field and select by time, service and trace', async () => {
+    const dir = newDir();
+    const w = openStoreWriter(dir, { durable: false });
+    const spans = makeSpans(T0, 40);
+    spans.push({ traceId: 'not-hex', spanId: 'x', name: 'odd ids', service: '', kind: 'internal', startMs: T0 - 5000, endMs: T0 + 1, status: 'unset' });
+    w.appendSegment({ startMs: T0, endMs: T0 + 10_000, profile: makeProfile(T0, 10), spans });
+    w.close();
+    const r = openStoreReader(dir);
+    const got = await r.readSpans({});
+    expect(got).toHaveLength(spans.length);
+    const sorted = [...spans].sort((a, b) => a.startMs - b.startMs);
+    got.forEach((s, i) => {
+      const want = sorted[i]!;
+      expect({ ...s, startMs: 0, endMs: 0 }).toEqual({ ...want, startMs: 0, endMs: 0 });
+      expect(s.startMs).toBeCloseTo(want.startMs, 3);
+      expect(s.endMs).toBeCloseTo(want.endMs, 3);
+    });
+    // The segment's name covers the span that started before the window.
+    expect(r.segments()[0]!.fromMs).toBe(T0 - 5000);
+    expect((await r.readSpans({ services: ['checkout'] })).every((s) => s.service === 'checkout')).toBe(true);
+    expect(await r.readSpans({ traceIds: [spans[3]!.traceId] })).toHaveLength(1);
+    expect(await r.readSpans({ fromMs: T0 + 1000, toMs: T0 + 1200 })).toHaveLength(2);
+  });
+});
