@@ -87,7 +87,9 @@ export interface HelperOptions {
 /** Pending batches handed out by samples(); the stream pauses above this. */
 const HIGH_WATER_SAMPLES = 50_000;
 
-export function startHelper(opts: HelperOptions): Promise<Capture & { ready: ReadyRecord }> {
+export type HelperCapture = Capture & { ready: ReadyRecord; /** The helper's pid (its CPU time is in /proc/PID/stat). */ pid: number };
+
+export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
   const path = helperPath();
   if (!existsSync(path)) return Promise.reject(helperNotBuiltError(path));
   const args = ['--hz', String(Math.round(opts.hz))];
@@ -158,8 +160,9 @@ export function startHelper(opts: HelperOptions): Promise<Capture & { ready: Rea
       notify();
     });
 
-    const capture: Capture & { ready: ReadyRecord } = {
+    const capture: HelperCapture = {
       engine: 'bpf',
+      pid: child.pid ?? 0,
       get ready() { return ready as ReadyRecord; },
       async *samples() {
         for (;;) {

@@ -1,0 +1,29 @@
+/* profctl system-test target: a known call chain main -> chain_alpha ->
+ * chain_beta -> chain_leaf, where chain_leaf burns the CPU. Built with
+ * -O0 -fno-omit-frame-pointer so every function keeps a frame and a
+ * frame-pointer unwinder sees the whole chain. Usage: call-chain SECONDS */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+__attribute__((noinline)) unsigned long chain_leaf(unsigned long x) {
+  for (int i = 0; i < 1000000; i++) x = x * 6364136223846793005ul + 1442695040888963407ul;
+  return x;
+}
+__attribute__((noinline)) unsigned long chain_beta(unsigned long x) { return chain_leaf(x) + 1; }
+__attribute__((noinline)) unsigned long chain_alpha(unsigned long x) { return chain_beta(x) + 1; }
+
+int main(int argc, char **argv) {
+  double seconds = argc > 1 ? atof(argv[1]) : 2;
+  double end = now() + seconds;
+  unsigned long x = 1;
+  while (now() < end) x = chain_alpha(x);
+  printf("%lu\n", x & 1);
+  return 0;
+}

@@ -1,0 +1,102 @@
+// System tests of the BPF capture engine through startCapture: real helper,
+// real BPF program, real target programs from test/native/. They need root.
+
+import { spawn } from 'node:child_process';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { startCapture, type Capture, type RawSample } from '../../src/capture/engine.js';
+import { startHelper } from '../../src/capture/helper-process.js';
+import { buildHelper, buildTarget, functionSymbols, nameStack, skipReason } from './helper-fixtures.js';
+
+async function collect(capture: Capture, untilMs: number, stopWhen?: Promise<unknown>): Promise<RawSample[]> {
+  const all: RawSample[] = [];
+  const stopper = (stopWhen ?? new Promise((r) => setTimeout(r, untilMs))).then(() => capture.stop());
+  for await (const batch of capture.samples()) all.push(...batch);
+  await stopper;
+  return all;
+}
+
+function run(binary: string, args: string[]): { pid: number; exited: Promise<number> } {
+  const child = spawn(binary, args, { stdio: 'ignore' });
+  return { pid: child.pid!, exited: new Promise((r) => child.on('close', (code) => r(code ?? -1))) };
+}
+
+describe.skipIf(skipReason !== undefined)('BPF capture engine', () => {
+  let callChain: string;
+  let syscallHeavy: string;
+  beforeAll(() => {
+    buildHelper();
+    const flags = ['-O0', '-fno-omit-frame-pointer', '-no-pie'];
+    callChain = buildTarget('call-chain', flags);
+    syscallHeavy = buildTarget('syscall-heavy', flags);
+  });
+
+  it('unwinds a frame-pointer call chain to its hottest leaf, only for --pid', async () => {
+    const target = run(callChain, ['3']);
+    const bystander = run(callChain, ['3']);
+    const capture = await startCapture({ hz: 199, pids: [target.pid], engine: 'bpf' });
+    expect(capture.engine).toBe('bpf');
+    const samples = await collect(capture, 2500);
+    await Promise.all([target.exited, bystander.exited]);
+    expect(samples.length).toBeGreaterThan(50);
+    expect(new Set(samples.map((s) => s.pid))).toEqual(new Set([target.pid]));
+    const symbols = functionSymbols(callChain);
+    const named = samples.map((s) => nameStack(s.userStack, symbols));
+    const leafCounts = new Map<string, number>();
+    for (const stack of named) leafCounts.set(stack[0], (leafCounts.get(stack[0]) ?? 0) + 1);
+    const hottest = [...leafCounts].sort((a, b) => b[1] - a[1])[0][0];
+    expect(hottest).toBe('chain_leaf');
+    const fullChain = named.filter((st) => st.slice(0, 4).join(' ') === 'chain_leaf chain_beta chain_alpha main');
+    expect(fullChain.length / samples.length).toBeGreaterThan(0.8);
+    for (const s of samples) {
+      expect(s.comm).toBe('call-chain');
+      expect(s.cpu).toBeGreaterThanOrEqual(0);
+      expect(Math.abs(s.timeMs - Date.now())).toBeLessThan(60_000);
+    }
+    const st = capture.stats();
+    expect(st.samples).toBe(samples.length);
+    expect(st.lost).toBe(0);
+  });
+
+  it('carries kernel stacks for a syscall-heavy program', async () => {
+    const target = run(syscallHeavy, ['3']);
+    const capture = await startCapture({ hz: 199, pids: [target.pid], engine: 'bpf' });
+    const samples = await collect(capture, 2000);
+    await target.exited;
+    const inKernel = samples.filter((s) => s.kernelStack.length > 0);
+    expect(inKernel.length / samples.length).toBeGreaterThan(0.3);
+    for (const s of inKernel) for (const a of s.kernelStack) expect(a >= 0xffff800000000000n).toBe(true);
+    // The user part of a kernel-mode sample still starts in user space.
+    expect(inKernel.filter((s) => s.userStack.length > 0).length).toBeGreaterThan(0);
+  });
+
+  it('includes children a launched command forks after capture started', async () => {
+    // The shell waits before forking, so the children are born after the
+    // helper attached: only the in-kernel fork follower can add them.
+    const shell = spawn('/bin/sh', ['-c', `sleep 1; ${callChain} 1.5 & ${callChain} 1.5 & wait`], { stdio: 'ignore' });
+    const exited = new Promise((r) => shell.on('close', r));
+    const bystander = run(callChain, ['3']);
+    const capture = await startCapture({ hz: 199, followChildrenOf: shell.pid!, engine: 'bpf' });
+    const samples = await collect(capture, 0, exited);
+    await bystander.exited;
+    const pids = new Set(samples.filter((s) => s.comm === 'call-chain').map((s) => s.pid));
+    expect(pids.size).toBe(2);
+    expect(pids.has(bystander.pid)).toBe(false);
+    expect(pids.has(shell.pid!)).toBe(false); // the shell exec'd nothing itself; its children did
+  });
+
+  it('counts samples lost while the reader stalls, and loses none after it', async () => {
+    const burners = [run(callChain, ['4']), run(callChain, ['4'])];
+    let lastStats = { samples: 0, lost: 0 };
+    const capture = await startHelper({ hz: 1000, ringbufMb: 1, statsMs: 100, onStats: (s) => { lastStats = s; } });
+    const helperPid = capture.pid;
+    process.kill(helperPid, 'SIGSTOP'); // the kernel keeps sampling; the 1 MiB ring fills
+    await new Promise((r) => setTimeout(r, 1500));
+    process.kill(helperPid, 'SIGCONT');
+    const samples = await collect(capture, 800);
+    await Promise.all(burners.map((b) => b.exited));
+    expect(capture.stats().lost).toBeGreaterThan(0);
+    expect(capture.stats().lost).toBe(lastStats.lost);
+    // Everything the helper wrote reached us: the only losses are the counted ones.
+    expect(lastStats.samples).toBe(samples.length);
+  });
+});
