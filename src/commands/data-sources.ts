@@ -1,0 +1,74 @@
+// Where a reading command gets its spans and its time-stamped samples: the
+// --spans option (the store by default, an OTLP JSON file, or a Jaeger or
+// Tempo URL) and --input files or the store for samples. Commands reach
+// across stages here so the stages themselves stay independent.
+import type { Profile } from '../profile/model.js';
+import type { Span, SpanSource } from '../spans/model.js';
+import { readProfileFile } from '../profile/read-file.js';
+import { mergeProfiles } from '../query/merge.js';
+import { optionList } from './select-profile.js';
+
+export function warnOnStderr(message: string): void {
+  process.stderr.write(`profctl: warning: ${message}\n`);
+}
+
+/** A SpanSource over the local store's spans (received by the agent's OTLP receiver). */
+class StoreSpanSource implements SpanSource {
+  readonly description: string;
+  constructor(private readonly dir: string) {
+    this.description = `the store at ${dir}`;
+  }
+  private async reader() {
+    const { openStoreReader } = await import('../store/index.js');
+    return openStoreReader(this.dir, { onWarning: warnOnStderr });
+  }
+  async spansInRange(fromMs: number, toMs: number, opts: { services?: string[] } = {}): Promise<Span[]> {
+    return (await this.reader()).readSpans({ fromMs, toMs, ...(opts.services?.length ? { services: opts.services } : {}) });
+  }
+  async trace(traceId: string): Promise<Span[]> {
+    return (await this.reader()).readSpans({ traceIds: [traceId] });
+  }
+}
+
+export async function storeDir(options: Record<string, unknown>): Promise<string> {
+  const { resolveStoreDir } = await import('../store/index.js');
+  return resolveStoreDir(typeof options.store === 'string' ? options.store : undefined);
+}
+
+/** The span source named by --spans: 'store' (default), jaeger+http://…, tempo+http://…, or an OTLP JSON file. */
+export async function openSpanSource(options: Record<string, unknown>): Promise<SpanSource> {
+  const spec = typeof options.spans === 'string' ? options.spans : 'store';
+  if (spec === 'store') return new StoreSpanSource(await storeDir(options));
+  const { remoteSpanSource } = await import('../spans/remote-sources.js');
+  const remote = remoteSpanSource(spec);
+  if (remote) return remote;
+  const { OtlpFileSpanSource } = await import('../spans/file-source.js');
+  return new OtlpFileSpanSource(spec, warnOnStderr);
+}
+
+/**
+ * Samples with their times for [fromMs, toMs]: from --input files (e.g. a
+ * pprof written by `record -o`, whose samples carry timestamps) or from the
+ * store, which opens only the segments overlapping the range.
+ */
+export async function readTimedSamples(options: Record<string, unknown>, fromMs: number, toMs: number): Promise<Profile> {
+  const files = optionList(options.input);
+  if (files.length) {
+    const profiles: Profile[] = [];
+    for (const f of files) profiles.push(await readProfileFile(f, { perfScript: { perSample: true } }));
+    const merged = mergeProfiles(profiles);
+    return { ...merged, samples: merged.samples.filter((s) => s.timeMs === undefined || (s.timeMs >= fromMs && s.timeMs <= toMs)) };
+  }
+  const { openStoreReader } = await import('../store/index.js');
+  return openStoreReader(await storeDir(options), { onWarning: warnOnStderr }).readProfile({ fromMs, toMs, aggregate: false });
+}
+
+/** The sampling period in ms, from the profile (pprof period) or the default rate. */
+export function samplingPeriodMs(profile: Profile): number {
+  const p = profile.period;
+  const unit = profile.periodType?.unit;
+  if (p && unit === 'nanoseconds') return p / 1e6;
+  if (p && unit === 'microseconds') return p / 1e3;
+  if (p && unit === 'milliseconds') return p;
+  return 1000 / 99;
+}
