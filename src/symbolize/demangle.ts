@@ -60,7 +60,10 @@ export function demangle(name: string): string {
   const fn = loadDemangler();
   if (!fn) return name;
   try {
-    return fn(name);
+    const out = fn(name);
+    // On a name it cannot parse, the library's last fallback only drops the leading
+    // underscore (a Mach-O convention): that is not a demangled name.
+    return out === name.slice(1) ? name : out;
   } catch {
     return name;
   }

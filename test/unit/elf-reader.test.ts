@@ -190,3 +190,26 @@ describe('binary symbols', () => {
     }
   });
 });
+
+describe('Rust binaries', () => {
+  const rustc = (() => {
+    try {
+      return execFileSync('rustc', ['--version'], { encoding: 'utf8' }).trim();
+    } catch {
+      return undefined;
+    }
+  })();
+  if (!rustc) console.log('skipping Rust symbol tests: rustc is not installed (demangling is still tested on names)');
+
+  it.skipIf(!rustc)('demangles legacy and v0 Rust symbols of a compiled program', () => {
+    for (const mangling of ['default', 'v0']) {
+      const out = join(dir, `rust-${mangling}`);
+      const flags = mangling === 'v0' ? ['-C', 'symbol-mangling-version=v0'] : [];
+      run('rustc', ['-O', ...flags, '-o', out, join(new URL('../native/', import.meta.url).pathname, 'symbolize-rust.rs')]);
+      const sym = nmFunctions(out).find((s) => s.name.includes('crunch_numbers'))!;
+      expect(sym.name).toMatch(mangling === 'v0' ? /^_R/ : /^_ZN.*17h[0-9a-f]{16}E$/);
+      const f = loadBinarySymbols(out, { mappedPath: out, debugDirs: NO_DEBUG_DIRS })!.frameAt(sym.addr + 1);
+      expect(f).toEqual({ name: 'symbolize_rust::engine::crunch_numbers', module: `rust-${mangling}`, kind: 'native', rawName: sym.name });
+    }
+  });
+});
