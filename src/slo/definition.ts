@@ -3,7 +3,7 @@
 // helper that turns a bad field into one message naming the file, the line,
 // the SLO and the field. Parsing the two forms lives in native-form.ts and
 // openslo-form.ts; this module reads no files and queries nothing.
-import type { Document, LineCounter } from 'yaml';
+import { isMap, isScalar, type Document, type LineCounter } from 'yaml';
 import { BadInputError } from '../errors.js';
 
 export interface PrometheusSli {
@@ -48,8 +48,16 @@ export class DefinitionContext {
     readonly lineCounter: LineCounter,
   ) {}
 
+  /** Line of a field: its key when it is a mapping entry (values may start on the next line), else its node. */
   lineOf(path: Array<string | number>): number | undefined {
     for (let p = path; p.length > 0; p = p.slice(0, -1)) {
+      const parent = this.doc.getIn(p.slice(0, -1), true);
+      const last = p[p.length - 1];
+      if (isMap(parent)) {
+        const pair = parent.items.find((it) => isScalar(it.key) && it.key.value === last);
+        const range = pair && isScalar(pair.key) ? pair.key.range : undefined;
+        if (range) return this.lineCounter.linePos(range[0]).line;
+      }
       const node = this.doc.getIn(p, true) as { range?: [number, number, number] } | undefined;
       if (node && typeof node === 'object' && node.range) return this.lineCounter.linePos(node.range[0]).line;
     }

@@ -5,6 +5,7 @@
 // an exception that would take the other SLOs down. Does not render.
 import {
   alertRules,
+  burnRate,
   burnRatesOf,
   burnWindowMs,
   burnWindows,
@@ -113,7 +114,7 @@ export async function findBurningSince(slo: SloDefinition, measure: SliMeasure, 
       const c = at.get(t);
       if (!c) return false;
       const rates = Object.fromEntries(burnWindows.map((w) => [w, 0])) as Record<BurnWindow, number>;
-      needed.forEach((w, i) => (rates[w] = burnRatesOf({ [w]: c[i]! } as Record<BurnWindow, EventCounts>, slo.objective)[w] ?? 0));
+      needed.forEach((w, i) => (rates[w] = burnRate(c[i]!, slo.objective)));
       return severity[statusOf(rates, slo.windowMs)] >= severity[current];
     };
     found = stepBackWhile(nowMs, phase.stepMs, fromMs, holds);
