@@ -1,0 +1,172 @@
+// The Symbolizer over a /proc laid out in a temporary folder: pid reuse (same
+// pid, new start time), maps refreshed when an address falls outside every
+// mapping, perf maps found through the process's root and its namespace pid,
+// return addresses looked up at addr-1, never a dropped frame.
+
+import { appendFileSync, copyFileSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Symbolizer } from '../../src/symbolize/symbolizer.js';
+import { compile, nmFunctions, readelfLoads, tempDir, type NmSymbol } from './symbolize-fixtures.js';
+
+const PID = 4242;
+let proc: string;
+let burn: string;
+let widgets: string;
+let burnSyms: NmSymbol[];
+let widgetSyms: NmSymbol[];
+
+function stat(pid: number, startTime: number): string {
+  const fields = Array.from({ length: 50 }, (_, i) => (i === 19 ? String(startTime) : '0'));
+  return `${pid} (prog name) ${fields.join(' ')}\n`;
+}
+
+/** A maps line mapping the PT_LOAD that holds `main` of `path` at load bias `base`, as the kernel would. */
+function textMapping(path: string, mappedAs: string, base: number): string {
+  const main = nmFunctions(path).find((s) => s.name === 'main')!.addr;
+  const text = readelfLoads(path).find((l) => l.vaddr <= main && main < l.vaddr + l.filesz)!;
+  const start = base + text.vaddr;
+  const end = start + Math.ceil(text.filesz / 0x1000) * 0x1000;
+  return `${start.toString(16)}-${end.toString(16)} r-xp ${text.offset.toString(16).padStart(8, '0')} 08:01 ${statSync(path).ino} ${mappedAs}`;
+}
+
+function writeProcess(pid: number, startTime: number, maps: string[], nspid = pid): void {
+  const dir = join(proc, String(pid));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'stat'), stat(pid, startTime));
+  writeFileSync(join(dir, 'maps'), maps.join('\n') + '\n');
+  writeFileSync(join(dir, 'status'), `Name:\tprog\nNSpid:\t${pid}\t${nspid}\n`);
+}
+
+function fn(syms: NmSymbol[], name: string): NmSymbol {
+  return syms.find((s) => s.name === name)!;
+}
+
+beforeAll(() => {
+  proc = tempDir('profctl-proc-');
+  const build = tempDir();
+  // The process's root file system: binaries at the paths the maps name.
+  const root = join(proc, 'rootfs');
+  mkdirSync(join(root, 'app'), { recursive: true });
+  mkdirSync(join(root, 'tmp'));
+  burn = join(root, 'app', 'burn');
+  widgets = join(root, 'app', 'widgets');
+  copyFileSync(compile('symbolize-burn.c', build, 'burn', ['-g', '-pie', '-fPIE']), burn);
+  copyFileSync(compile('symbolize-widgets.cpp', build, 'widgets', ['-g', '-pie', '-fPIE']), widgets);
+  burnSyms = nmFunctions(burn);
+  widgetSyms = nmFunctions(widgets);
+});
+
+function linkRoot(pid: number): void {
+  rmSync(join(proc, String(pid), 'root'), { force: true });
+  symlinkSync(join(proc, 'rootfs'), join(proc, String(pid), 'root'));
+}
+
+describe('Symbolizer', () => {
+  const BASE = 0x5555_0000_0000;
+
+  it('resolves user addresses through maps and ELF, leaf at addr, callers at addr-1', () => {
+    writeProcess(PID, 1000, [textMapping(burn, '/app/burn', BASE)]);
+    linkRoot(PID);
+    const sym = new Symbolizer({ procRoot: proc });
+    sym.notePids([PID]);
+    const inner = fn(burnSyms, 'burn_inner_static');
+    const outer = fn(burnSyms, 'burn_outer');
+    const main = fn(burnSyms, 'main');
+    const frames = sym.symbolizeUser(PID, [BigInt(BASE + inner.addr + 5), BASE + outer.addr + 10, BASE + main.addr + main.size]);
+    expect(frames.map((f) => f.name)).toEqual(['burn_inner_static', 'burn_outer', 'main']);
+    expect(frames.every((f) => f.module === 'burn' && f.kind === 'native')).toBe(true);
+  });
+
+  it('never drops a frame: outside every mapping, unknown pid, unreadable addresses', () => {
+    const sym = new Symbolizer({ procRoot: proc });
+    sym.notePids([PID]);
+    const frames = sym.symbolizeUser(PID, [0x10, 0x7000_0000_0000]);
+    expect(frames).toEqual([
+      { name: '[unknown] 0x10', module: '', kind: 'unknown' },
+      { name: '[unknown] 0x700000000000', module: '', kind: 'unknown' },
+    ]);
+    expect(sym.symbolizeUser(999999, [0x1234n])).toEqual([{ name: '[unknown] 0x1234', module: '', kind: 'unknown' }]);
+    expect(sym.stats().userUnresolved).toBe(3);
+  });
+
+  it('gives a pid that was reused (new start time) the new program', () => {
+    writeProcess(PID, 1000, [textMapping(burn, '/app/burn', BASE)]);
+    const sym = new Symbolizer({ procRoot: proc });
+    sym.notePids([PID]);
+    const inner = fn(burnSyms, 'burn_inner_static');
+    expect(sym.symbolizeUser(PID, [BASE + inner.addr])[0]!.name).toBe('burn_inner_static');
+    writeProcess(PID, 2000, [textMapping(widgets, '/app/widgets', BASE)]);
+    sym.notePids([PID]);
+    const spin = fn(widgetSyms, '_ZN6shapes6Widget4spinEi');
+    expect(sym.symbolizeUser(PID, [BASE + spin.addr])[0]).toMatchObject({ name: 'shapes::Widget::spin(int)', module: 'widgets' });
+    expect(sym.stats().pidReuses).toBe(1);
+  });
+
+  it('re-reads maps when an address falls outside them (a library loaded later)', async () => {
+    const OTHER = 0x7f00_0000_0000;
+    writeProcess(PID, 3000, [textMapping(burn, '/app/burn', BASE)]);
+    const sym = new Symbolizer({ procRoot: proc });
+    sym.notePids([PID]);
+    appendFileSync(join(proc, String(PID), 'maps'), textMapping(widgets, '/app/widgets', OTHER) + '\n');
+    await sleep(80); // refreshes are rate-limited per process
+    const spin = fn(widgetSyms, '_ZN6shapes6Widget4spinEi');
+    expect(sym.symbolizeUser(PID, [OTHER + spin.addr + 1])[0]!.name).toBe('shapes::Widget::spin(int)');
+    expect(sym.stats().mapsReads).toBe(2);
+  });
+
+  it('does not take maps of a new process while refreshing for an old one', async () => {
+    const OTHER = 0x7f00_0000_0000;
+    writeProcess(PID, 4000, [textMapping(burn, '/app/burn', BASE)]);
+    const sym = new Symbolizer({ procRoot: proc });
+    sym.notePids([PID]);
+    writeProcess(PID, 4001, [textMapping(widgets, '/app/widgets', OTHER)]);
+    await sleep(80);
+    const spin = fn(widgetSyms, '_ZN6shapes6Widget4spinEi');
+    expect(sym.symbolizeUser(PID, [OTHER + spin.addr + 1])[0]!.kind).toBe('unknown');
+  });
+
+  it('names JIT code from the perf map under the process root, by namespace pid', () => {
+    const JIT = 0x3d79_88cc_0000;
+    writeProcess(PID, 5000, [`${JIT.toString(16)}-${(JIT + 0x10000).toString(16)} rwxp 00000000 00:00 0 `], 7);
+    linkRoot(PID);
+    writeFileSync(join(proc, 'rootfs', 'tmp', 'perf-7.map'), `${(JIT + 0x100).toString(16)} 80 JS:*handleRequest /srv/app.js:10:5\n`);
+    const sym = new Symbolizer({ procRoot: proc });
+    sym.notePids([PID]);
+    const [hit, miss] = sym.symbolizeUser(PID, [JIT + 0x120, JIT + 0x900]);
+    expect(hit).toMatchObject({ name: 'handleRequest', kind: 'jit', module: '[jit]', file: '/srv/app.js', line: 10 });
+    expect(miss).toEqual({ name: `[unknown] 0x${(JIT + 0x900).toString(16)}`, module: '', kind: 'unknown' });
+    // Code compiled later appears after the next notePids.
+    appendFileSync(join(proc, 'rootfs', 'tmp', 'perf-7.map'), `${(JIT + 0x900).toString(16)} 40 JS:~later /srv/app.js:20:1\n`);
+    sym.notePids([PID]);
+    expect(sym.symbolizeUser(PID, [JIT + 0x901])[0]!.name).toBe('later');
+  });
+
+  it('forgets exited processes and keeps names for processes that exited after notePids', () => {
+    writeProcess(PID, 6000, [textMapping(burn, '/app/burn', BASE)]);
+    linkRoot(PID);
+    const sym = new Symbolizer({ procRoot: proc });
+    sym.notePids([PID]);
+    rmSync(join(proc, String(PID)), { recursive: true });
+    const outer = fn(burnSyms, 'burn_outer');
+    expect(sym.symbolizeUser(PID, [BASE + outer.addr])[0]!.name).toBe('burn_outer');
+    expect(sym.forgetExited()).toEqual([PID]);
+    expect(sym.stats().processes).toBe(0);
+  });
+
+  it('symbolizes kernel addresses from kallsyms, unknown ones kept', () => {
+    const kallsyms = join(proc, 'kallsyms');
+    writeFileSync(kallsyms, 'ffffffff81000000 T _text\nffffffff81001000 T do_syscall_64\nffffffffc0a01000 t foo_init\t[foo]\n');
+    const sym = new Symbolizer({ procRoot: proc });
+    expect(sym.symbolizeKernel([0xffffffff81001010n, 0xffffffffc0a01001n, 0x1000n])).toEqual([
+      { name: 'do_syscall_64', module: '[kernel.kallsyms]', kind: 'kernel' },
+      { name: 'foo_init', module: '[foo]', kind: 'kernel' },
+      { name: '[unknown] 0x1000', module: '[kernel.kallsyms]', kind: 'unknown' },
+    ]);
+    writeFileSync(kallsyms, '0000000000000000 T _text\n0000000000000000 T do_syscall_64\n');
+    const hidden = new Symbolizer({ procRoot: proc });
+    expect(hidden.symbolizeKernel([0xffffffff81001010n])[0]!.kind).toBe('unknown');
+    expect(hidden.stats().kernelRestricted).toBe(true);
+  });
+});
