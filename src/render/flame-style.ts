@@ -112,10 +112,10 @@ export function printable(name: string): string {
   return name.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 }
 
-/** Cuts a label to at most `width` characters, marking the cut with "..". */
+/** Cuts a label to at most `width` characters, marking the cut with ".."; a stub shorter than 3 says nothing, so it is left out. */
 export function fitLabel(label: string, width: number): string {
   if (width <= 0) return '';
   if (label.length <= width) return label;
-  if (width <= 3) return label.slice(0, width);
+  if (width < 3) return '';
   return `${label.slice(0, width - 2)}..`;
 }

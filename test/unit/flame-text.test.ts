@@ -109,7 +109,9 @@ describe('flame-style', () => {
   it('cuts labels to fit and signs changes', () => {
     expect(fitLabel('abcdef', 6)).toBe('abcdef');
     expect(fitLabel('abcdef', 5)).toBe('abc..');
-    expect(fitLabel('abcdef', 2)).toBe('ab');
+    expect(fitLabel('abcdef', 3)).toBe('a..');
+    expect(fitLabel('abcdef', 2)).toBe('');
+    expect(fitLabel('ab', 2)).toBe('ab');
     expect(fitLabel('abcdef', 0)).toBe('');
     expect(formatDelta(0.032)).toBe('+3.20pp');
     expect(formatDelta(-0.15)).toBe('-15.0pp');
