@@ -1,6 +1,181 @@
-// profctl record — not yet implemented; see the open issues.
-import { UserError } from '../errors.js';
+// profctl record: profiles the whole machine, some pids, or a command it
+// launches, for a duration or until the command exits; writes a gzipped
+// pprof (-o) or adds the samples to the store. A launched command is held
+// stopped until sampling is attached, so its first milliseconds are seen,
+// and its exit status becomes profctl's. Node commands get
+// --perf-basic-prof so their JS functions have names.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { UserError, ExitCode } from '../errors.js';
+import { parseDuration, parsePositiveInt } from './units.js';
+import { optionList } from './select-profile.js';
+import { warnOnStderr } from './data-sources.js';
+import type { Capture } from '../capture/capture-types.js';
 
-export async function run(_args: string[], _options: Record<string, unknown>): Promise<number> {
-  throw new UserError('profctl record is not implemented yet');
+export interface RecordOptions {
+  durationMs?: number;
+  hz: number;
+  pids: number[];
+  output?: string;
+  engine: 'auto' | 'bpf' | 'perf';
+  store?: string;
+  command: string[];
+}
+
+export function parseRecordOptions(args: string[], o: Record<string, unknown>): RecordOptions {
+  const pids = optionList(o.pid).map((p) => parsePositiveInt(p, '--pid'));
+  const command = [...args];
+  if (command.length && pids.length) throw new UserError('give either --pid or a command to launch, not both');
+  const hz = parsePositiveInt(o.hz ?? '99', '--hz');
+  if (hz > 10_000) throw new UserError(`--hz ${hz}: too high`, 'use at most 10000 samples per second per CPU (99 is the default)');
+  return {
+    durationMs: o.duration !== undefined ? parseDuration(String(o.duration), '--duration') : command.length ? undefined : 10_000,
+    hz,
+    pids,
+    output: typeof o.output === 'string' ? o.output : undefined,
+    engine: (o.engine as RecordOptions['engine']) ?? 'auto',
+    store: typeof o.store === 'string' ? o.store : undefined,
+    command,
+  };
+}
+
+/** node (or nodejs) gets --perf-basic-prof unless the user already chose a perf flag. */
+export function withNodePerfMap(command: string[]): string[] {
+  const exe = basename(command[0] ?? '');
+  if (!/^node(js)?(\d+)?$/.test(exe)) return command;
+  if (command.some((a) => a.startsWith('--perf-basic-prof') || a.startsWith('--perf-prof'))) return command;
+  return [command[0]!, '--perf-basic-prof', ...command.slice(1)];
+}
+
+function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts the command stopped (it stops itself before exec) and resolves once it is. */
+async function launchStopped(command: string[]): Promise<ChildProcess> {
+  const child = spawn('/bin/sh', ['-c', 'kill -STOP $$; exec "$0" "$@"', ...command], { stdio: 'inherit' });
+  await new Promise<void>((resolve, reject) => {
+    child.once('error', (e) => reject(new UserError(`cannot start ${command[0]}: ${e.message}`, undefined, ExitCode.usage)));
+    child.once('spawn', () => resolve());
+  });
+  for (let i = 0; i < 500; i++) {
+    if (processState(child.pid!) === 'T') return child;
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  return child;
+}
+
+export async function run(args: string[], options: Record<string, unknown>): Promise<number> {
+  const opts = parseRecordOptions(args, options);
+  // Open the output first: a bad path should fail before anything is recorded.
+  const { openOutput, refuseBinaryOnTerminal } = await import('./write-output.js');
+  if (opts.output) refuseBinaryOnTerminal(opts.output, 'a pprof profile');
+  const sink = opts.output ? openOutput(opts.output) : undefined;
+  const { startCapture } = await import('../capture/engine.js');
+  const { Symbolizer } = await import('../symbolize/symbolizer.js');
+  const { SampleCollector } = await import('../symbolize/sample-collector.js');
+
+  const command = withNodePerfMap(opts.command);
+  let child: ChildProcess | undefined;
+  if (command.length) {
+    child = await launchStopped(command);
+    if (!command[0]!.includes('/') && child.exitCode !== null) throw new UserError(`cannot run ${command[0]}`, 'check the command name and PATH');
+  }
+
+  let capture: Capture;
+  try {
+    capture = await startCapture({
+      hz: opts.hz,
+      engine: opts.engine,
+      ...(opts.pids.length ? { pids: opts.pids } : {}),
+      ...(child ? { followChildrenOf: child.pid! } : {}),
+    });
+  } catch (e) {
+    child?.kill('SIGKILL');
+    sink?.abort();
+    throw e;
+  }
+  const symbolizer = new Symbolizer();
+  const collector = new SampleCollector(symbolizer, opts.hz);
+  const startMs = Date.now();
+
+  const drained = (async () => {
+    for await (const batch of capture.samples()) collector.addBatch(batch);
+  })();
+
+  let childStatus: number | undefined;
+  const done: Promise<void>[] = [];
+  if (child) {
+    done.push(
+      new Promise((resolve) => {
+        child!.once('exit', (code, signal) => {
+          childStatus = code ?? (signal ? 128 + (({ SIGINT: 2, SIGTERM: 15, SIGKILL: 9 }) as Record<string, number>)[signal]! || 1 : 0);
+          resolve();
+        });
+      }),
+    );
+    process.kill(child.pid!, 'SIGCONT');
+  }
+  let timer: NodeJS.Timeout | undefined;
+  if (opts.durationMs !== undefined) done.push(new Promise((resolve) => (timer = setTimeout(resolve, opts.durationMs))));
+  let interrupted = false;
+  const onSignal = () => {
+    interrupted = true;
+    if (timer) clearTimeout(timer);
+  };
+  done.push(
+    new Promise((resolve) => {
+      process.once('SIGINT', () => {
+        onSignal();
+        resolve();
+      });
+      process.once('SIGTERM', () => {
+        onSignal();
+        resolve();
+      });
+    }),
+  );
+  await Promise.race([...done, drained.then(() => undefined)]);
+  if (timer) clearTimeout(timer);
+  // Give the last in-flight samples of a command that just exited time to arrive.
+  await new Promise((r) => setTimeout(r, 50));
+  await capture.stop();
+  await drained;
+  const stats = capture.stats();
+  const profile = collector.takeProfile();
+
+  const seconds = ((Date.now() - startMs) / 1000).toFixed(1);
+  const lost = stats.lost ? `, ${stats.lost} lost` : '';
+  process.stderr.write(`profctl: recorded ${profile.samples.length} samples in ${seconds}s with ${capture.engine}${lost}\n`);
+  if (profile.samples.length === 0) process.stderr.write('profctl: note: no samples: the target used no CPU while recording\n');
+
+  if (sink) {
+    const { encodePprof } = await import('../profile/pprof-encode.js');
+    sink.write(encodePprof(profile));
+    sink.commit();
+    if (opts.output !== '-') process.stderr.write(`profctl: wrote ${opts.output}\n`);
+  } else {
+    const { openStoreWriter, resolveStoreDir } = await import('../store/index.js');
+    const dir = resolveStoreDir(opts.store);
+    const writer = openStoreWriter(dir, { onWarning: warnOnStderr });
+    try {
+      writer.appendSegment({ startMs, endMs: Date.now(), profile });
+      writer.enforceBounds();
+    } finally {
+      writer.close();
+    }
+    process.stderr.write(`profctl: added to the store at ${dir}\n`);
+  }
+  if (child?.exitCode === null) child.kill('SIGTERM');
+  if (childStatus !== undefined) return childStatus;
+  // Ctrl-C is how a whole-machine recording is ended: the profile is written, and that is success.
+  void interrupted;
+  return ExitCode.ok;
 }
