@@ -3,10 +3,10 @@
 // checks exit codes (0 same/noise, 1 regression, 2 usage), the --json shape,
 // and the Markdown report.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readProfileFile } from '../../src/profile/read-file.js';
 import { encodePprof } from '../../src/profile/pprof.js';
 import { traceIdLabelFilter } from '../../src/query/filter.js';
@@ -41,6 +41,8 @@ beforeAll(async () => {
   // A folded baseline: only samples/count, where the pprof runs default to cpu/nanoseconds.
   writeFileSync(file('base.folded'), serviceWorkload.map(([s, w]) => `${s} ${Math.round(w * 30)}`).join('\n') + '\n');
 });
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('exit status of --fail-on-regression', () => {
   it('0 for identical inputs', () => {
