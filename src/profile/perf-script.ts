@@ -13,7 +13,7 @@
 import { BadInputError } from '../errors.js';
 import { ProfileBuilder, type Frame, type Profile, type Sample, type ValueType } from './model.js';
 import type { PerfScriptOptions } from './read-file.js';
-import { forEachLine } from './text-lines.js';
+import { forEachLineBytes } from './text-lines.js';
 import {
   dsoBaseName,
   dsoKind,
@@ -41,6 +41,52 @@ type LineFrames = number | number[];
 /** Bounds the per-line cache; stacks with millions of distinct addresses just re-parse. */
 const MAX_CACHED_LINES = 1 << 18;
 
+/** FNV-1a over a line's bytes, kept in small-integer range for fast Map keys. */
+function hashBytes(buf: Buffer, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 16777619);
+  return h & 0x3fffffff;
+}
+
+function sameBytes(a: Buffer, buf: Buffer, start: number, end: number): boolean {
+  if (a.length !== end - start) return false;
+  for (let i = a.length - 1; i >= 0; i--) if (a[i] !== buf[start + i]) return false;
+  return true;
+}
+
+interface CachedLine {
+  bytes: Buffer;
+  frames: LineFrames;
+  next: CachedLine | undefined;
+}
+
+/**
+ * Frames of stack lines already seen, found by the line's bytes: perf repeats
+ * the same "addr sym (dso)" lines over and over, so most lines are never
+ * decoded or parsed. Keys are copies, so no input chunk stays alive.
+ */
+class LineCache {
+  private byHash = new Map<number, CachedLine>();
+  private size = 0;
+
+  get(buf: Buffer, start: number, end: number, hash: number): LineFrames | undefined {
+    for (let c = this.byHash.get(hash); c !== undefined; c = c.next) {
+      if (c.bytes.length === end - start && c.bytes.compare(buf, start, end) === 0) return c.frames;
+    }
+    return undefined;
+  }
+
+  set(buf: Buffer, start: number, end: number, hash: number, frames: LineFrames): void {
+    if (this.size >= MAX_CACHED_LINES) {
+      this.byHash.clear();
+      this.size = 0;
+    }
+    const bytes = Buffer.from(buf.subarray(start, end));
+    this.byHash.set(hash, { bytes, frames, next: this.byHash.get(hash) });
+    this.size++;
+  }
+}
+
 interface OpenEvent {
   header: EventHeader;
   /** Frame ids, leaf first. */
@@ -67,8 +113,8 @@ export async function readPerfScript(
   const perSample = opts.perSample === true;
   const builder = new ProfileBuilder([]);
   const aggregated = new Map<string, Sample>();
-  let javaCache = new Map<string, LineFrames>();
-  let otherCache = new Map<string, LineFrames>();
+  const javaCache = new LineCache();
+  const otherCache = new LineCache();
 
   let eventFilter = opts.event;
   let columnName: string | undefined;
@@ -142,16 +188,16 @@ export async function readPerfScript(
     builder.addSample(sample);
   };
 
-  const onLine = (line: string) => {
-    if (line.length === 0) {
+  const onLine = (buf: Buffer, start: number, end: number) => {
+    if (end === start) {
       if (current !== null) finishEvent(current);
       current = null;
       return;
     }
-    const c0 = line.charCodeAt(0);
+    const c0 = buf[start]!;
     if (c0 === 35 /* # */) return;
     if (c0 !== 32 && c0 !== 9) {
-      const header = parseEventHeader(line);
+      const header = parseEventHeader(buf.toString('utf8', start, end));
       if (header !== undefined) {
         onHeader(header);
         return;
@@ -160,16 +206,12 @@ export async function readPerfScript(
     const open: OpenEvent | null = current;
     if (open === null) return; // frames of a skipped event type
     const isJava = naming.tidyJava && open.header.comm === 'java';
-    let cache = isJava ? javaCache : otherCache;
-    let frames = cache.get(line);
+    const cache = isJava ? javaCache : otherCache;
+    const hash = hashBytes(buf, start, end);
+    let frames = cache.get(buf, start, end, hash);
     if (frames === undefined) {
-      frames = framesOfLine(line, isJava);
-      if (cache.size >= MAX_CACHED_LINES) {
-        cache = new Map();
-        if (isJava) javaCache = cache;
-        else otherCache = cache;
-      }
-      cache.set(line, frames);
+      frames = framesOfLine(buf.toString('utf8', start, end), isJava);
+      cache.set(buf, start, end, hash, frames);
     }
     if (typeof frames === 'number') {
       if (frames >= 0) open.frames.push(frames);
@@ -181,7 +223,7 @@ export async function readPerfScript(
 
   let stats;
   try {
-    stats = await forEachLine(chunks, onLine);
+    stats = await forEachLineBytes(chunks, onLine);
   } catch (e) {
     if (e instanceof BadInputError) throw e;
     throw new BadInputError(source, `cannot read perf script output: ${(e as Error).message}`);

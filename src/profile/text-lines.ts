@@ -64,3 +64,66 @@ export async function forEachLine(
   if (!skipping && tail.length > 0 && tail.length <= MAX_LINE_CHARS) emit(tail, true);
   return stats;
 }
+
+/**
+ * The byte-level variant for hot readers: calls onLine(buffer, start, end)
+ * for each line (end excludes '\n' and a trailing '\r'), without decoding, so
+ * a reader can recognise repeated lines by their bytes and decode only new
+ * ones. A line split across chunks is joined into a small copy first.
+ */
+export async function forEachLineBytes(
+  chunks: AsyncIterable<Buffer>,
+  onLine: (buf: Buffer, start: number, end: number) => void,
+): Promise<LineStats> {
+  const stats: LineStats = { overlong: 0 };
+  let carry: Buffer | undefined;
+  let skipping = false;
+  const emit = (buf: Buffer, start: number, end: number) => {
+    if (end > start && buf[end - 1] === 13) end--;
+    onLine(buf, start, end);
+  };
+  for await (const chunk of chunks) {
+    let start = 0;
+    const n = chunk.length;
+    if (carry !== undefined || skipping) {
+      const nl = chunk.indexOf(10);
+      if (nl < 0) {
+        if (!skipping) {
+          carry = Buffer.concat([carry!, chunk]);
+          if (carry.length > MAX_LINE_CHARS) {
+            stats.overlong++;
+            carry = undefined;
+            skipping = true;
+          }
+        }
+        continue;
+      }
+      if (skipping) skipping = false;
+      else {
+        const line = Buffer.concat([carry!, chunk.subarray(0, nl)]);
+        carry = undefined;
+        if (line.length > MAX_LINE_CHARS) stats.overlong++;
+        else emit(line, 0, line.length);
+      }
+      start = nl + 1;
+    }
+    for (;;) {
+      const nl = chunk.indexOf(10, start);
+      if (nl < 0) break;
+      if (nl - start > MAX_LINE_CHARS) stats.overlong++;
+      else emit(chunk, start, nl);
+      start = nl + 1;
+    }
+    if (start < n) {
+      // Copy: the chunk itself must not stay alive for the sake of one line.
+      carry = Buffer.from(chunk.subarray(start));
+      if (carry.length > MAX_LINE_CHARS) {
+        stats.overlong++;
+        carry = undefined;
+        skipping = true;
+      }
+    }
+  }
+  if (carry !== undefined && !skipping && carry.length > 0) emit(carry, 0, carry.length);
+  return stats;
+}
