@@ -82,7 +82,8 @@ function alignSampleTypes(cur: SelectedProfile, base: SelectedProfile, explicit:
 async function buildTree(options: Record<string, unknown>, opts: FlameOptions): Promise<CallTree> {
   let current = await selectProfile(options);
   if (!opts.differential) return buildCallTree(current, { inverted: opts.inverted });
-  let baseline = await selectProfile(options, { inputKey: 'baseline' });
+  // The baseline's type is matched to the current one below, so a --sample-type it lacks is named as the baseline's problem.
+  let baseline = await selectProfile({ ...options, sampleType: undefined }, { inputKey: 'baseline' });
   [current, baseline] = alignSampleTypes(current, baseline, options.sampleType !== undefined);
   if (baseline.profile.samples.length === 0) throw new UserError('the baseline has no samples to compare with', 'check the --baseline file, or loosen --focus/--ignore/--tag');
   return buildDiffTree(current, baseline, { inverted: opts.inverted });

@@ -331,11 +331,16 @@ export function nodeChange(tree: CallTree, node: number): NodeChange {
   };
 }
 
-/** The largest |self share change| over the tree: the scale for differential colour intensity. */
+/**
+ * The largest |self share change| among nodes the current profile has: the
+ * scale for differential colour intensity (paths only in the baseline are
+ * not drawn, so they must not wash out the colours of those that are).
+ */
 export function maxSelfDelta(tree: CallTree): number {
   if (!tree.baseline) return 0;
   let max = 0;
   for (let i = 0; i < tree.count; i++) {
+    if (!(tree.total[i]! > 0)) continue;
     const d = Math.abs(nodeChange(tree, i).selfDelta);
     if (d > max) max = d;
   }
