@@ -1,6 +1,197 @@
-// profctl agent — not yet implemented; see the open issues.
-import { UserError } from '../errors.js';
+// profctl agent: the always-on profiler. Samples the machine, names the
+// addresses within each drain, and every flush interval writes one segment
+// (samples and the spans its OTLP receiver took in) to the ring-buffer store,
+// enforces the size cap and retention, and rewrites its status file. Runs
+// until SIGTERM or SIGINT, then flushes what it has and leaves nothing
+// attached.
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError, ExitCode } from '../errors.js';
+import { parseDuration, parsePositiveInt, parseSize } from './units.js';
+import { warnOnStderr } from './data-sources.js';
+import type { Span } from '../spans/model.js';
 
-export async function run(_args: string[], _options: Record<string, unknown>): Promise<number> {
-  throw new UserError('profctl agent is not implemented yet');
+export interface AgentOptions {
+  store?: string;
+  hz: number;
+  flushMs: number;
+  maxSizeBytes: number;
+  retentionMs: number;
+  engine: 'auto' | 'bpf' | 'perf';
+  otlp?: string | true;
+  quiet: boolean;
+}
+
+export function parseAgentOptions(o: Record<string, unknown>): AgentOptions {
+  const flushMs = parseDuration(String(o.flush ?? '10s'), '--flush');
+  if (flushMs < 1000) throw new UserError(`--flush ${String(o.flush)}: too short`, 'flush at most once a second (10s is the default)');
+  return {
+    store: typeof o.store === 'string' ? o.store : undefined,
+    hz: parsePositiveInt(o.hz ?? '99', '--hz'),
+    flushMs,
+    maxSizeBytes: parseSize(String(o.maxSize ?? '1GiB'), '--max-size'),
+    retentionMs: parseDuration(String(o.retention ?? '7d'), '--retention'),
+    engine: (o.engine as AgentOptions['engine']) ?? 'auto',
+    otlp: o.otlp === true || typeof o.otlp === 'string' ? (o.otlp as string | true) : undefined,
+    quiet: o.quiet === true,
+  };
+}
+
+function helperRssBytes(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export async function run(_args: string[], options: Record<string, unknown>): Promise<number> {
+  const opts = parseAgentOptions(options);
+  const { openStoreWriter, resolveStoreDir, writeAgentStatus } = await import('../store/index.js');
+  const { startCapture } = await import('../capture/engine.js');
+  const { Symbolizer } = await import('../symbolize/symbolizer.js');
+  const { SampleCollector } = await import('../symbolize/sample-collector.js');
+
+  const dir = resolveStoreDir(opts.store);
+  const writer = openStoreWriter(dir, { maxSizeBytes: opts.maxSizeBytes, retentionMs: opts.retentionMs, onWarning: warnOnStderr });
+  let capture;
+  try {
+    capture = await startCapture({ hz: opts.hz, engine: opts.engine });
+  } catch (e) {
+    writer.close();
+    throw e;
+  }
+  const symbolizer = new Symbolizer();
+  const collector = new SampleCollector(symbolizer, opts.hz);
+  const pendingSpans: Span[] = [];
+  let spansReceived = 0;
+
+  let receiver: Awaited<ReturnType<typeof import('../spans/otlp-receiver.js').startOtlpReceiver>> | undefined;
+  if (opts.otlp !== undefined) {
+    const { startOtlpReceiver, parseListenAddress } = await import('../spans/otlp-receiver.js');
+    let addr;
+    try {
+      addr = parseListenAddress(opts.otlp);
+    } catch (e) {
+      await capture.stop();
+      writer.close();
+      throw new UserError(`--otlp: ${(e as Error).message}`, 'give host:port, e.g. --otlp 127.0.0.1:4318');
+    }
+    try {
+      receiver = await startOtlpReceiver({
+        ...addr,
+        onSpans: (spans) => {
+          spansReceived += spans.length;
+          pendingSpans.push(...spans);
+        },
+      });
+    } catch (e) {
+      await capture.stop();
+      writer.close();
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new UserError(`cannot listen for OTLP on ${addr.host}:${addr.port}: ${code ?? (e as Error).message}`, code === 'EADDRINUSE' ? 'another process (a collector?) has that port: pass --otlp HOST:PORT' : undefined, ExitCode.environment);
+    }
+  }
+
+  const startedMs = Date.now();
+  let windowStart = startedMs;
+  let lastStats = capture.stats();
+  let lastCpu = process.cpuUsage();
+  let lastEngineCpu = capture.engineCpuNs?.() ?? 0;
+  let lastTick = startedMs;
+  const helperPid = (capture as { pid?: number }).pid;
+
+  process.stderr.write(
+    `profctl agent: sampling at ${opts.hz} Hz with ${capture.engine}, flushing every ${opts.flushMs / 1000}s to ${dir}` +
+      (receiver ? `, OTLP on http://${receiver.address}/v1/traces` : '') +
+      '\n',
+  );
+
+  const flush = (final: boolean) => {
+    const now = Date.now();
+    const profile = collector.takeProfile(now);
+    const spans = pendingSpans.splice(0);
+    if (profile.samples.length || spans.length) {
+      const r = writer.appendSegment({ startMs: windowStart, endMs: now, profile, spans });
+      const b = writer.enforceBounds(now);
+      if (!opts.quiet) {
+        const evicted = b.deletedSegments ? `, evicted ${b.deletedSegments} old segments` : '';
+        process.stderr.write(`profctl agent: ${r.samples} samples, ${r.spans} spans → ${(r.bytes / 1024).toFixed(1)} KiB; store ${(b.sizeBytes / 1048576).toFixed(1)} MiB${evicted}\n`);
+      }
+    }
+    symbolizer.forgetExited();
+    windowStart = now;
+    const stats = capture.stats();
+    const secs = Math.max(0.001, (now - lastTick) / 1000);
+    const cpu = process.cpuUsage(lastCpu);
+    const engineCpu = capture.engineCpuNs?.() ?? 0;
+    const cpuPercent = ((cpu.user + cpu.system) / 1e6 / secs + (engineCpu - lastEngineCpu) / 1e9 / secs) * 100;
+    writeAgentStatus(dir, {
+      pid: process.pid,
+      updatedMs: now,
+      startedMs,
+      hz: opts.hz,
+      flushMs: opts.flushMs,
+      engine: capture.engine,
+      samplesPerSecond: (stats.samples - lastStats.samples) / secs,
+      lostPerSecond: (stats.lost - lastStats.lost) / secs,
+      cpuPercent: Number(cpuPercent.toFixed(2)),
+      rssBytes: process.memoryUsage().rss + helperRssBytes(helperPid),
+      maxSizeBytes: opts.maxSizeBytes,
+      retentionMs: opts.retentionMs,
+      ...(receiver ? { otlpAddress: receiver.address } : {}),
+      samplesTotal: stats.samples,
+      lostTotal: stats.lost,
+      spansReceived,
+    });
+    lastStats = stats;
+    lastCpu = process.cpuUsage();
+    lastEngineCpu = engineCpu;
+    lastTick = now;
+    void final;
+  };
+
+  const drained = (async () => {
+    for await (const batch of capture.samples()) collector.addBatch(batch);
+  })();
+
+  const timer = setInterval(() => {
+    try {
+      flush(false);
+    } catch (e) {
+      warnOnStderr(`flush failed: ${(e as Error).message}`);
+    }
+  }, opts.flushMs);
+
+  const stopped = new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  const failure = drained.then(
+    () => 'capture ended',
+    (e: unknown) => {
+      throw e;
+    },
+  );
+  let why: string;
+  try {
+    why = await Promise.race([stopped, failure]);
+  } finally {
+    clearInterval(timer);
+  }
+  await capture.stop();
+  await drained.catch(() => {});
+  await receiver?.close();
+  flush(true);
+  writer.close();
+  // Leave a status that says the agent is gone.
+  try {
+    rmSync(join(dir, 'agent-status.json'), { force: true });
+  } catch {
+    // A reader will see a stale status and a dead pid: also "not running".
+  }
+  process.stderr.write(`profctl agent: stopped (${why})\n`);
+  return ExitCode.ok;
 }

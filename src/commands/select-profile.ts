@@ -63,12 +63,37 @@ export async function readInputs(options: Record<string, unknown>, inputKey = 'i
   return mergeProfiles(profiles);
 }
 
-/** Placeholder until the store lands: no --input means the store. */
-async function readStore(_options: Record<string, unknown>, inputKey: string): Promise<Profile> {
-  throw new UserError(
-    'no --' + inputKey + ' given and no store found',
-    `give a profile file with --${inputKey} FILE, or run \`sudo profctl agent\` to keep a store`,
-  );
+/**
+ * No --input: the store, for the --since/--until range. Only the segments that
+ * overlap the range are opened; pid, comm and service selection happen while
+ * reading. Samples are summed per stack unless a span join needs their times.
+ */
+async function readStore(options: Record<string, unknown>, inputKey: string): Promise<Profile> {
+  if (inputKey !== 'input') {
+    throw new UserError(`no --${inputKey} given`, `give the ${inputKey} profile with --${inputKey} FILE`);
+  }
+  const { openStoreReader, resolveStoreDir } = await import('../store/index.js');
+  const { parseTimeRange } = await import('./units.js');
+  const { fromMs, toMs } = parseTimeRange(options.since, options.until);
+  const dir = resolveStoreDir(optionString(options.store));
+  const reader = openStoreReader(dir, { onWarning: (m) => process.stderr.write(`profctl: warning: ${m}\n`) });
+  const pids = optionList(options.pid).filter((p) => /^\d+$/.test(p)).map(Number);
+  const comms = optionList(options.comm);
+  const services = optionList(options.service);
+  const profile = await reader.readProfile({
+    fromMs,
+    toMs,
+    ...(pids.length ? { pids } : {}),
+    ...(comms.length ? { comms } : {}),
+    ...(services.length ? { services } : {}),
+    aggregate: options.traceId === undefined && options.spanId === undefined,
+  });
+  if (profile.samples.length === 0) {
+    const st = reader.stats();
+    const span = st.oldestMs !== undefined ? `it holds ${new Date(st.oldestMs).toISOString()} to ${new Date(st.newestMs!).toISOString()}` : 'it is empty';
+    process.stderr.write(`profctl: note: no samples in the store ${dir} between ${new Date(fromMs).toISOString()} and ${new Date(toMs).toISOString()} (${span})\n`);
+  }
+  return profile;
 }
 
 /** The sample type named by --sample-type (a name or a 0-based index), or the profile's default. */

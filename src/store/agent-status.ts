@@ -25,6 +25,10 @@ export interface AgentStatus {
   retentionMs: number;
   /** OTLP/HTTP receiver address, when on. */
   otlpAddress?: string;
+  /** Totals since the agent started. */
+  samplesTotal?: number;
+  lostTotal?: number;
+  spansReceived?: number;
 }
 
 export interface AgentStatusRead extends AgentStatus {
