@@ -91,7 +91,9 @@ export class BinaryCache {
     const base = `${this.opts.procRoot}/${pid}`;
     const viaRoot = `${base}/root${m.path}`;
     const viaMapFiles = `${base}/map_files/${m.start.toString(16)}-${m.end.toString(16)}`;
-    const candidates = m.deleted ? [viaMapFiles, viaRoot] : [viaRoot, viaMapFiles];
+    // The plain path comes last: it is right for a process of this mount namespace that
+    // has already exited (its /proc entries are gone), and the inode check guards the rest.
+    const candidates = m.deleted ? [viaMapFiles, viaRoot] : [viaRoot, viaMapFiles, m.path];
     let fallback: { path: string; stat: Stats } | undefined;
     for (const path of candidates) {
       let stat: Stats;

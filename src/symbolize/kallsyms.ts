@@ -26,8 +26,10 @@ export class KernelSymbols {
   /** Every address was zero: the reader lacks the privilege to see them. */
   readonly restricted: boolean;
 
-  private constructor(entries: KernelSymbol[], restricted: boolean) {
-    entries.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  private constructor(all: (KernelSymbol & { rank: number })[], restricted: boolean) {
+    all.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.rank - b.rank));
+    // Several names for one address (_text/_stext, aliases): keep the best ranked.
+    const entries = all.filter((e, i) => i === 0 || all[i - 1]!.start !== e.start);
     this.starts = new BigUint64Array(entries.length);
     this.names = new Array<string>(entries.length);
     this.modules = new Array<string>(entries.length);
@@ -44,7 +46,7 @@ export class KernelSymbols {
   }
 
   static parse(text: string): KernelSymbols {
-    const entries: KernelSymbol[] = [];
+    const entries: (KernelSymbol & { rank: number })[] = [];
     let lines = 0;
     let zeros = 0;
     for (const line of text.split('\n')) {
@@ -69,7 +71,11 @@ export class KernelSymbols {
       const tab = rest.search(/[\t ]/);
       const name = tab < 0 ? rest : rest.slice(0, tab);
       const mod = tab < 0 ? '' : rest.slice(tab).trim();
-      entries.push({ name, module: mod.startsWith('[') ? mod : KERNEL_MODULE, start });
+      let underscores = 0;
+      while (underscores < 9 && name[underscores] === '_') underscores++;
+      // Global before local, then fewer leading underscores (do_sys_open over __do_sys_open).
+      const rank = (type === 'T' || type === 'W' ? 0 : 10) + underscores;
+      entries.push({ name, module: mod.startsWith('[') ? mod : KERNEL_MODULE, start, rank });
     }
     return new KernelSymbols(entries, lines > 0 && entries.length === 0 && zeros > 0);
   }

@@ -146,14 +146,18 @@ export class Symbolizer {
   /** Loads the symbols of every executable file mapping now, while the process (and its files) exist. */
   private loadBinaries(state: ProcessState): void {
     state.maps.forEach((m, i) => {
-      if (state.binaries[i] !== undefined || !isExecutable(m)) return;
-      let bin: BinarySymbols | null = null;
-      if (isFileBacked(m)) bin = this.binaries.forMapping(state.pid, m);
-      else if (m.path === '[vdso]') bin = this.binaries.forVdso();
-      else return;
-      if (bin) this.binaries.retain(bin);
-      state.binaries[i] = bin;
+      if (state.binaries[i] === undefined && isExecutable(m)) this.loadBinary(state, i);
     });
+  }
+
+  private loadBinary(state: ProcessState, i: number): void {
+    const m = state.maps[i]!;
+    let bin: BinarySymbols | null = null;
+    if (isFileBacked(m)) bin = this.binaries.forMapping(state.pid, m);
+    else if (m.path === '[vdso]') bin = this.binaries.forVdso();
+    else return;
+    if (bin) this.binaries.retain(bin);
+    state.binaries[i] = bin;
   }
 
   /** Re-reads maps after an address fell outside all of them (dlopen, new JIT regions). */
@@ -211,7 +215,9 @@ export class Symbolizer {
     const idx = findMapping(state.maps, addr);
     if (idx < 0) return state.perfMap.frameAt(addr);
     const m = state.maps[idx]!;
-    if (state.binaries[idx] === undefined && isExecutable(m)) this.loadBinaries(state);
+    // A snapshot taken while the loader was still mapping a library can show its text
+    // as not yet executable: load any file mapping an address falls in.
+    if (state.binaries[idx] === undefined && isFileBacked(m)) this.loadBinary(state, idx);
     const bin = state.binaries[idx];
     if (bin) {
       const f = bin.frameAt(bin.vaddrOf(addr - m.start + m.offset));

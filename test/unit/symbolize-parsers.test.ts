@@ -120,6 +120,12 @@ describe('kallsyms', () => {
     expect(k.lookup(0xffffffff80000000n)).toBeUndefined();
   });
 
+  it('picks one name among aliases at an address: global first, then fewer underscores', () => {
+    const k = KernelSymbols.parse(['ffffffff81000000 t __x64_local', 'ffffffff81000000 T __do_open', 'ffffffff81000000 T do_open', 'ffffffff81000100 T next'].join('\n'));
+    expect(k.lookup(0xffffffff81000010n)?.name).toBe('do_open');
+    expect(k.size).toBe(2);
+  });
+
   it('says when addresses are hidden (kptr_restrict)', () => {
     const k = KernelSymbols.parse(text.replace(/^[0-9a-f]{16}/gm, '0000000000000000'));
     expect(k.restricted).toBe(true);
