@@ -1,0 +1,129 @@
+// The helper's wire protocol decoder, on streams built here byte by byte from
+// the layout in src/native/protocol.md (an independent encoder, so a change
+// to either side shows up as a failure).
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { HelperStreamDecoder, ProtocolError, type HelperRecord } from '../../src/capture/helper-protocol.js';
+
+function header(version = 1, magic = 0x4c544350): Buffer {
+  const b = Buffer.alloc(16);
+  b.writeUInt32LE(magic, 0);
+  b.writeUInt16LE(version, 4);
+  b.writeUInt16LE(16, 6);
+  b.writeUInt32LE(4242, 8);
+  return b;
+}
+
+function record(type: number, payload: Buffer): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeUInt32LE(8 + payload.length, 0);
+  b.writeUInt16LE(type, 4);
+  return Buffer.concat([b, payload]);
+}
+
+interface SampleSpec { wallNs: bigint; pid: number; tid: number; cpu: number; comm: string; user: bigint[]; kernel: bigint[]; trace?: Buffer }
+
+function sample(s: SampleSpec): Buffer {
+  const fixed = Buffer.alloc(44);
+  fixed.writeBigUInt64LE(s.wallNs, 0);
+  fixed.writeUInt32LE(s.pid, 8);
+  fixed.writeUInt32LE(s.tid, 12);
+  fixed.writeUInt32LE(s.cpu, 16);
+  fixed.writeUInt16LE(s.user.length, 20);
+  fixed.writeUInt16LE(s.kernel.length, 22);
+  fixed.writeUInt16LE(s.trace ? 1 : 0, 24);
+  fixed.write(s.comm, 28, 16, 'utf8');
+  const stacks = Buffer.alloc(8 * (s.user.length + s.kernel.length));
+  [...s.user, ...s.kernel].forEach((a, i) => stacks.writeBigUInt64LE(a, 8 * i));
+  return record(2, Buffer.concat([fixed, s.trace ?? Buffer.alloc(0), stacks]));
+}
+
+function stats(samples: number, lost: number): Buffer {
+  const p = Buffer.alloc(48);
+  p.writeBigUInt64LE(BigInt(samples), 0);
+  p.writeBigUInt64LE(BigInt(lost), 8);
+  p.writeBigUInt64LE(3n, 16);
+  p.writeBigUInt64LE(1n, 24);
+  p.writeBigUInt64LE(123456789n, 32);
+  p.writeBigUInt64LE(1_700_000_000_123_456_789n, 40);
+  return record(3, p);
+}
+
+const traced: SampleSpec = {
+  wallNs: 1_700_000_000_123_456_789n, pid: 100, tid: 101, cpu: 1, comm: 'worker-1',
+  user: [0x401136n, 0x401180n, 0x7f1234567890n], kernel: [0xffffffff81a2b3c4n, 0xffffffffc0de0001n],
+  trace: Buffer.from('4bf92f3577b34da6a3ce929d0e0e4736' + '00f067aa0ba902b7', 'hex'),
+};
+const plain: SampleSpec = { wallNs: 1_700_000_000_200_000_000n, pid: 7, tid: 7, cpu: 0, comm: 'a-sixteen-chars!', user: [], kernel: [0xffffffff81000000n] };
+
+const stream = Buffer.concat([header(), sample(traced), record(99, Buffer.from('from the future')), sample(plain), stats(2, 5)]);
+
+function decodeAll(chunks: Buffer[]): { records: HelperRecord[]; decoder: HelperStreamDecoder } {
+  const decoder = new HelperStreamDecoder();
+  const records = chunks.flatMap((c) => decoder.push(c));
+  return { records, decoder };
+}
+
+describe('helper stream decoder', () => {
+  it('decodes samples with exact 64-bit addresses, trace context and µs wall time', () => {
+    const { records, decoder } = decodeAll([stream]);
+    expect(records.map((r) => r.type)).toEqual(['header', 'sample', 'sample', 'stats']);
+    expect(decoder.skipped).toBe(1);
+    expect(decoder.trailingBytes).toBe(0);
+    const first = records[1].type === 'sample' ? records[1].sample : undefined;
+    expect(first).toEqual({
+      timeMs: 1_700_000_000_123.456, pid: 100, tid: 101, cpu: 1, comm: 'worker-1',
+      userStack: traced.user, kernelStack: traced.kernel,
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7',
+    });
+    const second = records[2].type === 'sample' ? records[2].sample : undefined;
+    expect(second?.comm).toBe('a-sixteen-chars!');
+    expect(second?.traceId).toBeUndefined();
+    expect(second?.userStack).toEqual([]);
+    expect(records[3]).toMatchObject({ type: 'stats', samples: 2, lost: 5, errors: 3, followed: 1, helperCpuNs: 123456789, wallMs: 1_700_000_000_123.456 });
+  });
+
+  it('gives the same records however the stream is split into chunks', () => {
+    const whole = decodeAll([stream]).records;
+    fc.assert(fc.property(fc.uniqueArray(fc.integer({ min: 1, max: stream.length - 1 }), { maxLength: 12 }), (cuts) => {
+      const points = [0, ...cuts.sort((a, b) => a - b), stream.length];
+      const chunks = points.slice(1).map((end, i) => stream.subarray(points[i], end));
+      expect(decodeAll(chunks).records).toEqual(whole);
+    }));
+  });
+
+  it('keeps an unfinished record for the next chunk', () => {
+    const { records, decoder } = decodeAll([stream.subarray(0, stream.length - 10)]);
+    expect(records.map((r) => r.type)).toEqual(['header', 'sample', 'sample']);
+    expect(decoder.trailingBytes).toBe(56 - 10); // the 56-byte stats record, less the 10 bytes cut off
+  });
+
+  it('decodes error and tls records', () => {
+    const err = Buffer.alloc(8);
+    err.writeUInt32LE(10, 0);
+    err.writeInt32LE(1, 4);
+    const tls = Buffer.alloc(16);
+    tls.writeUInt32LE(55, 0);
+    tls.writeBigInt64LE(-8n, 8);
+    const { records } = decodeAll([header(), record(4, Buffer.concat([err, Buffer.from('creating BPF map pctl_config: Operation not permitted')])), record(5, tls)]);
+    expect(records.slice(1)).toEqual([
+      { type: 'error', code: 10, errno: 1, message: 'creating BPF map pctl_config: Operation not permitted' },
+      { type: 'tls', pid: 55, offset: -8 },
+    ]);
+  });
+
+  it('refuses a stream that is not the helper, another version, or a broken length', () => {
+    expect(() => new HelperStreamDecoder().push(header(1, 0xdeadbeef))).toThrow(ProtocolError);
+    expect(() => new HelperStreamDecoder().push(header(2))).toThrow(/version 2/);
+    const bad = Buffer.alloc(8);
+    bad.writeUInt32LE(4, 0);
+    expect(() => new HelperStreamDecoder().push(Buffer.concat([header(), bad]))).toThrow(/bad record length 4/);
+  });
+
+  it('refuses a sample whose stacks run past its record', () => {
+    const s = sample(plain);
+    s.writeUInt32LE(s.length - 8, 0); // shorten the record, keep the counts
+    expect(() => decodeAll([header(), s.subarray(0, s.length - 8)])).toThrow(/sample record too short/);
+  });
+});
