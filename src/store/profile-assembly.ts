@@ -70,8 +70,12 @@ export class ProfileAssembler {
     return id;
   }
 
-  /** Output stack id of a generation's stack id. */
-  stackId(generation: number, tables: GenerationTables, stack: number): number {
+  /** The generation's id maps, sized for its tables: `stacks[id]` is the output stack or -1 (then call stackId). */
+  generationMap(generation: number, tables: GenerationTables): Int32Array {
+    return this.mapFor(generation, tables).stacks;
+  }
+
+  private mapFor(generation: number, tables: GenerationTables): GenerationMap {
     let g = this.generations.get(generation);
     if (!g || g.stacks.length < tables.stacks.length || g.frames.length < tables.frames.length) {
       const next: GenerationMap = { frames: new Int32Array(tables.frames.length).fill(-1), stacks: new Int32Array(tables.stacks.length).fill(-1) };
@@ -82,6 +86,12 @@ export class ProfileAssembler {
       g = next;
       this.generations.set(generation, g);
     }
+    return g;
+  }
+
+  /** Output stack id of a generation's stack id. */
+  stackId(generation: number, tables: GenerationTables, stack: number): number {
+    const g = this.mapFor(generation, tables);
     const known = g.stacks[stack]!;
     if (known >= 0) return known;
     const frames = tables.stacks[stack]!.map((f) => {
@@ -122,6 +132,20 @@ export class ProfileAssembler {
       for (const col of this.slotValues) col.push(0);
     }
     for (let t = 0; t < types.length; t++) this.slotValues[types[t]!]![slot]! += sums[t]!;
+  }
+
+  /** Adds `count` samples of (tuple, stack) that each have the values `unit` (in segment type order). */
+  addAggregateUnit(tuple: number, stack: number, count: number, unit: number[], types: number[]): void {
+    const slots = this.slotsByTuple[tuple]!;
+    let slot = slots.get(stack);
+    if (slot === undefined) {
+      slot = this.slotTuple.length;
+      slots.set(stack, slot);
+      this.slotTuple.push(tuple);
+      this.slotStack.push(stack);
+      for (const col of this.slotValues) col.push(0);
+    }
+    for (let t = 0; t < types.length; t++) this.slotValues[types[t]!]![slot]! += unit[t]! * count;
   }
 
   /** Adds one sample with its time. */

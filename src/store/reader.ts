@@ -18,7 +18,7 @@ import { ExitCode, UserError } from '../errors.js';
 import { DecodeError } from './binary.js';
 import { SEGMENTS_DIR, TABLES_DIR, TEMP_PREFIX, parseSegmentFileName, parseTableFileName, sortSegments, type SegmentName } from './layout.js';
 import { ProfileAssembler } from './profile-assembly.js';
-import { SectionKind, decodeMeta, decodeRows, decodeSamples, decodeSegmentHeader, readSection, type SampleTuple } from './segment-codec.js';
+import { SectionKind, decodeMeta, decodeRows, decodeSamples, decodeSegmentHeader, readSection, type SampleTuple, type SegmentMeta } from './segment-codec.js';
 import { decodeSpans } from './span-codec.js';
 import { TableCache } from './table-cache.js';
 
@@ -164,11 +164,12 @@ export function openStoreReader(dir: string, options: StoreReaderOptions = {}): 
     const out = new ProfileAssembler(aggregate);
     let skipped = 0;
     const list = segments(fromMs, toMs);
+    const metaCache = new Map<string, MetaUse>();
     for (const seg of list) {
       const buf = openSegment(seg);
       if (!buf) continue;
       try {
-        addSegment(out, seg, buf, query, fromMs, toMs, aggregate);
+        addSegment(out, metaCache, seg, buf, query, fromMs, toMs, aggregate);
       } catch (err) {
         skipped++;
         skip(seg, err);
@@ -179,41 +180,59 @@ export function openStoreReader(dir: string, options: StoreReaderOptions = {}): 
     return out.build(comments);
   }
 
-  function addSegment(out: ProfileAssembler, seg: SegmentInfo, buf: Uint8Array, q: ProfileQuery, fromMs: number, toMs: number, aggregate: boolean): void {
+  interface MetaUse {
+    meta: SegmentMeta;
+    types: number[];
+    tupleOut: Int32Array;
+  }
+
+  function addSegment(out: ProfileAssembler, metaCache: Map<string, MetaUse>, seg: SegmentInfo, buf: Uint8Array, q: ProfileQuery, fromMs: number, toMs: number, aggregate: boolean): void {
     const header = decodeSegmentHeader(buf);
     const metaBytes = readSection(buf, header, SectionKind.meta);
     if (!metaBytes) throw new DecodeError('no META section');
-    const meta = decodeMeta(metaBytes);
-    if (meta.sampleCount === 0) return;
+    // Segments with the same threads share META bytes: decode and map them once.
+    const metaKey = Buffer.from(metaBytes.buffer, metaBytes.byteOffset, metaBytes.byteLength).toString('latin1');
+    let use = metaCache.get(metaKey);
+    const meta = use ? use.meta : decodeMeta(metaBytes);
     const rowsBytes = readSection(buf, header, SectionKind.rows);
     if (!rowsBytes) throw new DecodeError('no ROWS section');
     const rows = decodeRows(rowsBytes, meta, header.stackCount);
+    const nRows = rows.tuple.length;
+    if (nRows === 0) return;
     const inside = seg.fromMs >= fromMs && seg.toMs <= toMs;
     let samples;
     if (!aggregate || !inside) {
       const sb = readSection(buf, header, SectionKind.samples);
       if (!sb) throw new DecodeError('no SAMPLES section');
-      samples = decodeSamples(sb, meta);
+      samples = decodeSamples(sb, meta, nRows);
     }
     const gen = tables.get(header.generation, header.stackCount);
     // Everything above may throw; nothing is added to the output before this point.
-    const types = out.typeMap(meta);
-    const tupleOut = meta.tuples.map((t) => (tuplePasses(t, q) ? out.tupleId(t) : -1));
+    if (!use) {
+      use = { meta, types: out.typeMap(meta), tupleOut: Int32Array.from(meta.tuples, (t) => (tuplePasses(t, q) ? out.tupleId(t) : -1)) };
+      metaCache.set(metaKey, use);
+    }
+    const { types, tupleOut } = use;
     const nTypes = meta.sampleTypes.length;
     const unit = meta.valueMode.kind === 'unit' ? meta.valueMode.unit : undefined;
-    const rowStack = new Int32Array(rows.stack.length).fill(-1);
-    const stackOf = (r: number) => {
-      let s = rowStack[r]!;
-      if (s < 0) s = rowStack[r] = out.stackId(header.generation, gen, rows.stack[r]!);
-      return s;
-    };
-    const vals = new Array<number>(nTypes);
+    const stackMap = out.generationMap(header.generation, gen);
+    const rowStack = new Int32Array(nRows);
+    for (let r = 0; r < nRows; r++) {
+      const id = rows.stack[r]!;
+      const known = stackMap[id]!;
+      rowStack[r] = known >= 0 ? known : out.stackId(header.generation, gen, id);
+    }
+    const vals = new Array<number>(nTypes).fill(0);
     if (!samples) {
-      for (let r = 0; r < rows.tuple.length; r++) {
+      for (let r = 0; r < nRows; r++) {
         const t = tupleOut[rows.tuple[r]!]!;
         if (t < 0) continue;
-        for (let i = 0; i < nTypes; i++) vals[i] = unit ? unit[i]! * rows.count[r]! : rows.sums![i]![r]!;
-        out.addAggregate(t, stackOf(r), vals, types);
+        if (unit) {
+          out.addAggregateUnit(t, rowStack[r]!, rows.count[r]!, unit, types);
+          continue;
+        }
+        for (let i = 0; i < nTypes; i++) vals[i] = rows.sums![i]![r]!;
+        out.addAggregate(t, rowStack[r]!, vals, types);
       }
       out.noteTime(seg.fromMs, seg.toMs);
       return;
@@ -226,8 +245,8 @@ export function openStoreReader(dir: string, options: StoreReaderOptions = {}): 
       const t = tupleOut[rows.tuple[r]!]!;
       if (t < 0) continue;
       for (let k = 0; k < nTypes; k++) vals[k] = unit ? unit[k]! : samples.values![k]![i]!;
-      if (aggregate) out.addAggregate(t, stackOf(r), vals, types);
-      else out.addSample(t, stackOf(r), time, vals, types);
+      if (aggregate) out.addAggregate(t, rowStack[r]!, vals, types);
+      else out.addSample(t, rowStack[r]!, time, vals, types);
       out.noteTime(time, time);
     }
   }

@@ -9,10 +9,13 @@
 //
 // Sections, each compressed on its own so a query inflates only what it needs:
 //   META     sample types, period, a string table, the "tuples" (pid, tid,
-//            thread, process, labels) the samples use, and how values are kept
+//            thread, process, labels) the samples use, and how values are kept.
+//            Stored uncompressed, and identical between segments with the same
+//            threads, so a reader decodes it once per distinct byte string.
 //   ROWS     the segment's aggregate: distinct (tuple, stack) with a count and,
 //            unless every sample has the same values, per-type sums. Sorted by
-//            tuple then stack id; stack ids delta-coded within a tuple.
+//            tuple then stack id; tuples run-length coded, stack ids
+//            delta-coded within a tuple. Uncompressed, for read speed.
 //   SAMPLES  one entry per sample in time order: time delta (in the segment's
 //            time unit, 1 ms by default) and the row it belongs to; per-sample
 //            values only when they differ between samples
@@ -55,12 +58,8 @@ export interface SegmentMeta {
   period?: number;
   tuples: SampleTuple[];
   valueMode: ValueMode;
-  sampleCount: number;
-  rowCount: number;
   /** Time unit of the SAMPLES section in microseconds (1000 = 1 ms). */
   timeUnitUs: number;
-  /** Time of delta zero, ms since the epoch. */
-  timeBaseMs: number;
 }
 
 export interface SegmentRows {
@@ -103,7 +102,7 @@ export interface SegmentInput {
   windowEndMs: number;
   generation: number;
   stackCount: number;
-  meta: Omit<SegmentMeta, 'sampleCount' | 'rowCount' | 'timeBaseMs'>;
+  meta: SegmentMeta;
   /** Samples in any order; times in ms, stack ids global. */
   samples: { timeMs: number; tuple: number; stack: number; values: number[] }[];
   /** An encoded SPANS section body (uncompressed), if any. */
@@ -186,10 +185,7 @@ function encodeMeta(meta: SegmentMeta): Uint8Array {
   const vm = meta.valueMode;
   w.u8(vm.kind === 'unit' ? 0 : vm.kind === 'int' ? 1 : 2);
   if (vm.kind === 'unit') for (const v of vm.unit) w.f64(v);
-  w.uvar(meta.sampleCount);
-  w.uvar(meta.rowCount);
   w.uvar(meta.timeUnitUs);
-  w.f64(meta.timeBaseMs);
   w.uvar(strings.length);
   for (const s of strings) w.str(s);
   w.bytes(body.finish());
@@ -232,11 +228,24 @@ export function encodeSegment(input: SegmentInput): Uint8Array {
   const newIndex = new Uint32Array(order.length);
   order.forEach((old, i) => (newIndex[old] = i));
 
-  const meta: SegmentMeta = { ...m, sampleCount: samples.length, rowCount: rowKeys.length, timeUnitUs: unit, timeBaseMs };
+  const meta: SegmentMeta = { ...m, timeUnitUs: unit };
   const vm = m.valueMode;
 
   const rows = new ByteWriter(rowKeys.length * 4 + 16);
-  for (const i of order) rows.uvar(rowKeys[i]!.tuple);
+  rows.uvar(rowKeys.length);
+  // Tuple column run-length coded: rows are sorted by tuple, so a few runs.
+  const runs: [number, number][] = [];
+  for (const i of order) {
+    const t = rowKeys[i]!.tuple;
+    const last = runs[runs.length - 1];
+    if (last && last[0] === t) last[1]++;
+    else runs.push([t, 1]);
+  }
+  rows.uvar(runs.length);
+  for (const [t, n] of runs) {
+    rows.uvar(t);
+    rows.uvar(n);
+  }
   let prevTuple = -1;
   let prevStack = 0;
   for (const i of order) {
@@ -249,6 +258,8 @@ export function encodeSegment(input: SegmentInput): Uint8Array {
   if (vm.kind !== 'unit') for (let t = 0; t < nTypes; t++) for (const i of order) writeValue(rows, rowKeys[i]!.sums[t]!, vm);
 
   const sw = new ByteWriter(samples.length * 3 + 16);
+  sw.uvar(samples.length);
+  sw.f64(timeBaseMs);
   let prevUnits = 0;
   for (const s of samples) {
     const units = Math.max(prevUnits, Math.round(((s.timeMs - timeBaseMs) * 1000) / unit));
@@ -265,14 +276,16 @@ export function encodeSegment(input: SegmentInput): Uint8Array {
   ];
   if (input.spans) bodies.push([SectionKind.spans, input.spans]);
   const stored = bodies.map(([kind, raw]) => {
-    const packed = raw.length < 64 ? raw : compress(raw, input.codec, input.level);
+    // META and ROWS are read for every segment a query touches; a zlib call costs
+    // more there than the few hundred bytes it would save (bench/RESULTS.md).
+    const packed = raw.length < 64 || kind === SectionKind.meta || kind === SectionKind.rows ? raw : compress(raw, input.codec, input.level);
     const codec: Codec = packed === raw ? 'none' : input.codec;
     return { kind, raw, packed, codec };
   });
 
   // Two passes: offsets depend on the header's length, which depends on offsets.
   let headerBytes = new Uint8Array(0);
-  for (let pass = 0; pass < 3; pass++) {
+  for (let pass = 0; pass < 6; pass++) {
     const h = new ByteWriter(128);
     h.f64(input.windowStartMs);
     h.f64(input.windowEndMs);
@@ -397,11 +410,8 @@ export function decodeMeta(bytes: Uint8Array): SegmentMeta {
   } else if (mode === 1) meta.valueMode = { kind: 'int' };
   else if (mode === 2) meta.valueMode = { kind: 'float' };
   else bad(`value mode ${mode}`);
-  meta.sampleCount = r.uvar();
-  meta.rowCount = r.uvar();
   meta.timeUnitUs = r.uvar();
   if (meta.timeUnitUs < 1) bad('time unit');
-  meta.timeBaseMs = r.f64();
   const nStrings = r.count();
   const strings: string[] = [];
   for (let i = 0; i < nStrings; i++) strings.push(r.str());
@@ -427,17 +437,22 @@ function readValue(r: ByteReader, mode: ValueMode): number {
 
 export function decodeRows(bytes: Uint8Array, meta: SegmentMeta, stackCount: number): SegmentRows {
   const r = new ByteReader(bytes);
-  const n = meta.rowCount;
-  if (n * 3 > bytes.length) bad('row count');
+  const n = r.count(2);
   const tuple = new Uint32Array(n);
   const stack = new Uint32Array(n);
   const count = new Float64Array(n);
   const nTuples = meta.tuples.length;
-  for (let i = 0; i < n; i++) {
+  const nRuns = r.count(2);
+  let filled = 0;
+  for (let k = 0; k < nRuns; k++) {
     const t = r.uvar();
+    const len = r.uvar();
     if (t >= nTuples) bad(`tuple ${t}`);
-    tuple[i] = t;
+    if (len > n - filled) bad('tuple run length');
+    tuple.fill(t, filled, filled + len);
+    filled += len;
   }
+  if (filled !== n) bad('tuple runs');
   let prevTuple = -1;
   let prevStack = 0;
   for (let i = 0; i < n; i++) {
@@ -462,21 +477,21 @@ export function decodeRows(bytes: Uint8Array, meta: SegmentMeta, stackCount: num
   return { tuple, stack, count, sums };
 }
 
-export function decodeSamples(bytes: Uint8Array, meta: SegmentMeta): SegmentSamples {
+export function decodeSamples(bytes: Uint8Array, meta: SegmentMeta, rowCount: number): SegmentSamples {
   const r = new ByteReader(bytes);
-  const n = meta.sampleCount;
-  if (n * 2 > bytes.length) bad('sample count');
+  const n = r.count(2);
+  const timeBaseMs = r.f64();
   const timeMs = new Float64Array(n);
   const row = new Uint32Array(n);
   const scale = meta.timeUnitUs / 1000;
   let units = 0;
   for (let i = 0; i < n; i++) {
     units += r.uvar();
-    timeMs[i] = meta.timeBaseMs + units * scale;
+    timeMs[i] = timeBaseMs + units * scale;
   }
   for (let i = 0; i < n; i++) {
     const x = r.uvar();
-    if (x >= meta.rowCount) bad(`row ${x}`);
+    if (x >= rowCount) bad(`row ${x}`);
     row[i] = x;
   }
   let values: Float64Array[] | undefined;

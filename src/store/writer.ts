@@ -67,7 +67,7 @@ export interface StoreWriterOptions {
   maxSizeBytes?: number;
   /** Data older than this is deleted. Default 7 days. */
   retentionMs?: number;
-  /** Section compression; brotli measured smallest at equal read speed (bench/RESULTS.md). */
+  /** Section compression. Default deflate: as small as brotli here at a third of the write CPU (bench/RESULTS.md). */
   codec?: Codec;
   level?: number;
   /** Sample time resolution in µs; default 1000 (1 ms). */
@@ -186,7 +186,7 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
   const maxSizeBytes = options.maxSizeBytes ?? 1024 ** 3;
   const retentionMs = options.retentionMs ?? 7 * DAY_MS;
   const durable = options.durable ?? true;
-  const codec = options.codec ?? 'brotli';
+  const codec = options.codec ?? 'deflate';
   const warn = options.onWarning ?? (() => {});
   const now = options.now ?? Date.now;
   const maxTableBytes = options.maxTableBytes ?? Math.max(64 * 1024, Math.floor(maxSizeBytes / 8));
@@ -254,6 +254,12 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
       if (sp.startMs < fromMs) fromMs = sp.startMs;
       if (sp.endMs > toMs) toMs = sp.endMs;
     }
+    // A canonical tuple order makes META byte-identical between segments with the same threads.
+    const order = tuples.map((t, i) => ({ key: tupleKey(t), i })).sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+    const renumber = new Int32Array(tuples.length);
+    order.forEach((o, i) => (renumber[o.i] = i));
+    const sortedTuples = order.map((o) => tuples[o.i]!);
+    for (const s of samples) s.tuple = renumber[s.tuple]!;
     // Tables first, durably: the segment below may only name entries already on disk.
     const added = pending.commit();
     const bytes = encodeSegment({
@@ -266,7 +272,7 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
         defaultSampleType: profile.defaultSampleType,
         periodType: profile.periodType,
         period: profile.period,
-        tuples,
+        tuples: sortedTuples,
         valueMode: chooseValueMode(samples.map((s) => s.values), profile.sampleTypes.length),
         timeUnitUs: options.timeResolutionUs ?? 1000,
       },
