@@ -14,8 +14,8 @@ import { prometheusMeasure } from '../slo/prometheus-sli.js';
 import { spansMeasure } from '../slo/spans-sli.js';
 import { burnWindowMs } from '../slo/burn-rate.js';
 import { OtlpFileSpanSource } from '../spans/file-source.js';
-import type { Span, SpanSource } from '../spans/model.js';
-import { resolveStoreDir } from '../store/layout.js';
+import type { SpanSource } from '../spans/model.js';
+import { openStoreReader, resolveStoreDir, type StoreReader } from '../store/index.js';
 
 interface SloOptions {
   config?: string;
@@ -27,37 +27,28 @@ interface SloOptions {
 
 const defaultWatchMs = 30_000;
 
-/** The store's span reader, when the store module that provides it is present. */
-interface StoreReaderModule {
-  openStoreReader(dir: string): { readSpans(q: { fromMs: number; toMs: number; services?: string[] }): Promise<Span[]> | Span[] };
-}
-
-function storeSpanSource(dir: string): SpanSource {
-  const load = async (): Promise<StoreReaderModule> => {
-    const modulePath = '../store/reader.js';
+/** Spans from the agent's store; its reader is opened on first use, so Prometheus-only configs never touch it. */
+function storeSpanSource(dir: string, warn: (m: string) => void): SpanSource {
+  let reader: StoreReader | undefined;
+  const open = (): StoreReader => {
     try {
-      return (await import(modulePath)) as StoreReaderModule;
-    } catch {
-      throw new Error(`cannot read spans from the store ${dir} (this build has no store reader); pass --spans FILE with an OTLP JSON file`);
+      return (reader ??= openStoreReader(dir, { onWarning: warn }));
+    } catch (e) {
+      // This SLO's row shows the problem and what to do; the other SLOs go on.
+      if (e instanceof UserError) throw new Error(`${e.message} (start the agent, or pass --store DIR or --spans FILE)`);
+      throw e;
     }
   };
   return {
     description: `store ${dir}`,
-    async spansInRange(fromMs, toMs, opts = {}) {
-      const mod = await load();
-      return mod.openStoreReader(dir).readSpans({ fromMs, toMs, services: opts.services });
-    },
-    async trace(traceId) {
-      const mod = await load();
-      const spans = await mod.openStoreReader(dir).readSpans({ fromMs: 0, toMs: Date.now() });
-      return spans.filter((s) => s.traceId === traceId);
-    },
+    spansInRange: (fromMs, toMs, opts = {}) => open().readSpans({ fromMs, toMs, services: opts.services }),
+    trace: (traceId) => open().readSpans({ traceIds: [traceId] }),
   };
 }
 
 function spanSourceFor(opts: SloOptions, warn: (m: string) => void): SpanSource {
   if (opts.spans && opts.spans !== 'store') return new OtlpFileSpanSource(opts.spans, warn);
-  return storeSpanSource(resolveStoreDir(opts.store));
+  return storeSpanSource(resolveStoreDir(opts.store), warn);
 }
 
 function measureFor(slo: SloDefinition, spans: () => SpanSource, nowMs: number): SliMeasure {

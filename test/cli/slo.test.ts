@@ -8,6 +8,8 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateCheckoutLines } from '../fixtures/otlp/generate-checkout.mjs';
+import { parseOtlpJson } from '../../src/spans/otlp-json.js';
+import { openStoreWriter } from '../../src/store/index.js';
 
 const bin = resolve(__dirname, '../../bin/profctl');
 let dir: string;
@@ -100,6 +102,38 @@ describe('profctl slo on local spans', () => {
     const out = JSON.parse(r.stdout);
     expect(out.slos.map((s: { name: string }) => s.name)).toEqual(['payments-latency', 'api-availability']);
     expect(out.slos[1].error).toMatch(/connection refused/);
+  });
+});
+
+describe('profctl slo on the store', () => {
+  it('reads the same spans from the agent store as from the file, and the next command names the store', () => {
+    const store = join(dir, 'store');
+    const spans = parseOtlpJson(generateCheckoutLines(anchor).join('\n'), 'gen').spans;
+    const writer = openStoreWriter(store, { durable: false });
+    // Ten-minute flush windows, as an agent would have written them.
+    const first = Math.min(...spans.map((s) => s.startMs));
+    for (let t = Math.floor(first / 600_000) * 600_000; t <= anchor; t += 600_000) {
+      const inWindow = spans.filter((s) => s.endMs >= t && s.endMs < t + 600_000);
+      if (inWindow.length) writer.appendSegment({ startMs: t, endMs: t + 600_000, spans: inWindow });
+    }
+    writer.close();
+    const fromStore = profctl(['slo', '--config', 'slos.yaml', '--store', store, '--json']);
+    const fromFile = profctl(['slo', '--config', 'slos.yaml', '--spans', 'spans.jsonl', '--json']);
+    expect(fromStore.code).toBe(1);
+    const a = JSON.parse(fromStore.stdout).slos[0];
+    const b = JSON.parse(fromFile.stdout).slos[0];
+    expect(a.burnRates).toEqual(b.burnRates);
+    expect(a.budgetRemaining).toBe(b.budgetRemaining);
+    expect(a.status).toBe('page');
+    expect(a.next).toMatch(new RegExp(`--slowest --store ${store.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`));
+  });
+
+  it('a missing store fails only the local SLOs, with what to do', () => {
+    const r = profctl(['slo', '--config', 'slos.yaml', '--store', join(dir, 'no-store'), '--json']);
+    expect(r.code).toBe(0);
+    const slos = JSON.parse(r.stdout).slos;
+    expect(slos[0].error).toMatch(/no profile store at .*no-store \(start the agent, or pass --store DIR or --spans FILE\)/);
+    expect(slos[2].error).toMatch(/connection refused/);
   });
 });
 
