@@ -113,7 +113,7 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
     while (!stopped) {
       const { rows, nowMs } = await evaluateAll(slos, opts, warn);
       if (stopped) break;
-      const stamp = `profctl slo — ${new Date(nowMs).toLocaleTimeString()} — every ${intervalMs / 1000}s, Ctrl-C to stop`;
+      const stamp = `profctl slo — ${new Date(nowMs).toTimeString().slice(0, 8)} — every ${intervalMs / 1000}s, Ctrl-C to stop`;
       // On a terminal: home, clear, redraw. Elsewhere (a log, a pipe) append, so history is kept.
       if (tty) process.stdout.write(`\x1b[H\x1b[2J${stamp}\n${render(rows, nowMs, false)}`);
       else process.stdout.write(opts.json ? render(rows, nowMs, true) : `--- ${new Date(nowMs).toISOString()}\n${render(rows, nowMs, false)}`);

@@ -4,7 +4,7 @@
 // Prometheus that refuses connections, and --watch appending on a pipe.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateCheckoutLines } from '../fixtures/otlp/generate-checkout.mjs';
@@ -184,6 +184,27 @@ describe('--watch', () => {
     expect(out).not.toContain('\x1b[2J');
     expect(out.match(/checkout-latency .*PAGE/g)!.length).toBe(frames());
     expect(code).toBe(130);
+  });
+
+  it('clears and redraws in place on a terminal', async () => {
+    if (!existsSync('/usr/bin/script')) {
+      console.log('skipping the terminal --watch test: util-linux script(1) is not installed');
+      return;
+    }
+    // script(1) gives profctl a pseudo-terminal, so stdout.isTTY is true.
+    const cmd = `${process.execPath} ${bin} slo --config slos.yaml --spans spans.jsonl --watch 1s`;
+    const child = spawn('/usr/bin/script', ['-qfec', cmd, '/dev/null'], { cwd: dir, env: { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, TERM: 'xterm' } });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const frames = () => out.split('\x1b[H\x1b[2J').length - 1;
+    const deadline = Date.now() + 30_000;
+    while (frames() < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGTERM');
+    await new Promise((r) => child.on('close', r));
+    expect(frames()).toBeGreaterThanOrEqual(2);
+    expect(out).toMatch(/profctl slo — \d\d:\d\d:\d\d — every 1s, Ctrl-C to stop/);
+    expect(out).toMatch(/\x1b\[31m\x1b\[1mPAGE/); // coloured on a terminal
+    expect(out).not.toMatch(/^--- /m);
   });
 
   it('refuses an unreadable interval', () => {
