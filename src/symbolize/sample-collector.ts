@@ -62,10 +62,10 @@ export class SampleCollector {
 
   addBatch(batch: RawSample[]): void {
     if (batch.length === 0) return;
-    const pids = new Set<number>();
-    for (const s of batch) if (s.pid > 0) pids.add(s.pid);
-    this.symbolizer.notePids(pids);
-    for (const pid of pids) this.processName(pid, '');
+    const pids = new Map<number, string>();
+    for (const s of batch) if (s.pid > 0 && !pids.has(s.pid)) pids.set(s.pid, s.comm);
+    this.symbolizer.notePids(pids.keys());
+    for (const [pid, comm] of pids) this.processName(pid, comm);
     const b = this.builder;
     for (const s of batch) {
       const frames: Frame[] = [];
