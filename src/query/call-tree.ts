@@ -55,15 +55,59 @@ export interface CallTreeOptions {
   inverted?: boolean;
 }
 
-// Node and frame ids share one numeric Map key; 2^24 frames and 2^29 nodes
-// stay below 2^53, far past any real profile.
-const FRAME_KEY_SPAN = 1 << 24;
+/**
+ * (parent node, frame) → child node, as open addressing over typed arrays.
+ * A Map keyed by parent * frames + frame spends most of a build hashing
+ * keys beyond the small-integer range; this keeps lookups to a few array reads.
+ */
+class ChildTable {
+  private parents = new Int32Array(1 << 12).fill(-1);
+  private frames = new Int32Array(1 << 12);
+  private children = new Int32Array(1 << 12);
+  private used = 0;
+
+  private static slot(parent: number, frame: number, mask: number): number {
+    return (Math.imul(parent, 0x9e3779b1) ^ Math.imul(frame + 1, 0x85ebca6b)) & mask;
+  }
+
+  get(parent: number, frame: number): number {
+    const mask = this.parents.length - 1;
+    for (let i = ChildTable.slot(parent, frame, mask); ; i = (i + 1) & mask) {
+      const p = this.parents[i]!;
+      if (p === -1) return -1;
+      if (p === parent && this.frames[i] === frame) return this.children[i]!;
+    }
+  }
+
+  set(parent: number, frame: number, child: number): void {
+    if ((this.used + 1) * 2 > this.parents.length) this.grow();
+    this.insert(parent, frame, child);
+    this.used++;
+  }
+
+  private insert(parent: number, frame: number, child: number): void {
+    const mask = this.parents.length - 1;
+    let i = ChildTable.slot(parent, frame, mask);
+    while (this.parents[i] !== -1) i = (i + 1) & mask;
+    this.parents[i] = parent;
+    this.frames[i] = frame;
+    this.children[i] = child;
+  }
+
+  private grow(): void {
+    const { parents, frames, children } = this;
+    this.parents = new Int32Array(parents.length * 2).fill(-1);
+    this.frames = new Int32Array(parents.length * 2);
+    this.children = new Int32Array(parents.length * 2);
+    for (let i = 0; i < parents.length; i++) if (parents[i] !== -1) this.insert(parents[i]!, frames[i]!, children[i]!);
+  }
+}
 
 /** Interns paths as it reads profiles; finish() orders and totals them. */
 class CallTreeBuilder {
   readonly frames: Frame[] = [];
   private frameIds = new Map<string, number>();
-  private childIds = new Map<number, number>();
+  private childIds = new ChildTable();
   readonly parent: number[] = [-1];
   readonly frame: number[] = [-1];
   /** self[side][node]: side 0 is the current profile, 1 the baseline. */
@@ -76,7 +120,6 @@ class CallTreeBuilder {
     let id = this.frameIds.get(key);
     if (id === undefined) {
       id = this.frames.length;
-      if (id >= FRAME_KEY_SPAN) throw new Error('too many distinct functions for one call tree');
       this.frames.push({ name: f.name, module: f.module, kind: f.kind });
       this.frameIds.set(key, id);
     }
@@ -84,15 +127,14 @@ class CallTreeBuilder {
   }
 
   private child(node: number, frame: number): number {
-    const key = node * FRAME_KEY_SPAN + frame;
-    let id = this.childIds.get(key);
-    if (id === undefined) {
+    let id = this.childIds.get(node, frame);
+    if (id < 0) {
       id = this.parent.length;
       this.parent.push(node);
       this.frame.push(frame);
       this.self[0].push(0);
       this.self[1].push(0);
-      this.childIds.set(key, id);
+      this.childIds.set(node, frame, id);
     }
     return id;
   }
@@ -153,7 +195,19 @@ class CallTreeBuilder {
     for (let p = 0; p < n; p++) {
       const from = childStart[p]!;
       const to = childStart[p + 1]!;
-      if (to - from > 1) children.subarray(from, to).sort(byWeight);
+      if (to - from > 16) children.subarray(from, to).sort(byWeight);
+      else if (to - from > 1) {
+        // Most nodes have a handful of children: an insertion sort in place beats making a subarray.
+        for (let i = from + 1; i < to; i++) {
+          const c = children[i]!;
+          let j = i - 1;
+          while (j >= from && byWeight(children[j]!, c) > 0) {
+            children[j + 1] = children[j]!;
+            j--;
+          }
+          children[j + 1] = c;
+        }
+      }
     }
     // Renumber in preorder: an explicit stack, children pushed in reverse so the heaviest comes first.
     const order = new Int32Array(n);
