@@ -1,0 +1,109 @@
+// `profctl agent` end to end with the real BPF program: segments every
+// flush, the size cap held while it runs with a small cap, `status` while it
+// runs, spans received over OTLP stored beside the samples, and a clean stop
+// on SIGTERM. Needs root; in CI (root) it must run.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'node:http';
+import { buildHelper, buildTarget, skipReason, repoRoot } from './helper-fixtures.js';
+
+const bin = join(repoRoot, 'bin', 'profctl');
+const store = mkdtempSync(join(tmpdir(), 'profctl-agent-'));
+const CAP = 256 * 1024;
+
+function profctl(args: string[]) {
+  return spawnSync(bin, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
+}
+
+function storeBytes(): number {
+  let total = 0;
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else total += statSync(p).size;
+    }
+  };
+  walk(store);
+  return total;
+}
+
+function postSpans(port: number, body: object): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/v1/traces', method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode!));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+describe.skipIf(skipReason !== undefined)('profctl agent (BPF engine)', () => {
+  let agent: ChildProcess;
+  let stderr = '';
+  let burner: ChildProcess;
+  const port = 43000 + (process.pid % 1000);
+  beforeAll(async () => {
+    buildHelper();
+    const chain = buildTarget('call-chain', ['-O0', '-fno-omit-frame-pointer']);
+    burner = spawn(chain, ['60']);
+    agent = spawn(bin, ['agent', '--store', store, '--flush', '1s', '--max-size', String(CAP), '--otlp', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    agent.stderr!.on('data', (d) => (stderr += d));
+    for (let i = 0; i < 100 && !/sampling at/.test(stderr); i++) await new Promise((r) => setTimeout(r, 100));
+  });
+  afterAll(() => {
+    burner?.kill();
+    agent?.kill('SIGKILL');
+  });
+
+  it('writes segments, holds the cap, and reports its status while running', async () => {
+    expect(stderr).toMatch(/sampling at 99 Hz/);
+    const sizes: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      sizes.push(storeBytes());
+    }
+    // Allow one segment of slack between a write and the eviction that follows it.
+    expect(Math.max(...sizes.slice(2)), `sizes ${sizes.join(',')}`).toBeLessThanOrEqual(CAP * 1.1);
+    expect(stderr).toMatch(/evicted \d+ old segments/);
+    const st = profctl(['status', '--store', store, '--json']);
+    expect(st.status, st.stderr).toBe(0);
+    const status = JSON.parse(st.stdout);
+    expect(status.agent).toMatchObject({ running: true, engine: 'bpf', hz: 99, pid: agent.pid });
+    expect(status.agent.samplesPerSecond).toBeGreaterThan(10);
+    expect(status.store.maxSizeBytes).toBe(CAP);
+    const top = profctl(['top', '--store', store, '--since', '10s', '--comm', 'call-chain', '--json']);
+    expect(top.status, top.stderr).toBe(0);
+    expect(JSON.parse(top.stdout).rows[0].function).toBe('chain_leaf');
+  }, 60_000);
+
+  it('stores spans received over OTLP next to the samples', async () => {
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const code = await postSpans(port, {
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'agent-test' } }] },
+          scopeSpans: [{ spans: [{ traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), name: 'GET /x', kind: 2, startTimeUnixNano: String(now - 5_000_000n), endTimeUnixNano: String(now) }] }],
+        },
+      ],
+    });
+    expect(code).toBe(200);
+    await new Promise((r) => setTimeout(r, 2500));
+    const tr = profctl(['trace', '--store', store, '--since', '1m', '--service', 'agent-test', '--json']);
+    expect(tr.status, tr.stderr).toBe(0);
+    expect(JSON.parse(tr.stdout).traces.map((t: { traceId: string }) => t.traceId)).toEqual(['ab'.repeat(16)]);
+  }, 30_000);
+
+  it('stops cleanly on SIGTERM', async () => {
+    agent.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => agent.on('exit', r));
+    expect(code, stderr).toBe(0);
+    expect(stderr).toMatch(/stopped \(SIGTERM\)/);
+    const st = JSON.parse(profctl(['status', '--store', store, '--json']).stdout);
+    expect(st.agent.running).toBe(false);
+  }, 30_000);
+});
