@@ -121,7 +121,7 @@ function step(profile: Profile, what: string, apply: (p: Profile) => Profile): P
 }
 
 /** Applies the selection options to a profile, in a fixed, documented order. */
-export function applyFilters(profile: Profile, options: Record<string, unknown>): Profile {
+export function applyFilters(profile: Profile, options: Record<string, unknown>, opts: { traceJoined?: boolean } = {}): Profile {
   let p = profile;
   const pids = optionList(options.pid);
   if (pids.length) {
@@ -136,10 +136,14 @@ export function applyFilters(profile: Profile, options: Record<string, unknown>)
   if (comms.length) p = step(p, `--comm ${comms.join(',')}`, (q) => commFilter(q, comms));
   const services = optionList(options.service);
   if (services.length) p = step(p, `--service ${services.join(',')}`, (q) => serviceFilter(q, services));
-  const traceId = optionString(options.traceId);
-  if (traceId !== undefined) p = step(p, `--trace-id ${traceId}`, (q) => traceIdLabelFilter(q, traceId));
-  const spanId = optionString(options.spanId);
-  if (spanId !== undefined) p = step(p, `--span-id ${spanId}`, (q) => spanIdLabelFilter(q, spanId));
+  // --trace-id/--span-id go through the span join in selectProfile; only
+  // callers that filter a profile they already have use the label filters.
+  if (!opts.traceJoined) {
+    const traceId = optionString(options.traceId);
+    if (traceId !== undefined) p = step(p, `--trace-id ${traceId}`, (q) => traceIdLabelFilter(q, traceId));
+    const spanId = optionString(options.spanId);
+    if (spanId !== undefined) p = step(p, `--span-id ${spanId}`, (q) => spanIdLabelFilter(q, spanId));
+  }
   const tags = optionList(options.tag).map((t) => {
     const tag = parseTag(t);
     if (!tag) throw new UserError(`--tag ${JSON.stringify(t)}: expected key=value`, 'e.g. --tag span_name="GET /checkout"');
@@ -153,8 +157,11 @@ export function applyFilters(profile: Profile, options: Record<string, unknown>)
 
 /** Reads, picks the sample type, and filters: what every reading command starts with. */
 export async function selectProfile(options: Record<string, unknown>, opts: SelectOptions = {}): Promise<SelectedProfile> {
-  const profile = await readInputs(options, opts.inputKey ?? 'input');
+  const inputKey = opts.inputKey ?? 'input';
+  const { parseTraceFilter, selectTraceProfile } = await import('./trace-selection.js');
+  const trace = inputKey === 'input' && !opts.noFilters ? parseTraceFilter(options) : undefined;
+  const profile = trace ? await selectTraceProfile(options, trace, () => readInputs(options, inputKey)) : await readInputs(options, inputKey);
   const typeIndex = pickSampleType(profile, optionString(options.sampleType));
-  const filtered = opts.noFilters ? profile : applyFilters(profile, options);
+  const filtered = opts.noFilters ? profile : applyFilters(profile, options, { traceJoined: trace !== undefined });
   return { profile: filtered, typeIndex };
 }
