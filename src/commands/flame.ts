@@ -114,8 +114,12 @@ export async function run(args: string[], options: Record<string, unknown>): Pro
     throw new UserError('nothing to draw: the selection has no samples', 'widen --since/--until, loosen --focus/--tag/--trace-id, or check the --input file');
   }
 
-  // An interactive view on a terminal is a later addition; until then a
-  // terminal gets the same static text as a pipe.
+  // A terminal (both ways) with no format asked for gets the interactive view; --no-interactive, a pipe or -o get text.
+  const toTerminal = (opts.output === undefined || opts.output === '-') && process.stdout.isTTY && process.stdin.isTTY;
+  if (options.format === undefined && options.interactive !== false && toTerminal) {
+    const { runInteractiveFlame } = await import('../render/tui/run-interactive.js');
+    return runInteractiveFlame(tree, { chalk: colors() });
+  }
   const sink = openOutput(opts.output);
   try {
     if (opts.format === 'json') {
