@@ -78,7 +78,7 @@ export function readOpenSlo(doc: OpenSloDocument, catalog: OpenSloCatalog): SloD
     if (!isRecord(o)) fail(at, `spec.objectives[${i}]`, 'must be a mapping with target or targetPercent');
     let objective: number | undefined;
     if (typeof o.targetPercent === 'number') objective = o.targetPercent;
-    else if (typeof o.target === 'number') objective = o.target * 100;
+    else if (typeof o.target === 'number') objective = Math.round(o.target * 100 * 1e9) / 1e9; // 0.995 * 100 is 99.49999…
     if (objective === undefined || !(objective > 0 && objective < 100)) {
       fail(at, `spec.objectives[${i}].target`, 'must be target in (0, 1) or targetPercent in (0, 100)');
     }
