@@ -108,6 +108,9 @@ export interface StoreWriter {
 
 const DAY_MS = 86_400_000;
 
+// Locks this process holds: its own pid in a lock file is then a live writer, not a leftover.
+const heldLocks = new Set<string>();
+
 function acquireLock(dir: string): string {
   const lock = path.join(dir, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -115,6 +118,7 @@ function acquireLock(dir: string): string {
       const fd = fs.openSync(lock, 'wx', FILE_MODE);
       fs.writeSync(fd, `${process.pid}\n`);
       fs.closeSync(fd);
+      heldLocks.add(lock);
       return lock;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EACCES') {
@@ -122,7 +126,8 @@ function acquireLock(dir: string): string {
       }
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const pid = Number(fs.readFileSync(lock, 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
+      const live = pid === process.pid ? heldLocks.has(lock) : Number.isInteger(pid) && pid > 0 && processAlive(pid);
+      if (live) {
         throw new UserError(`the store ${dir} is already being written by pid ${pid}`, 'stop that agent first, or pass --store DIR (or -o FILE for record)');
       }
       fs.rmSync(lock, { force: true }); // left by a writer that died
@@ -327,6 +332,7 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
   function close(): void {
     if (closed) return;
     closed = true;
+    heldLocks.delete(lock);
     try {
       if (fs.readFileSync(lock, 'utf8').trim() === String(process.pid)) fs.rmSync(lock, { force: true });
     } catch {

@@ -79,8 +79,8 @@ export function makeSpans(startMs: number, n: number): Span[] {
   const spans: Span[] = [];
   for (let i = 0; i < n; i++) {
     const span: Span = {
-      traceId: (i.toString(16) + 'a'.repeat(32)).slice(0, 32),
-      spanId: (i.toString(16) + 'b'.repeat(16)).slice(0, 16),
+      traceId: (Math.floor(startMs).toString(16) + i.toString(16).padStart(4, '0') + 'a'.repeat(32)).slice(0, 32),
+      spanId: (Math.floor(startMs).toString(16) + i.toString(16).padStart(4, '0') + 'b'.repeat(16)).slice(0, 16),
       name: `GET /item/${i % 3}`,
       service: i % 2 ? 'checkout' : 'cart',
       kind: 'server',
@@ -91,7 +91,7 @@ export function makeSpans(startMs: number, n: number): Span[] {
       tid: 1011,
       attributes: { 'http.status_code': 200, 'http.route': '/item/:id', sampled: true, ratio: 0.5 },
     };
-    if (i > 0) span.parentSpanId = ((i - 1).toString(16) + 'b'.repeat(16)).slice(0, 16);
+    if (i > 0) span.parentSpanId = (Math.floor(startMs).toString(16) + (i - 1).toString(16).padStart(4, '0') + 'b'.repeat(16)).slice(0, 16);
     spans.push(span);
   }
   return spans;

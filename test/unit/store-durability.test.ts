@@ -1,0 +1,235 @@
+// What must hold when things go wrong: leftover temp files, truncated and
+// corrupt segments, unknown versions, torn table appends, the bounds, and the
+// permissions of everything the store creates.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openStoreReader, openStoreWriter, readAgentStatus, writeAgentStatus } from '../../src/store/index.js';
+import { makeProfile, makeSpans, tempStoreDir } from './store-fixtures.js';
+
+const T0 = Date.UTC(2025, 0, 15, 2, 0, 0);
+const dirs: string[] = [];
+function newDir(): string {
+  const d = tempStoreDir();
+  dirs.push(d);
+  return d;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** A store with `n` 10 s segments of `samples` samples each; returns their file names. */
+function fill(dir: string, n: number, samples = 200, opts = {}): string[] {
+  const w = openStoreWriter(dir, { durable: false, ...opts });
+  const files: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const startMs = T0 + i * 10_000;
+    files.push(w.appendSegment({ startMs, endMs: startMs + 10_000, profile: makeProfile(startMs, samples, i + 1), spans: makeSpans(startMs, 5) }).file);
+  }
+  w.close();
+  return files;
+}
+
+async function readAll(dir: string) {
+  const warnings: string[] = [];
+  const r = openStoreReader(dir, { onWarning: (m) => warnings.push(m) });
+  const profile = await r.readProfile();
+  const spans = await r.readSpans();
+  return { profile, spans, warnings };
+}
+
+describe('atomicity and corruption', () => {
+  it('ignores a leftover temp file and skips a truncated segment, naming it', async () => {
+    const dir = newDir();
+    const files = fill(dir, 3);
+    const seg = path.join(dir, 'segments');
+    const temp = path.join(seg, '.tmp-999-abcd-1736906400000-1736906410000-g1-0.seg');
+    fs.writeFileSync(temp, 'half a segment');
+    fs.utimesSync(temp, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+    const victim = path.join(seg, files[1]!);
+    fs.truncateSync(victim, Math.floor(fs.statSync(victim).size / 2));
+    const { profile, spans, warnings } = await readAll(dir);
+    expect(profile.samples).toHaveLength(400);
+    expect(spans).toHaveLength(10);
+    expect(warnings.some((w) => w.includes(temp) && w.includes('temporary'))).toBe(true);
+    expect(warnings.some((w) => w.includes(victim) && w.includes('skipped'))).toBe(true);
+  });
+
+  it('skips a segment with flipped bytes wherever they are', async () => {
+    const dir = newDir();
+    const files = fill(dir, 2);
+    const victim = path.join(dir, 'segments', files[0]!);
+    const original = fs.readFileSync(victim);
+    // Every region: header, META, ROWS, SAMPLES, SPANS.
+    for (let at = 0; at < original.length; at += Math.max(1, Math.floor(original.length / 40))) {
+      const bytes = Buffer.from(original);
+      bytes[at] = bytes[at]! ^ 0x5a;
+      fs.writeFileSync(victim, bytes);
+      const { profile, spans, warnings } = await readAll(dir);
+      expect(warnings.some((w) => w.includes(victim))).toBe(true);
+      // Sections are checked separately: a flip in SPANS loses that segment's spans, not its samples.
+      // Either the victim's samples or its spans (or both) are gone; the other segment is whole.
+      expect([200, 400], `flip at ${at}`).toContain(profile.samples.length);
+      expect([5, 10], `flip at ${at}`).toContain(spans.length);
+      expect(profile.samples.length === 400 && spans.length === 10, `flip at ${at}`).toBe(false);
+    }
+  });
+
+  it('skips a segment of an unknown format version, saying so', async () => {
+    const dir = newDir();
+    const files = fill(dir, 2);
+    const victim = path.join(dir, 'segments', files[1]!);
+    const bytes = fs.readFileSync(victim);
+    bytes[4] = 99;
+    fs.writeFileSync(victim, bytes);
+    const { profile, warnings } = await readAll(dir);
+    expect(profile.samples).toHaveLength(200);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(victim);
+    expect(warnings[0]).toContain('version 99');
+  });
+
+  it('recovers from a torn table append: the writer cuts it, readers ignore it', async () => {
+    const dir = newDir();
+    fill(dir, 1, 100);
+    const stacks = path.join(dir, 'tables', 'g000001.stacks');
+    const frames = path.join(dir, 'tables', 'g000001.frames');
+    const goodStacks = fs.statSync(stacks).size;
+    const goodFrames = fs.statSync(frames).size;
+    // Half a chunk, as a crash in the middle of an append leaves it.
+    fs.appendFileSync(stacks, Buffer.from([200, 0, 0, 0, 1, 2, 3, 4, 7, 7]));
+    fs.appendFileSync(frames, Buffer.from([50, 0, 0]));
+    expect((await readAll(dir)).profile.samples).toHaveLength(100);
+    const warnings: string[] = [];
+    const w = openStoreWriter(dir, { durable: false, onWarning: (m) => warnings.push(m) });
+    expect(fs.statSync(stacks).size).toBe(goodStacks);
+    expect(fs.statSync(frames).size).toBe(goodFrames);
+    expect(warnings.some((m) => m.includes(stacks) && m.includes('torn'))).toBe(true);
+    // New stacks go after the cut and are found again.
+    const p = makeProfile(T0 + 10_000, 100, 9, 40);
+    const res = w.appendSegment({ startMs: T0 + 10_000, endMs: T0 + 20_000, profile: p });
+    w.close();
+    expect(res.newStacks).toBeGreaterThan(0);
+    const after = await readAll(dir);
+    expect(after.warnings).toEqual([]);
+    expect(after.profile.samples).toHaveLength(200);
+  });
+
+  it('skips a segment that names stacks the tables do not hold', async () => {
+    const dir = newDir();
+    const files = fill(dir, 2);
+    fs.truncateSync(path.join(dir, 'tables', 'g000001.stacks'), 16);
+    const { profile, warnings } = await readAll(dir);
+    expect(profile.samples).toHaveLength(0);
+    expect(warnings.filter((w) => files.some((f) => w.includes(f)))).toHaveLength(2);
+  });
+
+  it('refuses a second writer while the first is open', () => {
+    const dir = newDir();
+    const w = openStoreWriter(dir, { durable: false });
+    expect(() => openStoreWriter(dir, { durable: false })).toThrow(/already being written by pid/);
+    w.close();
+    openStoreWriter(dir, { durable: false }).close();
+  });
+
+  it('a missing store says how to make one', () => {
+    expect(() => openStoreReader('/nonexistent/profctl-store')).toThrow(/no profile store at/);
+  });
+});
+
+describe('bounds', () => {
+  it('retention deletes segments (with their spans) older than the period', async () => {
+    const dir = newDir();
+    fill(dir, 12);
+    const w = openStoreWriter(dir, { durable: false, retentionMs: 60_000 });
+    const res = w.enforceBounds(T0 + 120_000);
+    w.close();
+    // Segments ending before T0 + 60 s go: windows 0..4 end at or before 50 s... 60 s.
+    const r = openStoreReader(dir);
+    const left = r.segments();
+    expect(left.every((s) => s.toMs >= T0 + 60_000)).toBe(true);
+    expect(res.deletedSegments).toBe(12 - left.length);
+    expect(left.length).toBe(7);
+    const spans = await r.readSpans();
+    expect(spans.every((s) => s.startMs >= T0 + 50_000)).toBe(true);
+    expect(spans.length).toBe(35);
+  });
+
+  it('the size cap evicts the oldest segments first and holds', () => {
+    const dir = newDir();
+    const files = fill(dir, 20);
+    const r = openStoreReader(dir);
+    const full = r.stats().sizeBytes;
+    const cap = Math.floor(full * 0.6);
+    const w = openStoreWriter(dir, { durable: false, maxSizeBytes: cap, retentionMs: 1e12 });
+    const res = w.enforceBounds(T0);
+    expect(res.sizeBytes).toBeLessThanOrEqual(cap);
+    expect(r.stats().sizeBytes).toBeLessThanOrEqual(cap);
+    const left = r.segments().map((s) => s.file);
+    expect(left).toEqual(files.slice(files.length - left.length));
+    // Keeps holding while the writer goes on.
+    for (let i = 20; i < 30; i++) {
+      w.appendSegment({ startMs: T0 + i * 10_000, endMs: T0 + (i + 1) * 10_000, profile: makeProfile(T0 + i * 10_000, 200, i) });
+      w.enforceBounds(T0);
+      expect(r.stats().sizeBytes).toBeLessThanOrEqual(cap);
+    }
+    w.close();
+  });
+
+  it('starts a new table generation when the old one is stale, and drops the old tables with their last segment', async () => {
+    const dir = newDir();
+    let now = T0;
+    const w = openStoreWriter(dir, { durable: false, generationMaxAgeMs: 25_000, retentionMs: 30_000, now: () => now });
+    for (let i = 0; i < 8; i++) {
+      now = T0 + (i + 1) * 10_000;
+      w.appendSegment({ startMs: T0 + i * 10_000, endMs: now, profile: makeProfile(T0 + i * 10_000, 100, i) });
+      w.enforceBounds();
+    }
+    w.close();
+    const tables = fs.readdirSync(path.join(dir, 'tables')).sort();
+    const r = openStoreReader(dir);
+    const gens = new Set(r.segments().map((s) => s.generation));
+    expect(gens.size).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...gens)).toBeGreaterThan(1);
+    // Exactly the tables of generations still used.
+    expect(tables).toEqual([...gens].sort().flatMap((g) => [`g${String(g).padStart(6, '0')}.frames`, `g${String(g).padStart(6, '0')}.stacks`]));
+    const warnings: string[] = [];
+    const p = await openStoreReader(dir, { onWarning: (m) => warnings.push(m) }).readProfile();
+    expect(warnings).toEqual([]);
+    expect(p.samples.length).toBe(r.segments().length * 100);
+  });
+});
+
+describe('permissions', () => {
+  it('creates nothing world-writable: directories 0755, files 0644, whatever the umask', () => {
+    const dir = path.join(newDir(), 'store');
+    const old = process.umask(0o077);
+    try {
+      fill(dir, 2);
+      writeAgentStatus(dir, { pid: process.pid, updatedMs: Date.now(), startedMs: Date.now(), hz: 99, flushMs: 10_000, samplesPerSecond: 198, lostPerSecond: 0, cpuPercent: 0.4, rssBytes: 5e7, maxSizeBytes: 1 << 30, retentionMs: 7 * 86_400_000 });
+    } finally {
+      process.umask(old);
+    }
+    const walk = (p: string): string[] => [p, ...(fs.statSync(p).isDirectory() ? fs.readdirSync(p).flatMap((f) => walk(path.join(p, f))) : [])];
+    const entries = walk(dir);
+    expect(entries.length).toBeGreaterThan(6);
+    for (const p of entries) {
+      const st = fs.statSync(p);
+      expect(st.mode & 0o002, p).toBe(0);
+      expect(st.mode & 0o777, p).toBe(st.isDirectory() ? 0o755 : 0o644);
+    }
+  });
+});
+
+describe('agent status', () => {
+  it('round-trips and tells a live agent from a stale one', () => {
+    const dir = newDir();
+    const now = Date.now();
+    const status = { pid: process.pid, updatedMs: now, startedMs: now - 5000, hz: 99, flushMs: 10_000, samplesPerSecond: 198, lostPerSecond: 0.5, cpuPercent: 0.4, rssBytes: 5e7, maxSizeBytes: 1 << 30, retentionMs: 7 * 86_400_000, otlpAddress: '127.0.0.1:4318' };
+    writeAgentStatus(dir, status);
+    expect(readAgentStatus(dir, now)).toEqual({ ...status, running: true });
+    expect(readAgentStatus(dir, now + 3_600_000)!.running).toBe(false);
+    fs.writeFileSync(path.join(dir, 'agent-status.json'), '{"pid": ');
+    expect(readAgentStatus(dir)).toBeUndefined();
+  });
+});
