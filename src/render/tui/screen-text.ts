@@ -135,14 +135,14 @@ export function tableLines(state: ViewState, theme: TuiTheme): string[] {
 const helpText: Array<[string, string]> = [
   ['←/h  →/l', 'previous / next frame on the same row'],
   ['↑/k  ↓/j', 'caller (parent) / heaviest callee (child)'],
-  ['Enter', 'zoom into the selected frame (in the table: show that function)'],
+  ['Enter', 'zoom in (in the table: show that function in the graph)'],
   ['Esc  Backspace', 'zoom out one step'],
   ['r', 'reset the zoom'],
-  ['/', 'search function names and modules by regular expression (no capitals: any case)'],
+  ['/', 'search names and modules by regex (all lower case: any case)'],
   ['n  N', 'next / previous match'],
   ['Tab', 'top functions table (↑/↓, PgUp/PgDn, Enter)'],
   ['i', 'callers of the selected function (again: back)'],
-  ['d', 'differential colours on/off (with --baseline): red grew, blue shrank'],
+  ['d', 'diff colours on/off (--baseline): red grew, blue shrank'],
   ['?', 'this help'],
   ['q  Ctrl-C', 'quit'],
 ];
@@ -152,7 +152,7 @@ export function helpLines(state: ViewState, theme: TuiTheme): string[] {
   const keyWidth = Math.max(...helpText.map(([k]) => k.length));
   const lines = [theme.emphasis(cut('Keys', w)), ''];
   for (const [k, what] of helpText) lines.push(cut(`  ${k.padEnd(keyWidth)}  ${what}`, w));
-  lines.push('', cut('  frames: native red-yellow, kernel aqua, JIT green, unknown grey; matches magenta', w), cut('  press ? or Esc to close', w));
+  lines.push('', cut('  colours: native red-yellow, kernel aqua, JIT green, unknown grey;', w), cut('  search matches magenta; the selection is drawn on black', w), cut('  press ? or Esc to close', w));
   const rows = graphRows(state);
   const out = lines.slice(0, rows);
   while (out.length < rows) out.push('');
