@@ -40,6 +40,8 @@ const NOT_A_STACK_LINE = -2;
 type LineFrames = number | number[];
 /** Bounds the per-line cache; stacks with millions of distinct addresses just re-parse. */
 const MAX_CACHED_LINES = 1 << 18;
+/** Deeper "stacks" are input without event boundaries; frames past this are counted as invalid lines. */
+const MAX_STACK_DEPTH = 1 << 16;
 
 /** FNV-1a over a line's bytes, kept in small-integer range for fast Map keys. */
 function hashBytes(buf: Buffer, start: number, end: number): number {
@@ -213,7 +215,10 @@ export async function readPerfScript(
       frames = framesOfLine(buf.toString('utf8', start, end), isJava);
       cache.set(buf, start, end, hash, frames);
     }
-    if (typeof frames === 'number') {
+    if (open.frames.length >= MAX_STACK_DEPTH) {
+      // No blank lines for too long: not perf script output (perf caps stacks at a few hundred frames).
+      invalidLines++;
+    } else if (typeof frames === 'number') {
       if (frames >= 0) open.frames.push(frames);
       else if (frames === NOT_A_STACK_LINE) invalidLines++;
     } else {

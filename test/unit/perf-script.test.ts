@@ -132,6 +132,12 @@ describe('bad input', () => {
     expect(profile.samples).toHaveLength(1);
     expect(notes.some((n) => /cut short/.test(n))).toBe(true);
   });
+  it('does not let an input without event boundaries grow one stack without bound', async () => {
+    const text = `app 1 1.0: 1 cycles:\n${'\t 10 main (/bin/a)\n'.repeat(70000)}\n`;
+    const { profile, notes } = await read(text);
+    expect(profile.stacks[profile.samples[0]!.stack]!.length).toBe(65536);
+    expect(notes[0]).toMatch(/ignored 4464 lines with invalid format/);
+  });
   it('fails with a BadInputError naming the file when there are no samples', async () => {
     await expect(read('')).rejects.toThrow(BadInputError);
     await expect(read('# only comments\n')).rejects.toThrow(/^in\.txt: no perf script samples/);
