@@ -118,7 +118,7 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
       const b = writer.enforceBounds(now);
       if (!opts.quiet) {
         const evicted = b.deletedSegments ? `, evicted ${b.deletedSegments} old segments` : '';
-        process.stderr.write(`profctl agent: ${r.samples} samples, ${r.spans} spans → ${(r.bytes / 1024).toFixed(1)} KiB; store ${(b.sizeBytes / 1048576).toFixed(1)} MiB${evicted}\n`);
+        process.stderr.write(`profctl agent: ${r.samples} samples, ${r.spans} spans → ${(r.bytes / 1024).toFixed(1)} KiB; store ${(b.sizeBytes / 1024).toFixed(1)} KiB of ${(opts.maxSizeBytes / 1024).toFixed(0)} KiB${evicted}\n`);
       }
     }
     symbolizer.forgetExited();
