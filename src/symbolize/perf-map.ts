@@ -69,6 +69,7 @@ export class PerfMap {
   private bytesRead = 0;
   private partial = '';
   private readonly frames = new Map<string, Frame>();
+  private lastRefresh = 0;
   /** Lines that did not parse; reported, not fatal. */
   badLines = 0;
 
@@ -78,8 +79,19 @@ export class PerfMap {
     return this.entries.length;
   }
 
+  /**
+   * refresh(), at most once per interval: lookups of JIT code without a perf
+   * map (node without --perf-basic-prof) must not cost a file open per frame.
+   */
+  refreshIfStale(minIntervalMs = 50): boolean {
+    const now = Date.now();
+    if (now - this.lastRefresh < minIntervalMs) return false;
+    return this.refresh();
+  }
+
   /** Reads whatever was appended since the last call. False when the file cannot be read. */
   refresh(): boolean {
+    this.lastRefresh = Date.now();
     let fd: number;
     try {
       fd = openSync(this.path, 'r');

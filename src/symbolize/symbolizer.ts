@@ -201,8 +201,11 @@ export class Symbolizer {
           if (this.refreshMaps(state)) f = this.resolveUser(state, lookup, raw);
         }
         f ??= unknownAddress(raw);
-        if (state.frames.size >= MAX_PROCESS_FRAMES) state.frames.clear();
-        state.frames.set(lookup, f);
+        // Unknown frames are not cached here: a perf map or maps refresh may name them later.
+        if (f.kind !== 'unknown') {
+          if (state.frames.size >= MAX_PROCESS_FRAMES) state.frames.clear();
+          state.frames.set(lookup, f);
+        }
       }
       if (f.kind === 'unknown') this.counts.userUnresolved++;
       out[i] = f;
@@ -224,7 +227,7 @@ export class Symbolizer {
       if (f.kind !== 'unknown') return f;
       return state.perfMap.frameAt(addr) ?? f;
     }
-    const jit = state.perfMap.frameAt(addr) ?? (state.perfMap.refresh() ? state.perfMap.frameAt(addr) : undefined);
+    const jit = state.perfMap.frameAt(addr) ?? (state.perfMap.refreshIfStale() ? state.perfMap.frameAt(addr) : undefined);
     if (jit) return jit;
     if (isFileBacked(m)) {
       const module = m.path.slice(m.path.lastIndexOf('/') + 1);

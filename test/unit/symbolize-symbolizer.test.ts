@@ -141,6 +141,7 @@ describe('Symbolizer', () => {
     appendFileSync(join(proc, 'rootfs', 'tmp', 'perf-7.map'), `${(JIT + 0x900).toString(16)} 40 JS:~later /srv/app.js:20:1\n`);
     sym.notePids([PID]);
     expect(sym.symbolizeUser(PID, [JIT + 0x901])[0]!.name).toBe('later');
+    expect(sym.symbolizeUser(PID, [JIT + 0x900])[0]!.name).toBe('later'); // was unknown before: not cached as such
   });
 
   it('forgets exited processes and keeps names for processes that exited after notePids', () => {
