@@ -73,7 +73,7 @@ function buildStacks(r, stackCount) {
       if (r() < 0.25) {
         const k = Math.floor(r() * 3);
         const kstack = k === 0 ? kernelFrames.slice(0, 9) : k === 1 ? [...kernelFrames.slice(0, 2), ...kernelFrames.slice(9, 14)] : kernelFrames.slice(14, 18);
-        path.push(...kstack.reverse());
+        path.push(...kstack); // outermost kernel frame first, like the rest of the root-first path
       }
       stacks.push(path.reverse()); // leaf first
     }
@@ -156,22 +156,33 @@ function windowSpans(r, startMs, windowMs, n) {
   return spans;
 }
 
-export function generateStore({ dir, segments = 8640, cores = 2, hz = 99, stacks = 300, windowMs = 10_000, endMs = Date.now(), codec, level, durable = false, spansPerWindow = 0, seed = 7, maxSizeBytes = 64 * 1024 ** 3 }) {
+/** The windows an agent would flush: { startMs, endMs, profile, spans }, oldest first, ending at endMs. */
+export function* generateWindows({ segments = 8640, cores = 2, hz = 99, stacks = 300, windowMs = 10_000, endMs = Date.now(), spansPerWindow = 0, seed = 7 }) {
   const r = rng(seed);
   const model = buildStacks(r, stacks);
-  const w = openStoreWriter(dir, { durable, codec, level, maxSizeBytes, retentionMs: 365 * 86_400_000 });
   const firstMs = Math.floor(endMs / windowMs) * windowMs - segments * windowMs;
-  let samples = 0;
-  let segmentBytes = 0;
   for (let i = 0; i < segments; i++) {
     const startMs = firstMs + i * windowMs;
     const profile = windowProfile(r, model, startMs, windowMs, cores, hz);
-    const res = w.appendSegment({ startMs, endMs: startMs + windowMs, profile, spans: spansPerWindow ? windowSpans(r, startMs, windowMs, spansPerWindow) : undefined });
+    yield { startMs, endMs: startMs + windowMs, profile, spans: spansPerWindow ? windowSpans(r, startMs, windowMs, spansPerWindow) : undefined };
+  }
+}
+
+export function generateStore({ dir, codec, level, durable = false, maxSizeBytes = 64 * 1024 ** 3, ...shape }) {
+  const w = openStoreWriter(dir, { durable, codec, level, maxSizeBytes, retentionMs: 365 * 86_400_000 });
+  let samples = 0;
+  let segmentBytes = 0;
+  let firstMs;
+  let lastMs;
+  for (const win of generateWindows(shape)) {
+    firstMs ??= win.startMs;
+    lastMs = win.endMs;
+    const res = w.appendSegment(win);
     samples += res.samples;
     segmentBytes += res.bytes;
   }
   w.close();
-  return { firstMs, endMs: firstMs + segments * windowMs, samples, segmentBytes };
+  return { firstMs, endMs: lastMs, samples, segmentBytes };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

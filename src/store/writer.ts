@@ -218,6 +218,14 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
 
   let gen: TableGeneration = openGenerationForWrite(tablesDir, now(), durable, warn);
   let closed = false;
+  // The writer's own index of segments and their sizes, so enforcing bounds at
+  // every flush costs no directory scan (only this writer adds or removes).
+  const index = fs
+    .readdirSync(segmentsDir)
+    .map(parseSegmentFileName)
+    .filter((s) => s !== undefined)
+    .map((s) => ({ ...s, size: fileSize(path.join(segmentsDir, s.file)) }));
+  let indexSorted = false;
 
   function appendSegment(data: SegmentData): AppendResult {
     if (closed) throw new Error('store writer is closed');
@@ -288,17 +296,15 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
     });
     const file = segmentFileName(fromMs, toMs, gen.generation);
     writeFileAtomic(segmentsDir, file, bytes, durable);
+    index.push({ ...parseSegmentFileName(file)!, size: bytes.length });
+    indexSorted = false;
     return { file, bytes: bytes.length, samples: samples.length, spans: spans.length, newFrames: added.frames, newStacks: added.stacks, generation: gen.generation };
   }
 
   function enforceBounds(nowMs = now()): BoundsResult {
-    const segs = sortSegments(
-      fs
-        .readdirSync(segmentsDir)
-        .map(parseSegmentFileName)
-        .filter((s) => s !== undefined)
-        .map((s) => ({ ...s, size: fileSize(path.join(segmentsDir, s.file)) })),
-    );
+    if (!indexSorted) sortSegments(index);
+    indexSorted = true;
+    const segs = index;
     const tableFiles = fs.readdirSync(tablesDir).filter((f) => parseTableFileName(f));
     const tablesSize = () => tableFiles.reduce((n, f) => n + fileSize(path.join(tablesDir, f)), 0);
     let size = segs.reduce((n, s) => n + s.size, 0) + tablesSize();
@@ -314,8 +320,9 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
       deletedSegments++;
       deletedBytes += s.size;
     }
+    segs.splice(0, i);
     // Tables of generations that no remaining segment uses.
-    const used = new Set(segs.slice(i).map((s) => s.generation));
+    const used = new Set(segs.map((s) => s.generation));
     used.add(gen.generation);
     for (const f of tableFiles) {
       const t = parseTableFileName(f)!;
