@@ -9,7 +9,7 @@ _profctl() {
     case "${COMP_WORDS[i]}" in -*) ;; *) cmd="${COMP_WORDS[i]}"; break ;; esac
   done
   if [[ -z "$cmd" ]]; then
-    COMPREPLY=( $(compgen -W 'top flame diff export record agent status trace slo completion help --no-color --version --help' -- "$cur") )
+    COMPREPLY=( $(compgen -W 'top flame diff export record agent status trace slo demo completion help --no-color --version --help' -- "$cur") )
     return
   fi
   case "$cmd" in
@@ -159,6 +159,13 @@ _profctl() {
         --watch) return ;;
       esac
       COMPREPLY=( $(compgen -W '-c --config --store --spans --watch --json --help' -- "$cur") )
+      ;;
+    demo)
+      case "$prev" in
+        -d|--duration) return ;;
+        --store) COMPREPLY=( $(compgen -d -- "$cur") ); return ;;
+      esac
+      COMPREPLY=( $(compgen -W '-d --duration --keep --store --json --help' -- "$cur") )
       ;;
     completion)
       case "$prev" in

@@ -200,6 +200,22 @@ export const commands: CommandSpec[] = [
     load: () => import('./slo.js'),
   },
   {
+    name: 'demo',
+    summary: 'run a demo service with a planted regression, then walk from the paging SLO to the function that burns the CPU',
+    options: [
+      { flags: '-d, --duration <duration>', description: 'how long the demo service runs under load; the regression is planted 40% in', default: '60s' },
+      { flags: '--keep', description: "keep the demo's store and SLO file, and print the commands to explore them" },
+      { flags: '--store <dir>', description: "store directory for the demo's data (default: a temporary one)", complete: 'dir' },
+      jsonOption,
+    ],
+    examples: ['sudo profctl demo', 'sudo profctl demo --duration 30s --keep', 'sudo profctl demo --json'],
+    details: [
+      'Needs root, as the agent does. Starts `profctl agent` with its OTLP receiver on a free port, a small Node HTTP service (demo/service.js, instrumented with the OpenTelemetry JS SDK and run with --perf-basic-prof) and a load generator that sends one request at a time (the service\'s spans carry no thread id, so samples are joined to requests by process and time). After 40% of --duration, computeLoyaltyDiscount starts burning CPU on every /checkout, and the SLO "99.9% of checkout requests under 100ms" pages. The demo then stops the processes and runs the walk: `profctl slo`, the `profctl trace` command it suggests, `profctl flame` and `profctl top` of the slowest trace, printing each command and its output. Every process it started is stopped on exit, Ctrl-C and SIGTERM included.',
+      'With --json, stdout is one object: {store, kept, slo: {name, status, burnRates, next}, slowestTrace: {traceId, root, durationMs, samples, hottest}, hottestFunction, plantedFunction, found, requests, processes: {agent, service, load}, steps: [{command, exitCode, stdout, stderr}]}. Exit status 0 when the SLO pages and the planted function is the hottest of the slowest trace, 1 otherwise, 130 when interrupted.',
+    ],
+    load: () => import('./demo.js'),
+  },
+  {
     name: 'completion',
     summary: 'print the shell completion script',
     args: '<shell>',
