@@ -278,7 +278,9 @@ export function encodeSegment(input: SegmentInput): Uint8Array {
   const stored = bodies.map(([kind, raw]) => {
     // META and ROWS are read for every segment a query touches; a zlib call costs
     // more there than the few hundred bytes it would save (bench/RESULTS.md).
-    const packed = raw.length < 64 || kind === SectionKind.meta || kind === SectionKind.rows ? raw : compress(raw, input.codec, input.level);
+    // A META swollen by per-sample labels (trace and span ids) is compressed after all.
+    const readEveryTime = (kind === SectionKind.meta && raw.length <= 2048) || kind === SectionKind.rows;
+    const packed = raw.length < 64 || readEveryTime ? raw : compress(raw, input.codec, input.level);
     const codec: Codec = packed === raw ? 'none' : input.codec;
     return { kind, raw, packed, codec };
   });

@@ -76,6 +76,17 @@ describe('store round trip', () => {
     got.samples.forEach((s, i) => expect(s.timeMs!).toBeCloseTo(byTime[i]!.timeMs!, 1));
   });
 
+  it('keeps per-sample trace context even when every sample has its own span', async () => {
+    const dir = newDir();
+    const w = openStoreWriter(dir, { durable: false });
+    const p = makeProfile(T0, 400, 4);
+    p.samples.forEach((s, i) => (s.labels = { trace_id: `${i.toString(16).padStart(8, '0')}${'c'.repeat(24)}`, span_id: `${i.toString(16).padStart(16, '0')}`, span_name: 'GET /x', thread_weight: i % 3 }));
+    w.appendSegment({ startMs: T0, endMs: T0 + 10_000, profile: p });
+    w.close();
+    const got = await openStoreReader(dir).readProfile();
+    expect(flatSamples(got)).toEqual(flatSamples(p));
+  });
+
   it('accepts plain samples with frames', async () => {
     const dir = newDir();
     const w = openStoreWriter(dir, { durable: false });
