@@ -311,9 +311,11 @@ class Decoder {
           }
         } else if (field === 2) r.repeatedVarint(wt, values);
         else if (field === 3 && wt === WireType.Len) {
+          // Parse the label in place (narrowing the reader's end) rather than allocating a sub-reader per label.
           const n = r.length();
-          const lr = new WireReader(this.bytes, r.pos, r.pos + n);
-          r.pos += n;
+          const lr = r;
+          const outerEnd = r.end;
+          lr.end = r.pos + n;
           let key = 0;
           let str = 0;
           let num = 0;
@@ -329,6 +331,7 @@ class Decoder {
             } else if (t === 32) numUnit = lr.varint();
             else lr.skip(t & 7);
           }
+          r.end = outerEnd;
           const k = this.str(key);
           if (str !== 0 || !hasNum) {
             const v = this.str(str);
