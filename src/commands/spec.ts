@@ -80,6 +80,10 @@ export const commands: CommandSpec[] = [
       jsonOption,
     ],
     examples: ['profctl top --input cpu.pb.gz', 'profctl top --since 15m --service checkout --limit 20'],
+    details: [
+      'Rows are functions (or modules, or threads with --by) with self (value of samples whose leaf is the function) and total (value of samples with the function anywhere in the stack, counted once per sample), as go tool pprof -top computes them.',
+      '--json prints {"total": n, "unit": "nanoseconds", "sampleType": "cpu", "rows": [{"function", "module", "self", "selfPct", "total", "totalPct"}]}, values in the sample type\'s unit, rows sorted and limited as in the table.',
+    ],
     load: () => import('./top.js'),
   },
   {
@@ -96,6 +100,10 @@ export const commands: CommandSpec[] = [
       { flags: '--title <text>', description: 'title of the SVG/HTML graph' },
     ],
     examples: ['profctl flame --input cpu.pb.gz', 'profctl flame --trace-id 4bf92f3577b34da6a3ce929d0e0e4736', 'profctl flame --input cur.pb.gz --format html -o flame.html'],
+    details: [
+      'On a terminal, flame opens an interactive view (arrows or hjkl move, Enter zooms, Esc zooms out, r resets, / searches, n/N step through matches, Tab shows the top functions, i inverts, d toggles the differential colours with --baseline, q quits, ? shows the keys). Otherwise it prints a text icicle: the root on top, width proportional to the value; frames narrower than a cell fold into their caller.',
+      '--format json prints {"sampleType", "unit", "total", "inverted", "baseline": {"total"} (differential only), "root": Node} where Node is {"name", "module", "kind": "native"|"kernel"|"jit"|"unknown"|"root", "self", "total", "baselineSelf", "baselineTotal", "deltaSelfPct", "deltaTotalPct" (differential only), "children": [Node]} with children heaviest first.',
+    ],
     load: () => import('./flame.js'),
   },
   {
@@ -110,6 +118,10 @@ export const commands: CommandSpec[] = [
       jsonOption,
     ],
     examples: ['profctl diff --baseline main.pb.gz --input pr.pb.gz --fail-on-regression 2', 'profctl diff --baseline a.pb.gz --input b.pb.gz --format markdown'],
+    details: [
+      'Each function\'s self and total share of its profile\'s total are compared in percentage points. A regression is a self-share growth above --fail-on-regression that is significant: Fisher\'s exact test on the sample counts, Holm-adjusted over all functions, at alpha 0.05. Exit status 1 when there is one.',
+      '--json prints {"baseline": {"total", "unit", "sampleType", "samples", "countSource"}, "current": {...}, "alpha", "failOnRegression", "totalRows", "rows": [{"function", "module", "status": "new"|"gone"|"both", "baselineSelf", "currentSelf", "baselineTotal", "currentTotal", "baselineSelfPct", "currentSelfPct", "deltaSelfPct", "baselineTotalPct", "currentTotalPct", "deltaTotalPct", "baselineSelfSamples", "currentSelfSamples", "pValue", "rawPValue", "significant", "regression"}], "regressions": [rows]}.',
+    ],
     load: () => import('./diff.js'),
   },
   {
@@ -166,6 +178,9 @@ export const commands: CommandSpec[] = [
       { flags: '--store <dir>', description: 'store directory', complete: 'dir' },
       jsonOption,
     ],
+    details: [
+      '--json prints {"agent": {"running", "pid", "engine", "hz", "startedAt", "updatedAt", "samplesPerSecond", "lostPerSecond", "cpuPercent", "rssBytes", "otlpAddress"}, "store": {"path", "sizeBytes", "maxSizeBytes", "retentionMs", "segments", "oldest", "newest", "gaps": [{"from", "to", "ms"}]}}; agent is {"running": false} when no agent has written a status.',
+    ],
     load: () => import('./status.js'),
   },
   {
@@ -184,6 +199,10 @@ export const commands: CommandSpec[] = [
       jsonOption,
     ],
     examples: ['profctl trace --service checkout --since 02:09 --slowest', 'profctl trace 4bf92f3577b34da6a3ce929d0e0e4736'],
+    details: [
+      'Samples are joined to spans four ways, and every trace view prints how many each gave: exact (the sample carries the trace id: pprof labels trace_id, span_id, profile_id, or the OpenTelemetry thread context read by the sampler), thread-time (spans with thread.id and process.pid), process-time (spans with only process.pid, when one chain of nested spans covers the sample), ambiguous (left out unless --include-ambiguous).',
+      '--json without an id prints {"traces": [{"traceId", "root", "service", "startTime", "durationMs", "spans", "samples", "attribution": {"exact", "thread", "process", "ambiguous"}, "hottest"}]}; with an id {"traceId", "attribution", "spans": [{"spanId", "parentSpanId", "name", "service", "depth", "offsetMs", "durationMs", "status", "samples", "hottest"}]}.',
+    ],
     load: () => import('./trace.js'),
   },
   {
@@ -197,6 +216,10 @@ export const commands: CommandSpec[] = [
       jsonOption,
     ],
     examples: ['profctl slo', 'profctl slo --config slos.yaml --json'],
+    details: [
+      'Burn rates follow the multiwindow, multi-burn-rate method: page when 1h and 5m both burn over 14.4x or 6h and 30m over 6x; ticket for 1d and 2h over 3x or 3d and 6h over 1x, thresholds scaled to the SLO window. Exit status 1 when any SLO pages.',
+      '--json prints {"slos": [{"name", "service", "objective", "burnRates": {"5m", "30m", "1h", "2h", "6h", "1d", "3d"}, "budgetRemaining", "status": "page"|"ticket"|"ok", "burningSince", "next", "error"}]}.',
+    ],
     load: () => import('./slo.js'),
   },
   {
