@@ -64,6 +64,28 @@ function labelEquals(actual: LabelValue | undefined, wanted: string): boolean {
 }
 
 /**
+ * Sample fields under the label names pprof files carry them as (the reader
+ * moves pid, tid, comm and thread_comm labels into fields), so --tag pid=42
+ * works whichever way a sample got its pid.
+ */
+function sampleField(s: Sample, key: string): LabelValue | undefined {
+  switch (key) {
+    case 'pid':
+      return s.pid;
+    case 'tid':
+      return s.tid;
+    case 'comm':
+    case 'process':
+      return s.process;
+    case 'thread_comm':
+    case 'thread':
+      return s.thread;
+    default:
+      return undefined;
+  }
+}
+
+/**
  * --tag key=value (repeatable): a sample is kept when, for every key named,
  * its label equals one of the values given for that key (several values for
  * one key are alternatives, as in pprof's -tagfocus with commas).
@@ -73,7 +95,7 @@ export function tagFilter(profile: Profile, tags: TagFilter[]): Profile {
   for (const t of tags) byKey.set(t.key, [...(byKey.get(t.key) ?? []), t.value]);
   return filterSamples(profile, (s) => {
     for (const [key, values] of byKey) {
-      const v = s.labels?.[key];
+      const v = s.labels?.[key] ?? sampleField(s, key);
       if (!values.some((w) => labelEquals(v, w))) return false;
     }
     return true;

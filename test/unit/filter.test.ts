@@ -81,3 +81,12 @@ describe('mergeProfiles', () => {
     expect(m.samples[0]!.labels?.span_name).toBe('GET /checkout');
   });
 });
+
+describe('tag over sample fields', () => {
+  it('matches pid, comm and thread_comm whether they are labels or sample fields', () => {
+    const p = profile();
+    expect(values(tagFilter(p, [parseTag('pid=10')!]))).toEqual([5, 2]);
+    expect(values(tagFilter(p, [parseTag('comm=search')!]))).toEqual([3]);
+    expect(values(tagFilter(p, [parseTag('thread_comm=gc-worker')!]))).toEqual([2]);
+  });
+});
