@@ -25,8 +25,43 @@ class StoreSpanSource implements SpanSource {
   async spansInRange(fromMs: number, toMs: number, opts: { services?: string[] } = {}): Promise<Span[]> {
     return (await this.reader()).readSpans({ fromMs, toMs, ...(opts.services?.length ? { services: opts.services } : {}) });
   }
-  async trace(traceId: string): Promise<Span[]> {
-    return (await this.reader()).readSpans({ traceIds: [traceId] });
+  /**
+   * Every span of one trace. The store has no index by trace id, so this
+   * searches back from the newest segment in windows that grow up to an hour
+   * (on-call traces are nearly always recent), and once it finds a span it
+   * reads only the segments that overlap the trace's time range: a segment's
+   * name covers the times of every span in it, so the segments of the trace's
+   * range hold all of its spans. `within` bounds the search (--since/--until).
+   */
+  async trace(traceId: string, within?: { fromMs: number; toMs: number }): Promise<Span[]> {
+    const reader = await this.reader();
+    const all = reader.segments(within?.fromMs, within?.toMs);
+    if (all.length === 0) return [];
+    const oldest = Math.max(within?.fromMs ?? -Infinity, all.reduce((m, s) => Math.min(m, s.fromMs), Infinity));
+    let to = Math.min(within?.toMs ?? Infinity, all.reduce((m, s) => Math.max(m, s.toMs), -Infinity));
+    let step = 60_000;
+    let found: Span[] = [];
+    while (found.length === 0 && to >= oldest) {
+      const from = Math.max(oldest, to - step);
+      found = await reader.readSpans({ fromMs: from, toMs: to, traceIds: [traceId] });
+      to = from - 1;
+      step = Math.min(step * 2, 3_600_000);
+    }
+    // Widen to the whole trace: its root covers it; without the root, spans
+    // further apart may still hide beyond the range (or beyond the search
+    // window that found the first), so look a minute or more wider until
+    // nothing new turns up.
+    for (let round = 0; found.length && round < 4; round++) {
+      const start = Math.min(...found.map((s) => s.startMs));
+      const end = Math.max(...found.map((s) => s.endMs));
+      const hasRoot = found.some((s) => !s.parentSpanId);
+      const pad = hasRoot ? 0 : Math.max(60_000, 2 * (end - start));
+      const wider = await reader.readSpans({ fromMs: start - pad, toMs: end + pad, traceIds: [traceId] });
+      const grew = wider.length > found.length;
+      found = wider.length >= found.length ? wider : found;
+      if (hasRoot || !grew) break;
+    }
+    return found;
   }
 }
 

@@ -35,7 +35,9 @@ async function findSpans(options: Record<string, unknown>, f: TraceFilter): Prom
   let source;
   try {
     source = await openSpanSource(options);
-    if (f.traceId) return await source.trace(f.traceId);
+    // --since/--until, when given, bound the search for the trace's spans.
+    const within = options.since !== undefined || options.until !== undefined ? parseTimeRange(options.since, options.until) : undefined;
+    if (f.traceId) return await source.trace(f.traceId, within);
     // A span id alone: look in the --since/--until window of the store or a
     // backend; a span file is small enough to search whole.
     const isFile = explicit && !/^(store|jaeger\+|tempo\+)/.test(String(options.spans));
