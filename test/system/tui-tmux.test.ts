@@ -39,7 +39,8 @@ describeTmux('profctl flame in tmux', () => {
     const command = `${resolve(root, 'bin/profctl')} flame --input ${resolve(root, 'test/fixtures/pprof/go-cpu-labels.pb.gz')}; echo profctl-exit=$?; sleep 60`;
     tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', '-c', root, command);
 
-    const first = await waitFor('the first frame', (s) => s.includes('? keys · q quit'));
+    // The status line comes from ink, the graph rows are painted right after it.
+    const first = await waitFor('the first frame', (s) => s.includes('? keys · q quit') && /\nall: /.test(s));
     const lines = first.split('\n');
     expect(lines[0]).toMatch(/^profctl flame · 1\.78s cpu/);
     expect(lines[1]).toMatch(/^all: 1\.78s cpu/);
@@ -52,8 +53,10 @@ describeTmux('profctl flame in tmux', () => {
     expect(found).toMatch(/^crypto\/sha256\.Sum256\s*\nmodule: g2 · self: 50\.0ms \(2\.81%\) · total: 1\.22s \(68\.54%\)/m);
 
     tmux('send-keys', '-t', session, 'Enter');
-    const zoomed = await waitFor('the zoom', (s) => s.includes('zoom: crypto/sha256.Sum256'));
-    expect(zoomed).not.toMatch(/main\.sortWork/); // the sibling subtree is gone
+    // Zoomed, hashWork is drawn above as a full-width ancestor: nothing beside it on its row.
+    const zoomed = await waitFor('the zoom', (s) => s.includes('zoom: crypto/sha256.Sum256') && /^main\.hashWork 70%$/m.test(s));
+    expect(zoomed).not.toMatch(/sort\./); // the sibling subtree is gone
+    expect(zoomed).toMatch(/^crypto\/sha256\.\(\*digest\)\.checkSum 62%/m);
 
     tmux('send-keys', '-t', session, 'Tab');
     const table = await waitFor('the table', (s) => /SELF\s+SELF%\s+TOTAL\s+TOTAL%\s+FUNCTION/.test(s));

@@ -32,13 +32,35 @@ export const fills = {
   match: matchColor,
 };
 
+/**
+ * The escape codes that open and close a style, taken from chalk once per
+ * colour: a 200-column graph has thousands of frames, and building a chalk
+ * style per frame costs more than the rest of a key press.
+ */
+function cachedStyle(make: (fill: Rgb) => (text: string) => string): (fill: Rgb, text: string) => string {
+  const cache = new Map<number, [string, string]>();
+  return (fill, text) => {
+    const key = (fill[0] << 16) | (fill[1] << 8) | fill[2];
+    let codes = cache.get(key);
+    if (!codes) {
+      const marked = make(fill)('\u0000');
+      const at = marked.indexOf('\u0000');
+      codes = [marked.slice(0, at), marked.slice(at + 1)];
+      cache.set(key, codes);
+    }
+    return codes[0] + text + codes[1];
+  };
+}
+
 export function tuiTheme(chalk: ChalkInstance): TuiTheme {
   const colour = chalk.level > 0;
   const plain = (t: string): string => t;
+  const frame = cachedStyle((f) => chalk.bgRgb(f[0], f[1], f[2]).black);
+  const selected = cachedStyle((f) => chalk.bgBlack.rgb(f[0], f[1], f[2]).bold);
   return {
     colour,
-    frame: (fill, text) => (colour ? chalk.bgRgb(fill[0], fill[1], fill[2]).black(text) : text),
-    selected: (fill, text) => (colour ? chalk.bgBlack.rgb(fill[0], fill[1], fill[2]).bold(text) : text),
+    frame: (fill, text) => (colour ? frame(fill, text) : text),
+    selected: (fill, text) => (colour ? selected(fill, text) : text),
     bar: colour ? (t) => chalk.bgRgb(45, 50, 70).rgb(235, 235, 235)(t) : plain,
     dim: colour ? (t) => chalk.dim(t) : plain,
     emphasis: colour ? (t) => chalk.bold(t) : plain,

@@ -31,8 +31,22 @@ export function HeaderBar({ state, theme }: { state: ViewState; theme: TuiTheme 
   return <Lines lines={[headerLine(state, theme)]} />;
 }
 
-export function IcicleView({ state, theme }: { state: ViewState; theme: TuiTheme }) {
-  return <Lines lines={graphLines(state, theme)} />;
+/**
+ * Where the graph's rows go when the terminal paints them itself: ink turns
+ * every character of its output into a styled cell, which for thousands of
+ * coloured frames takes far longer than a key press may, so the runner
+ * writes these rows straight to the terminal after ink draws the rest.
+ */
+export interface GraphPainter {
+  /** The graph rows of the last frame; empty when the graph is not on screen. */
+  lines: string[];
+}
+
+export function IcicleView({ state, theme, painter }: { state: ViewState; theme: TuiTheme; painter?: GraphPainter }) {
+  const lines = graphLines(state, theme);
+  if (!painter) return <Lines lines={lines} />;
+  painter.lines = lines;
+  return <Lines lines={lines.map(() => '')} />;
 }
 
 export function TopTableView({ state, theme }: { state: ViewState; theme: TuiTheme }) {
@@ -48,11 +62,12 @@ export function StatusLine({ state, theme }: { state: ViewState; theme: TuiTheme
 }
 
 /** One frame of the view for a given state. */
-export function FlameScreen({ state, theme }: { state: ViewState; theme: TuiTheme }) {
+export function FlameScreen({ state, theme, painter }: { state: ViewState; theme: TuiTheme; painter?: GraphPainter }) {
+  if (painter && (state.help || state.table.open)) painter.lines = [];
   return (
     <Box flexDirection="column" width={state.columns}>
       <HeaderBar state={state} theme={theme} />
-      {state.help ? <HelpOverlay state={state} theme={theme} /> : state.table.open ? <TopTableView state={state} theme={theme} /> : <IcicleView state={state} theme={theme} />}
+      {state.help ? <HelpOverlay state={state} theme={theme} /> : state.table.open ? <TopTableView state={state} theme={theme} /> : <IcicleView state={state} theme={theme} {...(painter ? { painter } : {})} />}
       <StatusLine state={state} theme={theme} />
     </Box>
   );
@@ -63,10 +78,12 @@ export interface FlameAppProps {
   chalk: ChalkInstance;
   columns: number;
   rows: number;
+  /** Set by the terminal runner: the graph rows are painted outside ink. */
+  painter?: GraphPainter;
 }
 
 /** The interactive view: state, keys, resize. Quits (unmounts) on q or Ctrl-C. */
-export function FlameApp({ tree, chalk, columns, rows }: FlameAppProps) {
+export function FlameApp({ tree, chalk, columns, rows, painter }: FlameAppProps) {
   const [state, dispatch] = useReducer(reduceKey, { columns, rows }, (size) => initialViewState(tree, size));
   const theme = useMemo(() => tuiTheme(chalk), [chalk]);
   const { exit } = useApp();
@@ -77,6 +94,9 @@ export function FlameApp({ tree, chalk, columns, rows }: FlameAppProps) {
   useEffect(() => {
     if (state.quit) exit();
   }, [state.quit, exit]);
-  if (state.quit) return null;
-  return <FlameScreen state={state} theme={theme} />;
+  if (state.quit) {
+    if (painter) painter.lines = [];
+    return null;
+  }
+  return <FlameScreen state={state} theme={theme} {...(painter ? { painter } : {})} />;
 }
