@@ -141,12 +141,14 @@ export function readSpeedscope(text: string, source: string): Profile {
   if (!Array.isArray(doc.profiles) || doc.profiles.length === 0) bad('no profiles');
   const fromProfctl = typeof doc.exporter === 'string' && doc.exporter.startsWith('profctl');
   const first = doc.profiles[0]!;
+  if (typeof first !== 'object' || first === null) bad('profile 0 is not an object');
   const unit = speedscopeUnit(String(first?.unit));
   const type = sampleTypeFor(unit, fromProfctl && typeof first.name === 'string' ? first.name : undefined);
   const b = new ProfileBuilder([type]);
   const nFrames = doc.shared.frames.length;
   const frameIds = doc.shared.frames.map((f, i) => {
     if (typeof f?.name !== 'string') bad(`frame ${i} has no name`);
+    if (typeof f !== 'object' || f === null) bad(`frame ${i} is not an object`);
     const frame: Parameters<ProfileBuilder['frameId']>[0] = { name: f.name, module: '', kind: 'native' };
     if (typeof f.file === 'string') frame.file = f.file;
     if (typeof f.line === 'number') frame.line = f.line;
@@ -155,6 +157,7 @@ export function readSpeedscope(text: string, source: string): Profile {
   // One profile per thread is the common shape; name the thread only when there are several.
   const several = doc.profiles.length > 1;
   for (const [pi, p] of doc.profiles.entries()) {
+    if (typeof p !== 'object' || p === null) bad(`profile ${pi} is not an object`);
     if (speedscopeUnit(String(p?.unit)) !== unit) bad(`profile ${pi} is in ${p?.unit}, profile 0 in ${unit}; one file, one unit`);
     const thread = several && typeof p.name === 'string' ? p.name : undefined;
     const add = (stackRootFirst: number[], w: number) => {

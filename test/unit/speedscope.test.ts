@@ -91,3 +91,23 @@ describe('speedscope reader', () => {
     }
   });
 });
+
+describe('speedscope reader fuzzing', () => {
+  it('throws nothing but BadInputError on arbitrary JSON and on cut or mutated files', async () => {
+    const fc = (await import('fast-check')).default;
+    const check = (text: string) => {
+      try {
+        readSpeedscope(text, 'fuzz.json');
+      } catch (e) {
+        if (!(e instanceof BadInputError)) throw e;
+      }
+    };
+    const shaped = fc.record({
+      shared: fc.record({ frames: fc.array(fc.oneof(fc.record({ name: fc.string() }), fc.anything())) }),
+      profiles: fc.array(fc.oneof(fc.record({ type: fc.constantFrom('sampled', 'evented', 'x'), unit: fc.constantFrom('none', 'bytes', 'seconds', 5), samples: fc.anything(), weights: fc.anything(), events: fc.anything() }), fc.anything())),
+    });
+    fc.assert(fc.property(fc.oneof(fc.anything(), shaped), (doc) => check(JSON.stringify(doc) ?? 'null')), { numRuns: 2000 });
+    const good = writeSpeedscope(goCpu(), { typeIndex: 1 });
+    fc.assert(fc.property(fc.nat(good.length), fc.string({ maxLength: 3 }), (at, junk) => check(good.slice(0, at) + junk + good.slice(at + junk.length))), { numRuns: 300 });
+  });
+});
