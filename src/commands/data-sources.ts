@@ -31,14 +31,14 @@ class StoreSpanSource implements SpanSource {
    * (on-call traces are nearly always recent), and once it finds a span it
    * reads only the segments that overlap the trace's time range: a segment's
    * name covers the times of every span in it, so the segments of the trace's
-   * range hold all of its spans. `within` bounds the search (--since/--until).
+   * range hold all of its spans.
    */
-  async trace(traceId: string, within?: { fromMs: number; toMs: number }): Promise<Span[]> {
+  async trace(traceId: string): Promise<Span[]> {
     const reader = await this.reader();
-    const all = reader.segments(within?.fromMs, within?.toMs);
+    const all = reader.segments();
     if (all.length === 0) return [];
-    const oldest = Math.max(within?.fromMs ?? -Infinity, all.reduce((m, s) => Math.min(m, s.fromMs), Infinity));
-    let to = Math.min(within?.toMs ?? Infinity, all.reduce((m, s) => Math.max(m, s.toMs), -Infinity));
+    const oldest = all.reduce((m, s) => Math.min(m, s.fromMs), Infinity);
+    let to = all.reduce((m, s) => Math.max(m, s.toMs), -Infinity);
     let step = 60_000;
     let found: Span[] = [];
     while (found.length === 0 && to >= oldest) {

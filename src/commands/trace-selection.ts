@@ -35,9 +35,8 @@ async function findSpans(options: Record<string, unknown>, f: TraceFilter): Prom
   let source;
   try {
     source = await openSpanSource(options);
-    // --since/--until, when given, bound the search for the trace's spans.
-    const within = options.since !== undefined || options.until !== undefined ? parseTimeRange(options.since, options.until) : undefined;
-    if (f.traceId) return await source.trace(f.traceId, within);
+    // The whole source, whatever --since says: a trace id names its own time.
+    if (f.traceId) return await source.trace(f.traceId);
     // A span id alone: look in the --since/--until window of the store or a
     // backend; a span file is small enough to search whole.
     const isFile = explicit && !/^(store|jaeger\+|tempo\+)/.test(String(options.spans));

@@ -73,9 +73,8 @@ export async function run(args: string[], options: Record<string, unknown>): Pro
 
 async function showTrace(opts: TraceOptions, options: Record<string, unknown>, source: Awaited<ReturnType<typeof openSpanSource>>): Promise<number> {
   const traceId = opts.traceId!;
-  // An explicit --since/--until bounds the search; by default the whole source.
-  const explicitWindow = options.since !== undefined || options.until !== undefined;
-  const spans = await source.trace(traceId, explicitWindow ? { fromMs: opts.fromMs, toMs: opts.toMs } : undefined);
+  // The whole source, whatever --since says (it has a default): a trace id names its own time.
+  const spans = await source.trace(traceId);
   if (spans.length === 0) {
     throw new UserError(`trace ${traceId} not found in ${source.description}`, 'list the traces of a window with `profctl trace --since 1h`, or point --spans at the source that has it');
   }

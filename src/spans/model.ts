@@ -31,6 +31,6 @@ export interface SpanSource {
   readonly description: string;
   /** Spans that overlap [fromMs, toMs]; optionally of some services. */
   spansInRange(fromMs: number, toMs: number, opts?: { services?: string[] }): Promise<Span[]>;
-  /** Every span of one trace (empty when unknown); `within`, when given, may bound the search. */
-  trace(traceId: string, within?: { fromMs: number; toMs: number }): Promise<Span[]>;
+  /** Every span of one trace (empty when unknown). */
+  trace(traceId: string): Promise<Span[]>;
 }
