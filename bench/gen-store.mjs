@@ -172,17 +172,20 @@ export function generateStore({ dir, codec, level, durable = false, maxSizeBytes
   const w = openStoreWriter(dir, { durable, codec, level, maxSizeBytes, retentionMs: 365 * 86_400_000 });
   let samples = 0;
   let segmentBytes = 0;
+  let appendMs = 0;
   let firstMs;
   let lastMs;
   for (const win of generateWindows(shape)) {
     firstMs ??= win.startMs;
     lastMs = win.endMs;
+    const t0 = performance.now();
     const res = w.appendSegment(win);
+    appendMs += performance.now() - t0;
     samples += res.samples;
     segmentBytes += res.bytes;
   }
   w.close();
-  return { firstMs, endMs: lastMs, samples, segmentBytes };
+  return { firstMs, endMs: lastMs, samples, segmentBytes, appendMs };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

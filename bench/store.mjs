@@ -42,9 +42,8 @@ const TEN_MIN = 60;
 const storage = [];
 for (const codec of ['deflate', 'brotli', 'none']) {
   const dir = path.join(tmp, `ten-${codec}`);
-  const t0 = performance.now();
   const res = generateStore({ dir, segments: TEN_MIN, cores: CORES, hz: HZ, codec, endMs: Date.UTC(2025, 0, 15) });
-  const writeMs = performance.now() - t0;
+  const writeMs = res.appendMs;
   const seg = dirBytes(path.join(dir, 'segments'));
   const tables = dirBytes(path.join(dir, 'tables'));
   // Segments scale with time; the tables hold the distinct stacks once (a new generation daily).
@@ -100,22 +99,35 @@ const peer15 = await timeIt(async () => {
 // End to end through the CLI (node start, option parsing, rendering included).
 const profctl = path.join(here, '..', 'bin', 'profctl');
 const iso = (ms) => new Date(ms).toISOString();
-function cli(since) {
-  const runs = [];
-  for (let i = 0; i < repeat; i++) {
-    const t0 = performance.now();
-    const r = spawnSync(profctl, ['top', '--store', dayDir, '--since', iso(since), '--until', iso(endMs), '--limit', '10'], { encoding: 'utf8' });
-    runs.push(performance.now() - t0);
-    if (r.status !== 0) return { error: (r.stderr || '').split('\n')[0] };
-  }
-  return { median: median(runs), runs };
+// Wall time, and the command's own CPU (user+sys, from /usr/bin/time) since wall time on a busy shared machine mostly measures waiting for a core.
+const timeBin = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+function runCli(argv) {
+  const cpuFile = path.join(tmp, 'cpu.txt');
+  const t0 = performance.now();
+  const r = timeBin ? spawnSync(timeBin, ['-f', '%U %S', '-o', cpuFile, profctl, ...argv], { encoding: 'utf8' }) : spawnSync(profctl, argv, { encoding: 'utf8' });
+  const wall = performance.now() - t0;
+  const cpu = timeBin ? fs.readFileSync(cpuFile, 'utf8').trim().split('\n').pop().split(' ').reduce((a, x) => a + Number(x) * 1000, 0) : NaN;
+  return { wall, cpu, status: r.status, stderr: r.stderr };
 }
-const cliDay = cli(endMs - 86_400_000);
-const cli15 = cli(endMs - 15 * 60_000);
+function cli(argv) {
+  const walls = [];
+  const cpus = [];
+  for (let i = 0; i < repeat; i++) {
+    const r = runCli(argv);
+    if (r.status !== 0) return { error: (r.stderr || '').split('\n')[0] };
+    walls.push(r.wall);
+    cpus.push(r.cpu);
+  }
+  return { median: median(walls), runs: walls, cpu: median(cpus) };
+}
+const top = (since) => cli(['top', '--store', dayDir, '--since', iso(since), '--until', iso(endMs), '--limit', '10']);
+const cliFloor = cli(['--version']);
+const cliDay = top(endMs - 86_400_000);
+const cli15 = top(endMs - 15 * 60_000);
 
 const cpu = (os.cpus()[0]?.model ?? 'unknown').trim();
 const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
-const fmt = (r) => (r.error ? `failed: ${r.error}` : `${r.median.toFixed(0)} | ${r.runs.map((x) => x.toFixed(0)).join(', ')}`);
+const fmt = (r) => (r.error ? `failed: ${r.error} | | ` : `${r.median.toFixed(0)} | ${r.cpu === undefined || Number.isNaN(r.cpu) ? '–' : r.cpu.toFixed(0)} | ${r.runs.map((x) => x.toFixed(0)).join(', ')}`);
 const lines = [];
 lines.push(`## store: bytes per day per core, and reading a day (${new Date().toISOString().slice(0, 10)})`);
 lines.push('');
@@ -126,10 +138,10 @@ lines.push('### Storage');
 lines.push('');
 lines.push('10 minutes written per codec, extrapolated: (segment bytes × 144 + table bytes) / 2 cores — segments grow with time, the tables hold each distinct stack once per daily table generation.');
 lines.push('');
-lines.push('| format | samples (10 min) | segments | tables | bytes/sample | **MB per day per core** | write CPU per segment |');
+lines.push('| format | samples (10 min) | segments | tables | bytes/sample | **MB per day per core** | appendSegment per 10 s window (wall, no fsync) |');
 lines.push('|---|---:|---:|---:|---:|---:|---:|');
 for (const s of storage) {
-  lines.push(`| store, ${s.codec}${s.codec === 'deflate' ? ' (default)' : ''} | ${s.samples} | ${s.seg} | ${s.tables} | ${(s.seg / s.samples).toFixed(2)} | **${mb(s.perDayPerCore)}** | ${s.writeMsPerSegment.toFixed(1)} ms (generation included) |`);
+  lines.push(`| store, ${s.codec}${s.codec === 'deflate' ? ' (default)' : ''} | ${s.samples} | ${s.seg} | ${s.tables} | ${(s.seg / s.samples).toFixed(2)} | **${mb(s.perDayPerCore)}** | ${s.writeMsPerSegment.toFixed(1)} ms |`);
 }
 lines.push(`| peer: gzipped pprof per window, time/pid/tid labels | ${storage[0].samples} | ${pprofBytes} | – | ${(pprofBytes / storage[0].samples).toFixed(2)} | ${mb(pprofPerDayPerCore)} | – |`);
 lines.push('');
@@ -138,12 +150,13 @@ lines.push(`Full day measured directly (${dayDir === opt('day') ? 'given' : 'gen
 lines.push('');
 lines.push('### Reading');
 lines.push('');
-lines.push('| read | median ms | runs (ms) |');
-lines.push('|---|---:|---|');
+lines.push('| read | median wall ms | CLI CPU ms (user+sys, median) | wall runs (ms) |');
+lines.push('|---|---:|---:|---|');
 lines.push(`| library: whole day, aggregate (what \`top --since 24h\` reads) | ${fmt(dayAgg)} |`);
 lines.push(`| library: last 15 min, aggregate | ${fmt(m15Agg)} |`);
 lines.push(`| library: last 15 min, every sample with its time (${m15Full.out.samples.length} samples) | ${fmt(m15Full)} |`);
 lines.push(`| peer: decode 15 min of gzipped pprof windows (${peer15.out} samples) | ${fmt(peer15)} |`);
+lines.push(`| \`profctl --version\` (node start: the floor of any command) | ${fmt(cliFloor)} |`);
 lines.push(`| \`profctl top --store DIR --since <end−24h> --until <end>\` | ${fmt(cliDay)} |`);
 lines.push(`| \`profctl top --store DIR --since <end−15m> --until <end>\` | ${fmt(cli15)} |`);
 lines.push('');
