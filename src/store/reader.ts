@@ -255,6 +255,10 @@ export function openStoreReader(dir: string, options: StoreReaderOptions = {}): 
     const fromMs = query.fromMs ?? -Infinity;
     const toMs = query.toMs ?? Infinity;
     const byId = new Map<string, Span>();
+    // A trace lookup may scan the whole store: skip, before decoding, any
+    // section whose bytes hold none of the ids (ids are stored as raw bytes
+    // when hex, else as UTF-8 strings; the check never skips a match).
+    const needles = (query.traceIds ?? []).flatMap((id) => [Buffer.from(id, 'utf8'), ...(/^[0-9a-f]{32}$/.test(id) ? [Buffer.from(id, 'hex')] : [])]);
     for (const seg of segments(fromMs, toMs)) {
       const buf = openSegment(seg);
       if (!buf) continue;
@@ -262,6 +266,10 @@ export function openStoreReader(dir: string, options: StoreReaderOptions = {}): 
       try {
         const bytes = readSection(buf, decodeSegmentHeader(buf), SectionKind.spans);
         if (!bytes) continue;
+        if (needles.length) {
+          const hay = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+          if (!needles.some((n) => hay.includes(n))) continue;
+        }
         spans = decodeSpans(bytes);
       } catch (err) {
         skip(seg, err);

@@ -228,6 +228,8 @@ describe('spans', () => {
     expect(r.segments()[0]!.fromMs).toBe(T0 - 5000);
     expect((await r.readSpans({ services: ['checkout'] })).every((s) => s.service === 'checkout')).toBe(true);
     expect(await r.readSpans({ traceIds: [spans[3]!.traceId] })).toHaveLength(1);
+    expect((await r.readSpans({ traceIds: ['not-hex', spans[5]!.traceId] })).map((s) => s.traceId).sort()).toEqual(['not-hex', spans[5]!.traceId].sort());
+    expect(await r.readSpans({ traceIds: ['f'.repeat(32)] })).toEqual([]);
     expect(await r.readSpans({ fromMs: T0 + 1000, toMs: T0 + 1200 })).toHaveLength(2);
   });
 });
