@@ -6,7 +6,7 @@
 // One writer per store at a time (a pid lock file); readers take no lock.
 // Bounds policy: segments older than the retention, then the oldest segments
 // while the store is over its cap, are deleted whole (no downsampling: a
-// segment is already an aggregate plus ~1.5 bytes of time and row per sample,
+// segment is already an aggregate plus about 2 bytes of time and row per sample,
 // so merging windows would save little). Tables are never rewritten in place:
 // the writer starts a new table generation when the current one is a day old
 // or larger than an eighth of the cap, and a generation's tables are deleted
