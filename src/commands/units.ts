@@ -3,33 +3,15 @@
 // (a duration ago, a local clock time, or RFC 3339). Every failure is a
 // UserError that names the option and shows accepted forms.
 import { UserError } from '../errors.js';
+import { parseDurationMs } from '../slo/duration.js';
 
-const durationUnits: Record<string, number> = {
-  ms: 1,
-  s: 1000,
-  sec: 1000,
-  m: 60_000,
-  min: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 7 * 86_400_000,
-};
-
-/** '10s', '1h30m', '250ms', '7d' → milliseconds. */
+/** '10s', '1h30m', '250ms', '7d' → milliseconds. A bare number is refused: say the unit. */
 export function parseDuration(text: string, option = 'duration'): number {
-  const s = text.trim();
-  const re = /(\d+(?:\.\d+)?)\s*(ms|sec|min|s|m|h|d|w)/gy;
-  let total = 0;
-  let matched = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(s)) !== null) {
-    total += Number(m[1]) * durationUnits[m[2]!]!;
-    matched = re.lastIndex;
-  }
-  if (matched === 0 || matched !== s.length) {
+  const ms = /^\s*\d+(\.\d+)?\s*$/.test(text) ? undefined : parseDurationMs(text);
+  if (ms === undefined) {
     throw new UserError(`${option}: cannot read '${text}' as a duration`, 'use a number with a unit: 500ms, 10s, 15m, 2h, 7d (or combined: 1h30m)');
   }
-  return total;
+  return ms;
 }
 
 const sizeUnits: Record<string, number> = {
@@ -76,7 +58,7 @@ export function parsePositiveInt(text: unknown, option: string, opts: { allowZer
 export function parseTimeSpec(text: string, option: string, nowMs: number = Date.now()): number {
   const s = text.trim();
   if (s === 'now') return nowMs;
-  if (/^\d+(?:\.\d+)?\s*(ms|sec|min|s|m|h|d|w)/.test(s) && !/^\d{4}-/.test(s)) {
+  if (/^\d+(?:\.\d+)?\s*(ms|s|m|h|d|w)/.test(s) && !/^\d{4}-/.test(s) && !/^\d{1,2}:/.test(s)) {
     return nowMs - parseDuration(s, option);
   }
   const clock = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(s);
