@@ -11,7 +11,7 @@
 // the same client to a bare Node HTTP server that only reads and discards the
 // bodies (what the client and loopback alone cost).
 //
-//   node bench/otlp-receiver.mjs [--rate 2000] [--seconds 60] [--engine auto]
+//   node bench/otlp-receiver.mjs [--rate 2000] [--seconds 60] [--engine auto] [--no-fuzz]
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import fs from 'node:fs';
@@ -64,7 +64,7 @@ const cpuTicks = () => {
 const ticks0 = cpuTicks();
 
 let loadDone = false;
-const fuzz = runFuzz({ url: agent.url, until: () => loadDone, pauseMs: 50 });
+const fuzz = args.includes('--no-fuzz') ? Promise.resolve({ sent: 0, replies: new Map() }) : runFuzz({ url: agent.url, until: () => loadDone, pauseMs: 50 });
 const load = await runSpanLoad({ url: agent.url, spansPerSecond: rate, seconds });
 loadDone = true;
 const fuzzed = await fuzz;
