@@ -27,6 +27,34 @@ export interface RawSample {
   traceId?: string;
   /** OpenTelemetry span id (16 lowercase hex). */
   spanId?: string;
+  /**
+   * The process as the engine saw it just before this sample (bpf engine):
+   * set on the first sample of a process, after an exec, and when its
+   * executable mappings changed. Symbolize with it, not with /proc, which may
+   * be gone or describe a later program by the time the sample is named.
+   */
+  process?: ProcessSnapshot;
+}
+
+/** A process's identity and executable mappings, read while it was alive. */
+export interface ProcessSnapshot {
+  pid: number;
+  /** Why it was sent: first seen, after an exec (same pid and start time), or its mappings changed. */
+  reason: 'new' | 'exec' | 'maps';
+  /** Start time in clock ticks since boot (field 22 of /proc/PID/stat), as decimal text. */
+  startTime: string;
+  /** Wall-clock ms when it was read. */
+  timeMs: number;
+  /** The pid inside the process's own pid namespace (names its perf map). */
+  nsPid: number;
+  /** The main thread's comm: the process name. */
+  comm: string;
+  /** The executable lines of /proc/PID/maps, as text. */
+  maps: string;
+  /** A host path of its perf map (/tmp/perf-N.map) when it had one and shares the host's root. */
+  perfMapPath?: string;
+  /** It sees the same root file system as profctl: mapped paths are host paths. */
+  sameRoot: boolean;
 }
 
 /** Cumulative counters since capture started. */
@@ -60,4 +88,6 @@ export interface CaptureOptions {
   /** A launched command: it and all its descendants, including later forks. */
   followChildrenOf?: number;
   engine: 'auto' | 'bpf' | 'perf';
+  /** How often the engine hands over a batch, ms (bpf engine; default 100). Longer costs less CPU. */
+  batchMs?: number;
 }

@@ -17,6 +17,7 @@ export async function startCapture(opts: CaptureOptions): Promise<Capture> {
     hz: opts.hz,
     pids: opts.pids,
     follow: opts.followChildrenOf !== undefined ? [opts.followChildrenOf] : undefined,
+    ...(opts.batchMs !== undefined ? { flushMs: opts.batchMs } : {}),
   };
   if (opts.engine === 'bpf') return startHelper(helperOpts);
   try {

@@ -1,5 +1,6 @@
 // Runs profctl-helper (build/profctl-helper, or $PROFCTL_HELPER) as a child
-// process and turns its record stream into a Capture: batches of samples,
+// process and turns its record stream into a Capture: batches of samples
+// (each PROCESS snapshot rides on the sample the helper wrote it for),
 // cumulative stats, and a stop() that leaves nothing attached. Its failures
 // become UserErrors a person can act on (privilege → exit 3; no helper, no
 // BPF, old kernel, verifier rejection → exit 4). It must not symbolize or
@@ -10,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, UserError } from '../errors.js';
-import type { Capture, CaptureStats, RawSample } from './capture-types.js';
+import type { Capture, CaptureStats, ProcessSnapshot, RawSample } from './capture-types.js';
 import { HelperErrorCode, HelperStreamDecoder, type HelperRecord, type ReadyRecord, type StatsRecord } from './helper-protocol.js';
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -79,6 +80,8 @@ export interface HelperOptions {
   statsMs?: number;
   /** Ring buffer size in MiB, a power of two (default 8). */
   ringbufMb?: number;
+  /** How often the helper writes its buffered records, ms (its default: 100). Fewer writes, fewer wakeups here. */
+  flushMs?: number;
   /** Called with each stats record (e.g. for `status`). */
   onStats?: (stats: StatsRecord) => void;
   onTls?: (pid: number, offset: number) => void;
@@ -97,6 +100,7 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
   for (const pid of opts.follow ?? []) args.push('--follow', String(pid));
   if (opts.statsMs) args.push('--stats-ms', String(opts.statsMs));
   if (opts.ringbufMb) args.push('--ringbuf-mb', String(opts.ringbufMb));
+  if (opts.flushMs !== undefined) args.push('--flush-ms', String(Math.round(opts.flushMs)));
   const child: ChildProcessWithoutNullStreams = spawn(path, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const decoder = new HelperStreamDecoder();
   const queue: RawSample[][] = [];
@@ -109,6 +113,8 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
   let last: StatsRecord | undefined;
   let decodeErrors = 0;
   let stderrTail = '';
+  /** Snapshots waiting for their process's next sample (the helper writes one right before it). */
+  const snapshots = new Map<number, ProcessSnapshot>();
 
   const notify = () => { const w = wake; wake = undefined; w?.(); };
 
@@ -137,7 +143,14 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
       }
       const batch: RawSample[] = [];
       for (const r of records) {
-        if (r.type === 'sample') batch.push(r.sample);
+        if (r.type === 'sample') {
+          const snap = snapshots.get(r.sample.pid);
+          if (snap) {
+            r.sample.process = snap;
+            snapshots.delete(r.sample.pid);
+          }
+          batch.push(r.sample);
+        } else if (r.type === 'process') snapshots.set(r.process.pid, r.process);
         else if (r.type === 'stats') { last = r; opts.onStats?.(r); }
         else if (r.type === 'tls') opts.onTls?.(r.pid, r.offset);
         else if (r.type === 'error') fail(helperErrorFor(r.code, r.message));

@@ -3,15 +3,19 @@
 // length-prefixed records [u32 length incl. this 8-byte header][u16 type]
 // [u16 flags]. Little-endian. Chunks may split records anywhere; the decoder
 // keeps the remainder. Unknown record types are skipped (newer helpers may
-// add some); an unknown major version or a bad length is a protocol error.
+// add some); an unknown version or a bad length is a protocol error. Version 2
+// added PROCESS records (type 6) and nothing else, so version 1 streams still
+// decode.
 // This module only decodes bytes: no process handling, no symbolization.
 
-import type { RawSample } from './capture-types.js';
+import type { ProcessSnapshot, RawSample } from './capture-types.js';
 
 export const PROTOCOL_MAGIC = 0x4c544350;
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
+/** Oldest stream version this decoder reads (same framing, fewer record types). */
+export const PROTOCOL_MIN_VERSION = 1;
 
-export const RecordType = { ready: 1, sample: 2, stats: 3, error: 4, tls: 5 } as const;
+export const RecordType = { ready: 1, sample: 2, stats: 3, error: 4, tls: 5, process: 6 } as const;
 
 /** The helper's stable failure codes (exit status and error record code). */
 export const HelperErrorCode = {
@@ -51,8 +55,9 @@ export interface StatsRecord {
 }
 export interface ErrorRecord { type: 'error'; code: number; errno: number; message: string }
 export interface TlsRecord { type: 'tls'; pid: number; offset: number }
+export interface ProcessRecord { type: 'process'; process: ProcessSnapshot }
 export interface HeaderRecord { type: 'header'; version: number; helperPid: number }
-export type HelperRecord = HeaderRecord | ReadyRecord | SampleRecord | StatsRecord | ErrorRecord | TlsRecord;
+export type HelperRecord = HeaderRecord | ReadyRecord | SampleRecord | StatsRecord | ErrorRecord | TlsRecord | ProcessRecord;
 
 export class ProtocolError extends Error {
   override name = 'ProtocolError';
@@ -77,7 +82,9 @@ export class HelperStreamDecoder {
       const magic = buf.readUInt32LE(0);
       if (magic !== PROTOCOL_MAGIC) throw new ProtocolError(`not a profctl-helper stream (magic 0x${magic.toString(16)})`);
       const version = buf.readUInt16LE(4);
-      if (version !== PROTOCOL_VERSION) throw new ProtocolError(`helper speaks protocol version ${version}, profctl reads ${PROTOCOL_VERSION}`);
+      if (version < PROTOCOL_MIN_VERSION || version > PROTOCOL_VERSION) {
+        throw new ProtocolError(`helper speaks protocol version ${version}, profctl reads ${PROTOCOL_MIN_VERSION} to ${PROTOCOL_VERSION}`);
+      }
       const headerLen = buf.readUInt16LE(6);
       if (headerLen < 16) throw new ProtocolError(`bad header length ${headerLen}`);
       if (buf.length < headerLen) return out;
@@ -151,9 +158,33 @@ export function decodeRecord(type: number, p: Buffer): HelperRecord | undefined 
     case RecordType.tls:
       need(p, 16, 'tls');
       return { type: 'tls', pid: p.readUInt32LE(0), offset: Number(p.readBigInt64LE(8)) };
+    case RecordType.process:
+      return { type: 'process', process: decodeProcess(p) };
     default:
       return undefined;
   }
+}
+
+const PROCESS_FIXED = 48;
+const PROCESS_REASONS = { 1: 'new', 2: 'exec', 3: 'maps' } as const;
+
+function decodeProcess(p: Buffer): ProcessSnapshot {
+  need(p, PROCESS_FIXED, 'process');
+  const mapsLen = p.readUInt32LE(28);
+  need(p, PROCESS_FIXED + mapsLen, 'process');
+  const reason = PROCESS_REASONS[p.readUInt16LE(4) as 1 | 2 | 3] ?? 'new';
+  const perfMapPath = p.toString('utf8', PROCESS_FIXED + mapsLen);
+  return {
+    pid: p.readUInt32LE(0),
+    reason,
+    sameRoot: (p.readUInt16LE(6) & 1) === 1,
+    startTime: p.readBigUInt64LE(8).toString(),
+    timeMs: nsToMs(p.readBigUInt64LE(16)),
+    nsPid: p.readUInt32LE(24),
+    comm: cString(p, 32, 16),
+    maps: p.toString('utf8', PROCESS_FIXED, PROCESS_FIXED + mapsLen),
+    ...(perfMapPath ? { perfMapPath } : {}),
+  };
 }
 
 /** Wall-clock ns → ms with the microseconds as the fraction, exact in a double. */

@@ -12,6 +12,10 @@
  *  - the fork follower (BPF_PROG_TYPE_RAW_TRACEPOINT on task_newtask): when a
  *    tracked process with the follow flag creates a new process (not a
  *    thread), the child's tgid joins the targets map.
+ *  - two task-event programs (raw tracepoints on sched_process_exec and
+ *    sched_process_exit, the latter for thread-group leaders only) that put a
+ *    16-byte event into the samples' ring buffer, so the helper sees an exec
+ *    in order with the samples around it (process-table.c).
  *
  * This file must not do I/O beyond bpf(2): attaching and reading live in
  * profctl-helper.c. Jumps are assembled with labels so offsets stay right.
@@ -112,6 +116,13 @@ static void jump(struct prog_buf *p, uint8_t op, uint8_t reg, int32_t imm, int l
 #define JEQ(r, v, l) jump(p, BPF_JEQ, r, v, l)
 #define JNE(r, v, l) jump(p, BPF_JNE, r, v, l)
 #define JA(l) jump(p, BPF_JA, 0, 0, l)
+static void jump_reg(struct prog_buf *p, uint8_t op, uint8_t reg, uint8_t src, int label) {
+  p->fix_at[p->nfix] = p->n;
+  p->fix_label[p->nfix++] = label;
+  emit(p, BPF_JMP | op | BPF_X, reg, src, 0, 0);
+}
+#define JNE_REG(r, s, l) jump_reg(p, BPF_JNE, r, s, l)
+#define MOV32_REG(d, s) emit(p, BPF_ALU | BPF_MOV | BPF_X, d, s, 0, 0)
 #define LABEL(l) (p->label_at[l] = p->n)
 
 static void resolve(struct prog_buf *p) {
@@ -287,6 +298,29 @@ static void build_newtask(struct prog_buf *p, const struct bpf_maps *m) {
   resolve(p);
 }
 
+static void build_task_event(struct prog_buf *p, const struct bpf_maps *m, int kind) {
+  /* current is the task: leaders only (an exec'ing thread has become the leader). */
+  CALL(BPF_FUNC_get_current_pid_tgid);
+  MOV64_REG(BPF_REG_6, BPF_REG_0);
+  RSH64_IMM(BPF_REG_6, 32);   /* tgid */
+  MOV32_REG(BPF_REG_1, BPF_REG_0); /* pid, zero-extended */
+  JNE_REG(BPF_REG_1, BPF_REG_6, L_EXIT);
+  CALL(BPF_FUNC_ktime_get_ns);
+  STX(BPF_DW, BPF_REG_10, BPF_REG_0, -TEV_SIZE);
+  STX(BPF_W, BPF_REG_10, BPF_REG_6, -TEV_SIZE + TEV_TGID);
+  ST_IMM(BPF_W, BPF_REG_10, -TEV_SIZE + TEV_KIND, kind);
+  LD_MAP(BPF_REG_1, m->events);
+  MOV64_REG(BPF_REG_2, BPF_REG_10);
+  ADD64_IMM(BPF_REG_2, -TEV_SIZE);
+  MOV64_IMM(BPF_REG_3, TEV_SIZE);
+  MOV64_IMM(BPF_REG_4, BPF_RB_NO_WAKEUP); /* the next sample wakes the reader */
+  CALL(BPF_FUNC_ringbuf_output);
+  LABEL(L_EXIT);
+  MOV64_IMM(BPF_REG_0, 0);
+  EXIT();
+  resolve(p);
+}
+
 static char verifier_log[65536];
 
 /* Load; on failure load again with a log buffer so the verifier says why. */
@@ -319,12 +353,20 @@ static int load_one(int type, const struct prog_buf *p, const char *name, int *f
 }
 
 int load_programs(const struct bpf_maps *m, struct loaded_programs *progs, char *msg, size_t msglen) {
-  static struct prog_buf sampler, newtask;
+  static struct prog_buf sampler, newtask, exec_ev, exit_ev;
   memset(&sampler, 0, sizeof(sampler));
   memset(&newtask, 0, sizeof(newtask));
+  memset(&exec_ev, 0, sizeof(exec_ev));
+  memset(&exit_ev, 0, sizeof(exit_ev));
   build_sampler(&sampler, m);
   build_newtask(&newtask, m);
+  build_task_event(&exec_ev, m, TEV_EXEC);
+  build_task_event(&exit_ev, m, TEV_EXIT);
   int rc = load_one(BPF_PROG_TYPE_PERF_EVENT, &sampler, "pctl_sample", &progs->sample_prog, msg, msglen);
   if (rc) return rc;
-  return load_one(BPF_PROG_TYPE_RAW_TRACEPOINT, &newtask, "pctl_newtask", &progs->newtask_prog, msg, msglen);
+  rc = load_one(BPF_PROG_TYPE_RAW_TRACEPOINT, &newtask, "pctl_newtask", &progs->newtask_prog, msg, msglen);
+  if (rc) return rc;
+  rc = load_one(BPF_PROG_TYPE_RAW_TRACEPOINT, &exec_ev, "pctl_exec", &progs->exec_prog, msg, msglen);
+  if (rc) return rc;
+  return load_one(BPF_PROG_TYPE_RAW_TRACEPOINT, &exit_ev, "pctl_exit", &progs->exit_prog, msg, msglen);
 }

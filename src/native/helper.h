@@ -16,14 +16,19 @@
 
 /* Wire protocol (see protocol.md). Bump PROTO_VERSION on any change. */
 #define PROTO_MAGIC 0x4c544350u /* "PCTL" little-endian */
-#define PROTO_VERSION 1
+#define PROTO_VERSION 2 /* 2 added PROCESS records; framing unchanged */
 enum record_type {
   REC_READY = 1,  /* attached and sampling */
   REC_SAMPLE = 2, /* one sample */
   REC_STATS = 3,  /* cumulative counters, about once a second */
   REC_ERROR = 4,  /* fatal: stable code, errno, message; then exit */
   REC_TLS = 5,    /* a process's otel_thread_ctx_v1 TLS offset was found */
+  REC_PROCESS = 6,/* a process's identity and executable mappings (process-table.c) */
 };
+
+/* PROCESS record reasons and flags. */
+enum process_reason { PROC_NEW = 1, PROC_EXEC = 2, PROC_MAPS_CHANGED = 3 };
+#define PROC_FLAG_SAME_ROOT 1u /* the process sees the helper's root: its paths are host paths */
 
 /* Stable failure codes: the helper's exit status and REC_ERROR's code. */
 enum helper_error {
@@ -55,6 +60,13 @@ enum helper_error {
 #define BREC_USTACK (BREC_KSTACK + KSTACK_MAX * 8)
 #define BREC_SIZE (BREC_USTACK + USTACK_MAX * 8)
 
+/* Task events the tracepoint programs write into the same ring buffer
+ * (told apart from samples by their size): u64 time, u32 tgid, u32 kind. */
+#define TEV_SIZE 16
+#define TEV_TGID 8
+#define TEV_KIND 12
+enum task_event_kind { TEV_EXEC = 1, TEV_EXIT = 2 };
+
 /* Counters in the per-CPU array map, summed by user space. */
 enum counter_index { CNT_EMITTED = 0, CNT_LOST = 1, CNT_FOLLOWED = 2, CNT_COUNT = 4 };
 
@@ -74,6 +86,8 @@ struct bpf_maps {
 struct loaded_programs {
   int sample_prog;  /* BPF_PROG_TYPE_PERF_EVENT */
   int newtask_prog; /* BPF_PROG_TYPE_RAW_TRACEPOINT on task_newtask */
+  int exec_prog;    /* ... on sched_process_exec: a TEV_EXEC event */
+  int exit_prog;    /* ... on sched_process_exit (the leader only): a TEV_EXIT event */
 };
 
 /* bpf-program.c */
@@ -91,5 +105,15 @@ int find_task_offsets(const char *btf_path, struct task_offsets *out, char *msg,
 
 /* tls-offset.c: 1 found, 0 absent, -1 unreadable */
 int find_otel_tls_offset(const char *elf_path, int64_t *offset);
+
+/* process-table.c: snapshots of sampled processes (PROCESS records) */
+void procs_init(void);
+void procs_on_sample(uint32_t pid, uint32_t tid, const char *comm, const uint64_t *ustack, uint32_t n_user,
+                     uint64_t now_ns, int64_t wall_offset);
+void procs_on_exec(uint32_t pid);
+void procs_on_exit(uint32_t pid);
+void procs_sweep(void);
+uint64_t procs_snapshots_sent(void);
+uint32_t procs_tracked(void);
 
 #endif

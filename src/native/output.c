@@ -112,6 +112,24 @@ void out_tls(uint32_t pid, int64_t offset) {
   PUT(p, 8, offset);
 }
 
+void out_process(uint32_t pid, uint32_t reason, uint32_t flags, uint64_t start_ticks, uint64_t wall_ns, uint32_t nspid,
+                 const char comm[16], const char *maps, size_t maps_len, const char *perf_map) {
+  size_t path_len = strlen(perf_map);
+  uint8_t *p = begin(REC_PROCESS, 48 + maps_len + path_len);
+  PUT(p, 0, pid);
+  PUT(p, 4, (uint16_t)reason);
+  PUT(p, 6, (uint16_t)flags);
+  PUT(p, 8, start_ticks);
+  PUT(p, 16, wall_ns);
+  PUT(p, 24, nspid);
+  PUT(p, 28, (uint32_t)maps_len);
+  memcpy(p + 32, comm, 16);
+  memcpy(p + 48, maps, maps_len);
+  memcpy(p + 48 + maps_len, perf_map, path_len);
+}
+
+size_t out_pending(void) { return len; }
+
 int out_flush(void) {
   size_t done = 0;
   while (done < len) {

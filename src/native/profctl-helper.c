@@ -3,7 +3,7 @@
  * its parent. Usage (the TypeScript side in src/capture/ is the only caller):
  *
  *   profctl-helper [--hz N] [--pid P]... [--follow P]... [--ringbuf-mb N]
- *                  [--no-tls] [--stats-ms N]
+ *                  [--no-tls] [--stats-ms N] [--flush-ms N]
  *
  * stdout carries the binary record stream of protocol.md; stderr is for
  * notes. Commands arrive as lines on stdin ("pid P", "follow P",
@@ -11,6 +11,9 @@
  * on stdin EOF-less pipe errors, and on any setup failure (after an ERROR
  * record whose code is also the exit status). Closing its fds detaches
  * everything, so even a SIGKILL leaves nothing attached.
+ * Before the first sample of a process (and after an exec), it sends the
+ * process's executable mappings (process-table.c), read within milliseconds
+ * of the sample, so processes that exit right away can still be symbolized.
  * It must not symbolize, aggregate or store: raw samples only.
  */
 #define _GNU_SOURCE
@@ -107,8 +110,19 @@ static void check_tls(uint32_t pid, uint64_t now_ns) {
   e->ino = st.st_ino;
   e->checked_ns = now_ns;
   if (same) return;
-  int64_t offset;
-  if (find_otel_tls_offset(path, &offset) == 1) {
+  /* Many processes run one executable: remember the answer per file. */
+  static struct { uint64_t dev, ino; int found; int64_t offset; } by_file[64];
+  static unsigned next_slot;
+  int64_t offset = 0;
+  int found = -2;
+  for (unsigned i = 0; i < 64; i++)
+    if (by_file[i].ino == st.st_ino && by_file[i].dev == st.st_dev && st.st_ino) { found = by_file[i].found; offset = by_file[i].offset; }
+  if (found == -2) {
+    found = find_otel_tls_offset(path, &offset);
+    unsigned k = next_slot++ % 64;
+    by_file[k].dev = st.st_dev; by_file[k].ino = st.st_ino; by_file[k].found = found; by_file[k].offset = offset;
+  }
+  if (found == 1) {
     set_tls_offset(pid, offset);
   } else {
     union bpf_attr a;
@@ -189,7 +203,14 @@ static void drain(struct ringbuf *rb, int64_t wall_offset) {
     uint32_t len = __atomic_load_n((const uint32_t *)hdr, __ATOMIC_ACQUIRE);
     if (len & BPF_RINGBUF_BUSY_BIT) break; /* reserved, not yet submitted */
     uint32_t size = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
-    if (!(len & BPF_RINGBUF_DISCARD_BIT) && size >= BREC_SIZE) {
+    if (!(len & BPF_RINGBUF_DISCARD_BIT) && size == TEV_SIZE) {
+      const uint8_t *r = hdr + BPF_RINGBUF_HDR_SZ;
+      uint32_t tgid, kind;
+      memcpy(&tgid, r + TEV_TGID, 4);
+      memcpy(&kind, r + TEV_KIND, 4);
+      if (kind == TEV_EXEC) procs_on_exec(tgid);
+      else if (kind == TEV_EXIT) procs_on_exit(tgid);
+    } else if (!(len & BPF_RINGBUF_DISCARD_BIT) && size >= BREC_SIZE) {
       const uint8_t *r = hdr + BPF_RINGBUF_HDR_SZ;
       int32_t urc, krc;
       uint32_t tgid;
@@ -199,6 +220,11 @@ static void drain(struct ringbuf *rb, int64_t wall_offset) {
       if (urc < 0 && krc < 0) sample_errors++;
       uint64_t mono;
       memcpy(&mono, r + BREC_TIME, 8);
+      uint32_t tid;
+      memcpy(&tid, r + BREC_TID, 4);
+      /* The process's maps go out before its sample: the reader needs them first. */
+      procs_on_sample(tgid, tid, (const char *)r + BREC_COMM, (const uint64_t *)(r + BREC_USTACK),
+                      urc > 0 ? (uint32_t)urc / 8 : 0, clock_ns(CLOCK_MONOTONIC), wall_offset);
       out_sample(r, mono + (uint64_t)wall_offset);
       samples_written++;
       check_tls(tgid, mono);
@@ -231,7 +257,7 @@ static int open_cpu_clock(int cpu, unsigned hz) {
 }
 
 int main(int argc, char **argv) {
-  unsigned hz = 99, ringbuf_mb = 8, stats_ms = 1000;
+  unsigned hz = 99, ringbuf_mb = 8, stats_ms = 1000, flush_ms = 100;
   uint32_t pids[1024], follows[1024];
   int npids = 0, nfollows = 0;
   pid_t parent = getppid();
@@ -254,9 +280,11 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--follow") && v > 0 && nfollows < 1024) follows[nfollows++] = (uint32_t)v;
     else if (!strcmp(argv[i], "--ringbuf-mb") && v > 0 && v <= 1024 && !(v & (v - 1))) ringbuf_mb = (unsigned)v;
     else if (!strcmp(argv[i], "--stats-ms") && v >= 10) stats_ms = (unsigned)v;
+    else if (!strcmp(argv[i], "--flush-ms") && v <= 10000) flush_ms = (unsigned)v;
     else fail(ERR_USAGE, "bad option or value: %s", argv[i]);
     i++;
   }
+  procs_init();
   char msg[8192];
   struct task_offsets offs;
   int rc = find_task_offsets("/sys/kernel/btf/vmlinux", &offs, msg, sizeof(msg));
@@ -279,6 +307,16 @@ int main(int argc, char **argv) {
   if (sys_bpf(BPF_RAW_TRACEPOINT_OPEN, &ra, sizeof(ra)) < 0)
     fail(errno_to_error(errno), "attaching the fork follower to task_newtask: %s", strerror(errno));
   for (int i = 0; i < nfollows; i++) add_existing_descendants(follows[i]);
+  /* Exec and exit events are an optimization: without them exec is found by
+   * the once-a-second check, so a kernel lacking them only loses precision. */
+  struct { const char *name; int prog; } task_events[] = { { "sched_process_exec", progs.exec_prog }, { "sched_process_exit", progs.exit_prog } };
+  for (int i = 0; i < 2; i++) {
+    memset(&ra, 0, sizeof(ra));
+    ra.raw_tracepoint.name = (uint64_t)(uintptr_t)task_events[i].name;
+    ra.raw_tracepoint.prog_fd = (uint32_t)task_events[i].prog;
+    if (sys_bpf(BPF_RAW_TRACEPOINT_OPEN, &ra, sizeof(ra)) < 0)
+      fprintf(stderr, "profctl-helper: cannot attach to %s (%s): exec is detected once a second instead\n", task_events[i].name, strerror(errno));
+  }
 
   long pagesz = sysconf(_SC_PAGESIZE);
   struct ringbuf rb;
@@ -316,10 +354,16 @@ int main(int argc, char **argv) {
   size_t line_len = 0;
   int stdin_open = 1;
   uint64_t next_stats = clock_ns(CLOCK_MONOTONIC) + stats_ms * 1000000ull;
+  /* Samples are read as they come (snapshots need it) but written in batches:
+   * one write per --flush-ms keeps the reader's wakeups, its main cost, low. */
+  uint64_t next_flush = clock_ns(CLOCK_MONOTONIC) + flush_ms * 1000000ull;
+  uint64_t next_sweep = clock_ns(CLOCK_MONOTONIC) + 10000 * 1000000ull;
   while (!stopping) {
     struct pollfd fds[2] = { { maps.events, POLLIN, 0 }, { 0, POLLIN, 0 } };
     uint64_t now = clock_ns(CLOCK_MONOTONIC);
-    int wait_ms = now >= next_stats ? 0 : (int)((next_stats - now) / 1000000);
+    uint64_t due = next_stats;
+    if (out_pending() > 0 && next_flush < due) due = next_flush;
+    int wait_ms = now >= due ? 0 : (int)((due - now) / 1000000);
     if (wait_ms > 200) wait_ms = 200; /* bounded latency even without a wakeup */
     int n = poll(fds, stdin_open ? 2 : 1, wait_ms);
     if (n < 0 && errno != EINTR) break;
@@ -345,7 +389,14 @@ int main(int argc, char **argv) {
       emit_stats(now + (uint64_t)wall_offset);
       next_stats = now + stats_ms * 1000000ull;
     }
-    if (out_flush() < 0) break; /* the reader went away */
+    if (now >= next_sweep) {
+      procs_sweep();
+      next_sweep = now + 10000 * 1000000ull;
+    }
+    if (now >= next_flush || out_pending() > (1u << 20)) {
+      if (out_flush() < 0) break; /* the reader went away */
+      next_flush = now + flush_ms * 1000000ull;
+    }
   }
   /* Closing the event fds detaches the program; the maps go with the last fd. */
   for (int cpu = 0; cpu < ncpu; cpu++)

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HelperStreamDecoder, ProtocolError, type HelperRecord } from '../../src/capture/helper-protocol.js';
 
-function header(version = 1, magic = 0x4c544350): Buffer {
+function header(version = 2, magic = 0x4c544350): Buffer {
   const b = Buffer.alloc(16);
   b.writeUInt32LE(magic, 0);
   b.writeUInt16LE(version, 4);
@@ -113,9 +113,33 @@ describe('helper stream decoder', () => {
     ]);
   });
 
+  it('decodes process snapshots (version 2) and still reads version 1 streams', () => {
+    const maps = '55d0c0a00000-55d0c0a01000 r-xp 00001000 08:01 1234 /usr/bin/short-lived\n7ffd1c5f2000-7ffd1c5f4000 r-xp 00000000 00:00 0 [vdso]\n';
+    const fixed = Buffer.alloc(48);
+    fixed.writeUInt32LE(4321, 0);
+    fixed.writeUInt16LE(2, 4); // exec
+    fixed.writeUInt16LE(1, 6); // same root
+    fixed.writeBigUInt64LE(987654n, 8);
+    fixed.writeBigUInt64LE(1_700_000_000_250_000_000n, 16);
+    fixed.writeUInt32LE(12, 24);
+    fixed.writeUInt32LE(Buffer.byteLength(maps), 28);
+    fixed.write('node', 32, 16, 'utf8');
+    const proc = record(6, Buffer.concat([fixed, Buffer.from(maps), Buffer.from('/tmp/perf-12.map')]));
+    const { records } = decodeAll([header(2), proc, sample(plain)]);
+    expect(records[1]).toEqual({
+      type: 'process',
+      process: { pid: 4321, reason: 'exec', sameRoot: true, startTime: '987654', timeMs: 1_700_000_000_250, nsPid: 12, comm: 'node', maps, perfMapPath: '/tmp/perf-12.map' },
+    });
+    const noPerfMap = record(6, Buffer.concat([fixed, Buffer.from(maps)]));
+    expect(decodeAll([header(2), noPerfMap]).records[1]).not.toHaveProperty('process.perfMapPath');
+    const truncated = record(6, Buffer.concat([fixed, Buffer.from(maps.slice(0, 10))]));
+    expect(() => decodeAll([header(2), truncated])).toThrow(/process record too short/);
+    expect(decodeAll([header(1), sample(plain)]).records.map((r) => r.type)).toEqual(['header', 'sample']);
+  });
+
   it('refuses a stream that is not the helper, another version, or a broken length', () => {
     expect(() => new HelperStreamDecoder().push(header(1, 0xdeadbeef))).toThrow(ProtocolError);
-    expect(() => new HelperStreamDecoder().push(header(2))).toThrow(/version 2/);
+    expect(() => new HelperStreamDecoder().push(header(3))).toThrow(/version 3/);
     const bad = Buffer.alloc(8);
     bad.writeUInt32LE(4, 0);
     expect(() => new HelperStreamDecoder().push(Buffer.concat([header(), bad]))).toThrow(/bad record length 4/);
