@@ -78,7 +78,12 @@ function buildGroups(spans: Span[], keyOf: (s: Span) => string | undefined): Map
   return groups;
 }
 
-/** Spans of a group whose [start - pad, end + pad] holds t. */
+/**
+ * Spans of a group whose [start - pad, end + pad] holds t. When some of them
+ * hold t itself, only those: padding is for samples that fall just outside
+ * every span, and must not let the neighbour that starts right after a span
+ * on the same thread (the "innermost" by start time) take that span's samples.
+ */
 function covering(g: Group, spans: Span[], t: number, pad: number): number[] {
   const l = g.spans;
   let lo = 0;
@@ -91,6 +96,10 @@ function covering(g: Group, spans: Span[], t: number, pad: number): number[] {
   const out: number[] = [];
   for (let j = lo - 1; j >= 0 && g.maxEnd[j]! + pad >= t; j--) {
     if (spans[l[j]!]!.endMs + pad >= t) out.push(l[j]!);
+  }
+  if (pad > 0 && out.length > 1) {
+    const holding = out.filter((i) => spans[i]!.startMs <= t && t <= spans[i]!.endMs);
+    if (holding.length) return holding;
   }
   return out;
 }
@@ -133,8 +142,6 @@ export function joinSamplesToSpans(profile: Profile, spans: Span[], opts: JoinOp
     bySpanId.set(s.spanId, i);
   });
   const threads = buildGroups(spans, (s) => (s.pid !== undefined && s.tid !== undefined ? `${s.pid}/${s.tid}` : undefined));
-  const threadsOfPid = new Set<number>();
-  for (const s of spans) if (s.pid !== undefined && s.tid !== undefined) threadsOfPid.add(s.pid);
   const processes = buildGroups(spans, (s) => (s.pid !== undefined && s.tid === undefined ? String(s.pid) : undefined));
 
   profile.samples.forEach((s, i) => {

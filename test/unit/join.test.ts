@@ -91,4 +91,36 @@ describe('joinSamplesToSpans', () => {
     const none = joinSamplesToSpans(profile, []);
     expect(selectTraceSamples(profile, none, { traceId: T3 }).counts.exact).toBe(1);
   });
+
+  it('padding never lets the next span on a thread take a span’s own samples', () => {
+    // Back-to-back requests on one thread, and back-to-back chains in one process.
+    const seq: Span[] = [
+      span({ traceId: T1, spanId: '1'.repeat(16), startMs: 0, endMs: 100, pid: 100, tid: 11 }),
+      span({ traceId: T2, spanId: '2'.repeat(16), startMs: 101, endMs: 200, pid: 100, tid: 11 }),
+      span({ traceId: T1, spanId: '3'.repeat(16), startMs: 0, endMs: 100, pid: 200 }),
+      span({ traceId: T2, spanId: '4'.repeat(16), startMs: 101, endMs: 200, pid: 200 }),
+    ];
+    const p = profileOf([
+      { pid: 100, tid: 11, timeMs: 99.5 }, // inside T1, within the pad of T2
+      { pid: 100, tid: 11, timeMs: 101.5 }, // inside T2, within the pad of T1
+      { pid: 100, tid: 11, timeMs: 100.5 }, // in the gap: only padding reaches it (both do: latest start wins)
+      { pid: 200, tid: 5, timeMs: 99.5 }, // process-time: inside T1's chain only
+      { pid: 200, tid: 5, timeMs: 100.5 }, // process-time, in the gap: two chains reach it
+    ]);
+    const j = joinSamplesToSpans(p, seq, { padMs: 2 });
+    expect(Array.from(j.kind)).toEqual([Kind.Thread, Kind.Thread, Kind.Thread, Kind.Process, Kind.Ambiguous]);
+    expect(Array.from(j.span.slice(0, 4))).toEqual([0, 1, 1, 2]);
+  });
+
+  it('a thread is its pid and tid: the same tid in another process gets nothing', () => {
+    const p = profileOf([
+      { pid: 101, tid: 11, timeMs: 30 },
+      { pid: 100, tid: 11, timeMs: 0 }, // span edges are inclusive
+      { pid: 100, tid: 11, timeMs: 200 },
+      { pid: 100, tid: 11 }, // no time: cannot be placed
+    ]);
+    const j = joinSamplesToSpans(p, spans);
+    expect(Array.from(j.kind)).toEqual([Kind.None, Kind.Thread, Kind.Thread, Kind.None]);
+    expect(Array.from(j.span.slice(1, 3))).toEqual([0, 2]);
+  });
 });
