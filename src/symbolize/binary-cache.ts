@@ -6,8 +6,11 @@
 //
 // Files are opened through /proc/PID/root/<path> (a container sees its own
 // file system) and, when the path is gone or now holds another file,
-// /proc/PID/map_files/<start>-<end> (deleted or replaced binaries). The cache
-// is bounded: binaries no live process maps are evicted, oldest first.
+// /proc/PID/map_files/<start>-<end> (deleted or replaced binaries), and, for a
+// process that has exited (the symbolizer kept its maps), the plain path when
+// its inode still matches. The cache is bounded: binaries no live process maps
+// are evicted, oldest first, beyond a few kept for the next process; an
+// evicted binary's file is closed.
 // It must not parse ELF itself (binary-symbols.ts does) or track processes.
 
 import { readFileSync, statSync, openSync, readSync, closeSync, type Stats } from 'node:fs';
@@ -128,7 +131,7 @@ export class BinaryCache {
   }
 
   private evict(): void {
-    const max = this.opts.maxUnreferenced ?? 256;
+    const max = this.opts.maxUnreferenced ?? 16;
     let unreferenced = 0;
     for (const b of this.byIdentity.values()) if (!b || b.refs === 0) unreferenced++;
     if (unreferenced <= max) return;
@@ -136,8 +139,10 @@ export class BinaryCache {
       if (unreferenced <= max) break;
       if (b && b.refs > 0) continue;
       this.byIdentity.delete(key);
-      if (b?.buildId && this.byBuildId.get(b.buildId) === b && ![...this.byIdentity.values()].includes(b)) this.byBuildId.delete(b.buildId);
       unreferenced--;
+      if (!b || [...this.byIdentity.values()].includes(b)) continue;
+      if (b.buildId && this.byBuildId.get(b.buildId) === b) this.byBuildId.delete(b.buildId);
+      b.close();
     }
   }
 }

@@ -5,9 +5,11 @@
 // under <debugDir>/.build-id/xx/yyyy.debug, or by .gnu_debuglink next to the
 // binary, in its .debug/ folder or under <debugDir>/<dir>), the binary's own
 // .symtab, else MiniDebugInfo (.gnu_debugdata: an xz-compressed ELF holding a
-// .symtab of local functions, as Fedora ships); .dynsym is always added.
-// Everything is read at load time and the file is closed, so a process that
-// exits (or a binary that is deleted) afterwards still resolves.
+// .symtab of local functions, as Fedora ships); .dynsym is added when no
+// full .symtab was found (a .symtab already holds every .dynsym function).
+// Addresses are read at load time; names are read on demand from the file,
+// which stays open (an open file outlives its process and its deletion), so
+// a process that exits afterwards still resolves. close() releases it.
 //
 // It must not look at /proc or know about processes: the symbolizer opens the
 // right file (through /proc/PID/root or map_files) and hands in the paths.
@@ -17,8 +19,8 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import type { Frame } from '../profile/model.js';
 import { demangle } from './demangle.js';
-import { BufferSource, ElfFile, FileSource, type ByteSource, type ProgramHeader, type SectionHeader, type SymbolSection } from './elf-reader.js';
-import { SymbolTable } from './symbol-table.js';
+import { BufferSource, ElfFile, FileSource, type ByteSource, type ProgramHeader } from './elf-reader.js';
+import { SymbolTable, type SymbolSource } from './symbol-table.js';
 
 export const DEFAULT_DEBUG_DIRS = ['/usr/lib/debug'];
 
@@ -48,21 +50,54 @@ function loadXz(): ((b: Buffer) => Buffer) | null {
   return xzDecompress;
 }
 
-const MAX_CACHED_FRAMES = 1 << 16;
+/** Frames cached per binary, one per function that appeared in a stack. */
+const MAX_CACHED_FRAMES = 1 << 13;
 const VERSION_SUFFIX = /@@?[A-Za-z_][\w.]*$/;
+
+interface LoadedTable {
+  table: SymbolTable | undefined;
+  origin: SymbolOrigin;
+}
 
 export class BinarySymbols {
   private readonly frames = new Map<number, Frame>();
   /** Live processes mapping this binary; the cache evicts only unreferenced ones. */
   refs = 0;
+  private loaded: LoadedTable | undefined;
 
   constructor(
     readonly module: string,
     readonly buildId: string | undefined,
     private readonly loads: ProgramHeader[],
-    private readonly table: SymbolTable | undefined,
-    readonly origin: SymbolOrigin,
+    /** Builds the table on first use; the file it reads is already open, so it outlives its process. */
+    private loader: (() => LoadedTable) | undefined,
+    /** Closes the open file when the table was never built. */
+    private readonly discard: () => void = () => {},
   ) {}
+
+  private get table(): SymbolTable | undefined {
+    if (!this.loaded) {
+      const load = this.loader;
+      this.loader = undefined;
+      try {
+        this.loaded = load ? load() : { table: undefined, origin: 'none' };
+      } catch {
+        this.loaded = { table: undefined, origin: 'none' };
+      }
+    }
+    return this.loaded.table;
+  }
+
+  /** Where the symbols came from (builds the table if it was not yet). */
+  get origin(): SymbolOrigin {
+    void this.table;
+    return this.loaded!.origin;
+  }
+
+  /** True once the symbol table was built (it is built on the first lookup). */
+  get isLoaded(): boolean {
+    return this.loaded !== undefined;
+  }
 
   get symbolCount(): number {
     return this.table?.size ?? 0;
@@ -82,19 +117,32 @@ export class BinarySymbols {
    * Frames are cached and shared: callers must not mutate them.
    */
   frameAt(vaddr: number): Frame {
-    let f = this.frames.get(vaddr);
+    const index = this.table ? this.table.indexOf(vaddr) : -1;
+    if (index < 0) return this.unknownAt(vaddr);
+    let f = this.frames.get(index);
     if (f) return f;
-    const hit = this.table?.lookup(vaddr);
-    if (hit) {
-      // Symbol versions (`memcpy@GLIBC_2.2.5`, `foo@@V2`) name one function: drop them.
-      const name = demangle(hit.name.replace(VERSION_SUFFIX, ''));
-      f = name === hit.name ? { name, module: this.module, kind: 'native' } : { name, module: this.module, kind: 'native', rawName: hit.name };
-    } else {
-      f = { name: `[unknown] ${this.module}+0x${vaddr.toString(16)}`, module: this.module, kind: 'unknown' };
-    }
+    const raw = this.table!.nameAt(index);
+    if (raw === '') return this.unknownAt(vaddr); // the file became unreadable
+    // Symbol versions (`memcpy@GLIBC_2.2.5`, `foo@@V2`) name one function: drop them.
+    const name = demangle(raw.replace(VERSION_SUFFIX, ''));
+    f = name === raw ? { name, module: this.module, kind: 'native' } : { name, module: this.module, kind: 'native', rawName: raw };
     if (this.frames.size >= MAX_CACHED_FRAMES) this.frames.clear();
-    this.frames.set(vaddr, f);
+    this.frames.set(index, f);
     return f;
+  }
+
+  private unknownAt(vaddr: number): Frame {
+    return { name: `[unknown] ${this.module}+0x${vaddr.toString(16)}`, module: this.module, kind: 'unknown' };
+  }
+
+  /** Releases the open file names are read from; frames already made stay valid. */
+  close(): void {
+    if (this.loaded) this.loaded.table?.close();
+    else {
+      this.loader = undefined;
+      this.loaded = { table: undefined, origin: 'none' };
+      this.discard();
+    }
   }
 
   /** True when an address resolves to a symbol (not an [unknown] frame). */
@@ -175,41 +223,51 @@ function findDebugFile(opts: LoadOptions, elf: ElfFile, buildId: string | undefi
   return undefined;
 }
 
-function miniDebugInfoSymbols(elf: ElfFile): { symbols: SymbolSection; sections: SectionHeader[] } | undefined {
+function miniDebugInfoSymbols(elf: ElfFile): SymbolSource | undefined {
   const packed = elf.miniDebugInfo();
   const xz = packed && loadXz();
   if (!packed || !xz) return undefined;
   try {
     const inner = new ElfFile(new BufferSource(xz(packed)));
-    const symbols = inner.functionSymbols('symtab');
-    return symbols && { symbols, sections: inner.sections };
+    const symbols = inner.functionSymbolArrays('symtab');
+    return symbols && { symbols, sections: inner.sections, file: inner.source };
   } catch {
     return undefined;
   }
 }
 
-/** Builds the symbols of an open ELF image; closes it. */
+/**
+ * The symbols of an open ELF image. Cheap: reads the build-id and program
+ * headers now; the symbol table is built on the first lookup, from the file
+ * kept open until then (and, for names, afterwards).
+ */
 export function loadElfSymbols(elf: ElfFile, opts: LoadOptions, moduleName = basename(opts.mappedPath)): BinarySymbols {
+  let buildId: string | undefined;
   try {
-    const buildId = elf.buildId();
-    const sources: { symbols: SymbolSection; sections: SectionHeader[] }[] = [];
+    buildId = elf.buildId();
+  } catch {
+    buildId = undefined;
+  }
+  return new BinarySymbols(moduleName, buildId, elf.loadSegments(), () => buildTable(elf, opts, buildId), () => elf.close());
+}
+
+function buildTable(elf: ElfFile, opts: LoadOptions, buildId: string | undefined): LoadedTable {
+  const sources: SymbolSource[] = [];
+  let dbg: { elf: ElfFile; via: SymbolOrigin } | undefined;
+  try {
     let origin: SymbolOrigin = 'none';
-    const dbg = elf.section('.symtab') ? undefined : findDebugFile(opts, elf, buildId);
+    dbg = elf.section('.symtab') ? undefined : findDebugFile(opts, elf, buildId);
     if (dbg) {
-      try {
-        const s = dbg.elf.functionSymbols('symtab');
-        if (s) {
-          sources.push({ symbols: s, sections: dbg.elf.sections });
-          origin = dbg.via;
-        }
-      } finally {
-        dbg.elf.close();
+      const s = dbg.elf.functionSymbolArrays('symtab');
+      if (s) {
+        sources.push({ symbols: s, sections: dbg.elf.sections, file: dbg.elf.source });
+        origin = dbg.via;
       }
     }
     if (sources.length === 0) {
-      const own = elf.functionSymbols('symtab');
+      const own = elf.functionSymbolArrays('symtab');
       if (own) {
-        sources.push({ symbols: own, sections: elf.sections });
+        sources.push({ symbols: own, sections: elf.sections, file: elf.source });
         origin = 'symtab';
       }
     }
@@ -220,15 +278,25 @@ export function loadElfSymbols(elf: ElfFile, opts: LoadOptions, moduleName = bas
         origin = 'minidebuginfo';
       }
     }
-    const dyn = elf.functionSymbols('dynsym');
-    if (dyn) {
-      sources.push({ symbols: dyn, sections: elf.sections });
-      if (origin === 'none') origin = 'dynsym';
+    // A full .symtab already holds the exported functions; MiniDebugInfo holds only local ones.
+    if (origin === 'none' || origin === 'minidebuginfo') {
+      const dyn = elf.functionSymbolArrays('dynsym');
+      if (dyn) {
+        sources.push({ symbols: dyn, sections: elf.sections, file: elf.source });
+        if (origin === 'none') origin = 'dynsym';
+      }
     }
     const table = sources.length > 0 ? SymbolTable.build(sources) : undefined;
-    return new BinarySymbols(moduleName, buildId, elf.loadSegments(), table, origin);
+    return { table, origin };
+  } catch (err) {
+    for (const s of sources) s.file.close();
+    sources.length = 0;
+    throw err;
   } finally {
-    elf.close();
+    // Files no source reads names from are closed now.
+    const kept = new Set(sources.map((s) => s.file));
+    if (!kept.has(elf.source)) elf.close();
+    if (dbg && !kept.has(dbg.elf.source)) dbg.elf.close();
   }
 }
 

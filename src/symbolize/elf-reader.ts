@@ -94,6 +94,20 @@ export interface SymbolSection {
   symbols: RawSymbol[];
 }
 
+/**
+ * FUNC and IFUNC symbols of one section as parallel typed arrays (no object
+ * per symbol), and where their string table lives: names are read on demand.
+ */
+export interface SymbolArrays {
+  count: number;
+  values: Float64Array;
+  sizes: Float64Array;
+  nameOffsets: Uint32Array;
+  binds: Uint8Array;
+  shndx: Uint32Array;
+  strtab: SectionHeader;
+}
+
 export const PT_LOAD = 1;
 export const PT_NOTE = 4;
 export const SHT_SYMTAB = 2;
@@ -284,6 +298,41 @@ export class ElfFile {
       });
     }
     return { strtab, symbols };
+  }
+
+  /** Like functionSymbols, as typed arrays; the string table is not read. */
+  functionSymbolArrays(kind: 'symtab' | 'dynsym'): SymbolArrays | undefined {
+    const type = kind === 'symtab' ? SHT_SYMTAB : SHT_DYNSYM;
+    const sec = this.sections.find((s) => s.type === type);
+    if (!sec) return undefined;
+    const strtab = this.sections[sec.link];
+    if (!strtab || strtab.type === SHT_NOBITS || strtab.offset + strtab.size > this.source.size) return undefined;
+    const data = this.sectionData(sec);
+    if (!data) return undefined;
+    const entsize = sec.entsize || (this.is64 ? 24 : 16);
+    const max = Math.floor(data.length / entsize);
+    const values = new Float64Array(max);
+    const sizes = new Float64Array(max);
+    const nameOffsets = new Uint32Array(max);
+    const binds = new Uint8Array(max);
+    const shndx = new Uint32Array(max);
+    let n = 0;
+    for (let at = 0; at + entsize <= data.length; at += entsize) {
+      const info = this.is64 ? data[at + 4]! : data[at + 12]!;
+      const t = info & 0xf;
+      if (t !== STT_FUNC && t !== STT_GNU_IFUNC) continue;
+      const sh = this.is64 ? data.readUInt16LE(at + 6) : data.readUInt16LE(at + 14);
+      if (sh === SHN_UNDEF || (sh >= SHN_LORESERVE && sh !== SHN_XINDEX)) continue;
+      const value = this.is64 ? u64(data, at + 8) : data.readUInt32LE(at + 4);
+      if (value === 0) continue;
+      values[n] = value;
+      sizes[n] = this.is64 ? u64(data, at + 16) : data.readUInt32LE(at + 8);
+      nameOffsets[n] = data.readUInt32LE(at);
+      binds[n] = info >> 4;
+      shndx[n] = sh;
+      n++;
+    }
+    return { count: n, values, sizes, nameOffsets, binds, shndx, strtab };
   }
 
   /** Maps a file offset inside a PT_LOAD segment to the ELF virtual address symbols use. */

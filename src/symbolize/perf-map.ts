@@ -8,7 +8,10 @@
 // The file only grows; it is read incrementally (only the new tail) and a
 // later entry for the same range replaces an earlier one, since runtimes
 // reuse code memory. Also here: turning Node/V8's names into readable frames.
-// It must not look at /proc beyond the one file it is given.
+// A perf map outlives its process, so besides the path through the process's
+// root (/proc/PID/root/tmp/...) a fallback path (the host's /tmp/perf-N.map)
+// is read once the first is gone.
+// It must not look at /proc beyond the files it is given.
 
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { Frame } from '../profile/model.js';
@@ -69,11 +72,16 @@ export class PerfMap {
   private bytesRead = 0;
   private partial = '';
   private readonly frames = new Map<string, Frame>();
-  private lastRefresh = 0;
+  /** Date.now() of the last read attempt. */
+  lastRefresh = 0;
   /** Lines that did not parse; reported, not fatal. */
   badLines = 0;
 
-  constructor(readonly path: string) {}
+  constructor(
+    readonly path: string,
+    /** Read when `path` cannot be opened (the process is gone, its /proc/PID/root with it). */
+    readonly fallbackPath?: string,
+  ) {}
 
   get size(): number {
     return this.entries.length;
@@ -89,6 +97,16 @@ export class PerfMap {
     return this.refresh();
   }
 
+  /**
+   * After a lookup missed: re-reads when the map was last read before the
+   * sample was taken (code that ran then was written to the map before it
+   * ran), and otherwise at most once per interval.
+   */
+  refreshForMiss(sampleTimeMs: number | undefined, minIntervalMs = 50): boolean {
+    if (sampleTimeMs !== undefined && this.lastRefresh < sampleTimeMs + 20) return this.refresh();
+    return this.refreshIfStale(minIntervalMs);
+  }
+
   /** Reads whatever was appended since the last call. False when the file cannot be read. */
   refresh(): boolean {
     this.lastRefresh = Date.now();
@@ -96,7 +114,12 @@ export class PerfMap {
     try {
       fd = openSync(this.path, 'r');
     } catch {
-      return false;
+      if (this.fallbackPath === undefined) return false;
+      try {
+        fd = openSync(this.fallbackPath, 'r');
+      } catch {
+        return false;
+      }
     }
     try {
       const size = fstatSync(fd).size;

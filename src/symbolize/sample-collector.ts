@@ -1,6 +1,8 @@
-// Turns batches of raw samples from capture into the profile model: notes
-// the pids with the symbolizer as soon as a batch arrives (so processes that
-// exit right after being sampled still get names), names every address,
+// Turns batches of raw samples from capture into the profile model: hands
+// the engine's process snapshots to the symbolizer in sample order (an exec
+// changes what a pid's addresses mean) and notes the other pids as soon as a
+// batch arrives (so processes that exit right after being sampled still get
+// names), names every address,
 // interns frames and stacks, and keeps each sample's time, pid, tid, thread
 // name, process name and trace context. `record` and `agent` both use it;
 // it decides nothing about where the profile goes.
@@ -63,14 +65,24 @@ export class SampleCollector {
   addBatch(batch: RawSample[]): void {
     if (batch.length === 0) return;
     const pids = new Map<number, string>();
-    for (const s of batch) if (s.pid > 0 && !pids.has(s.pid)) pids.set(s.pid, s.comm);
-    this.symbolizer.notePids(pids.keys());
-    for (const [pid, comm] of pids) this.processName(pid, comm);
+    const snapshotted = new Set<number>();
+    for (const s of batch) {
+      if (s.process) snapshotted.add(s.pid);
+      if (s.pid > 0 && !pids.has(s.pid)) pids.set(s.pid, s.comm);
+    }
+    // Pids the engine snapshots are named from their snapshots; /proc is read only for the others.
+    const unsnapshotted = [...pids.keys()].filter((pid) => !snapshotted.has(pid));
+    this.symbolizer.notePids(unsnapshotted);
+    for (const pid of unsnapshotted) this.processName(pid, pids.get(pid)!);
     const b = this.builder;
     for (const s of batch) {
+      if (s.process) {
+        this.symbolizer.noteProcess(s.process);
+        this.processNames.set(s.pid, { name: s.process.comm || s.comm, seenAt: Date.now() });
+      }
       const frames: Frame[] = [];
       if (s.kernelStack.length) frames.push(...this.symbolizer.symbolizeKernel(s.kernelStack));
-      if (s.userStack.length && s.pid > 0) frames.push(...this.symbolizer.symbolizeUser(s.pid, s.userStack));
+      if (s.userStack.length && s.pid > 0) frames.push(...this.symbolizer.symbolizeUser(s.pid, s.userStack, s.timeMs));
       const ids = frames.map((f) => b.frameId(f));
       if (ids.length === 0) ids.push(b.frameId({ name: `[${s.comm || 'unknown'}]`, module: '', kind: 'unknown' }));
       const labels = s.traceId ? { trace_id: s.traceId, ...(s.spanId ? { span_id: s.spanId } : {}) } : undefined;

@@ -3,24 +3,28 @@
 // more symbol sections (.symtab, .dynsym, a debug file, MiniDebugInfo), then
 // searched by binary search.
 //
-// Names stay as offsets into their string tables until looked up, so a binary
-// with 100k symbols costs typed arrays plus its string table, not 100k
-// strings. It must not read files or demangle: it only answers lookups.
+// Cheap to build and to keep, because a big binary (node: 80k functions, a
+// 7 MB string table) is loaded while samples wait: symbols arrive as typed
+// arrays, only a packed array of addresses is sorted, and names are not kept
+// at all — they are read from the open file when an address is looked up
+// (the caller caches one frame per function). The string table is read once,
+// temporarily, to rank aliases. It must not demangle or build frames.
 
-import { cString, STB_GLOBAL, STB_LOCAL, STB_WEAK, type SectionHeader, type SymbolSection } from './elf-reader.js';
+import { STB_GLOBAL, STB_LOCAL, STB_WEAK, type ByteSource, type SectionHeader, type SymbolArrays } from './elf-reader.js';
 
 export interface SymbolHit {
   name: string;
   /** Start address of the function (ELF virtual address). */
   start: number;
+  /** The symbol's index in this table: one per function, a cache key. */
+  index: number;
 }
 
-interface Candidate {
-  start: number;
-  end: number;
-  rank: number;
-  src: number;
-  nameOffset: number;
+/** One symbol section, the binary's section headers, and the open file that holds its names. */
+export interface SymbolSource {
+  symbols: SymbolArrays;
+  sections: SectionHeader[];
+  file: ByteSource;
 }
 
 /** Lower rank wins when several symbols share an address (aliases such as __libc_malloc / malloc). */
@@ -32,6 +36,46 @@ function aliasRank(bind: number, strtab: Buffer, nameOffset: number, size: numbe
   return (size > 0 ? 0 : 1000) + bindRank * 100 + underscores * 10;
 }
 
+const INDEX_BITS = 2 ** 21;
+
+/** Candidate indices ordered by start address. Packs (start, index) into one double when both fit. */
+function orderByStart(starts: Float64Array, n: number): Uint32Array {
+  const order = new Uint32Array(n);
+  let packable = n < INDEX_BITS;
+  for (let i = 0; packable && i < n; i++) if (starts[i]! >= 2 ** 32) packable = false;
+  if (packable) {
+    const keys = new Float64Array(n);
+    for (let i = 0; i < n; i++) keys[i] = starts[i]! * INDEX_BITS + i;
+    keys.sort();
+    for (let i = 0; i < n; i++) order[i] = keys[i]! % INDEX_BITS;
+    return order;
+  }
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => starts[a]! - starts[b]! || a - b);
+  return order;
+}
+
+class NameReader {
+  constructor(
+    private readonly file: ByteSource,
+    private readonly base: number,
+    private readonly size: number,
+  ) {}
+
+  read(offset: number): string {
+    if (offset >= this.size) return '';
+    let len = 128;
+    for (;;) {
+      const n = Math.min(len, this.size - offset);
+      const bytes = this.file.read(this.base + offset, n);
+      const end = bytes.indexOf(0);
+      if (end >= 0) return bytes.toString('utf8', 0, end);
+      if (n < len) return bytes.toString('utf8');
+      len *= 8;
+    }
+  }
+}
+
 export class SymbolTable {
   private readonly starts: Float64Array;
   private readonly ends: Float64Array;
@@ -41,23 +85,22 @@ export class SymbolTable {
   private readonly nameOffsets: Uint32Array;
 
   private constructor(
-    private readonly strtabs: Buffer[],
-    cands: Candidate[],
+    private readonly names: NameReader[],
+    private readonly files: ByteSource[],
+    starts: Float64Array,
+    ends: Float64Array,
+    srcs: Uint8Array,
+    nameOffsets: Uint32Array,
   ) {
-    const n = cands.length;
-    this.starts = new Float64Array(n);
-    this.ends = new Float64Array(n);
+    const n = starts.length;
+    this.starts = starts;
+    this.ends = ends;
+    this.srcs = srcs;
+    this.nameOffsets = nameOffsets;
     this.parents = new Int32Array(n);
-    this.srcs = new Uint8Array(n);
-    this.nameOffsets = new Uint32Array(n);
     const open: number[] = [];
     for (let i = 0; i < n; i++) {
-      const c = cands[i]!;
-      this.starts[i] = c.start;
-      this.ends[i] = c.end;
-      this.srcs[i] = c.src;
-      this.nameOffsets[i] = c.nameOffset;
-      while (open.length > 0 && this.ends[open[open.length - 1]!]! <= c.start) open.pop();
+      while (open.length > 0 && ends[open[open.length - 1]!]! <= starts[i]!) open.pop();
       this.parents[i] = open.length > 0 ? open[open.length - 1]! : -1;
       open.push(i);
     }
@@ -68,45 +111,75 @@ export class SymbolTable {
   }
 
   /**
-   * Builds the table. `sections` are the binary's section headers (used to
-   * bound zero-sized symbols by their section's end); every symbol source may
-   * come from a different file, but all share one address space.
+   * Builds the table; it keeps the sources' files open to read names (close()
+   * releases them). `sections` bound zero-sized symbols by their section's
+   * end; every source may come from a different file, but all share one
+   * address space.
    */
-  static build(sources: { symbols: SymbolSection; sections: SectionHeader[] }[]): SymbolTable {
-    const strtabs: Buffer[] = [];
-    const byStart = new Map<number, Candidate>();
-    for (const { symbols, sections } of sources) {
-      const src = strtabs.length;
-      if (src > 255) break;
-      strtabs.push(symbols.strtab);
-      for (const s of symbols.symbols) {
-        // Names are not decoded here: 100k strings would cost more than the whole table.
-        if (s.nameOffset >= symbols.strtab.length || symbols.strtab[s.nameOffset] === 0) continue;
-        const sec = sections[s.shndx];
-        const secEnd = sec && sec.addr <= s.value && s.value < sec.addr + sec.size ? sec.addr + sec.size : Infinity;
-        const cand: Candidate = {
-          start: s.value,
-          end: s.size > 0 ? s.value + s.size : secEnd,
-          rank: aliasRank(s.bind, symbols.strtab, s.nameOffset, s.size),
-          src,
-          nameOffset: s.nameOffset,
-        };
-        const prev = byStart.get(s.value);
-        if (!prev || cand.rank < prev.rank || (cand.rank === prev.rank && cand.end > prev.end)) byStart.set(s.value, cand);
+  static build(sources: SymbolSource[]): SymbolTable {
+    const used = sources.slice(0, 256);
+    let total = 0;
+    for (const s of used) total += s.symbols.count;
+    const starts = new Float64Array(total);
+    const ends = new Float64Array(total);
+    const ranks = new Uint16Array(total);
+    const srcs = new Uint8Array(total);
+    const offs = new Uint32Array(total);
+    let n = 0;
+    used.forEach(({ symbols: sym, sections, file }, src) => {
+      // Read once to skip nameless symbols and rank aliases; not kept.
+      const strtab = file.read(sym.strtab.offset, sym.strtab.size);
+      for (let i = 0; i < sym.count; i++) {
+        const off = sym.nameOffsets[i]!;
+        if (off >= strtab.length || strtab[off] === 0) continue;
+        const value = sym.values[i]!;
+        const size = sym.sizes[i]!;
+        const sec = sections[sym.shndx[i]!];
+        const secEnd = sec && sec.addr <= value && value < sec.addr + sec.size ? sec.addr + sec.size : Infinity;
+        starts[n] = value;
+        ends[n] = size > 0 ? value + size : secEnd;
+        ranks[n] = aliasRank(sym.binds[i]!, strtab, off, size);
+        srcs[n] = src;
+        offs[n] = off;
+        n++;
       }
+    });
+    const order = orderByStart(starts, n);
+    // One symbol per start address: the best ranked, then the longest.
+    const keep: number[] = [];
+    for (let k = 0; k < n; k++) {
+      const i = order[k]!;
+      const last = keep.length - 1;
+      if (last >= 0 && starts[keep[last]!] === starts[i]) {
+        const j = keep[last]!;
+        if (ranks[i]! < ranks[j]! || (ranks[i] === ranks[j] && ends[i]! > ends[j]!)) keep[last] = i;
+      } else keep.push(i);
     }
-    const cands = [...byStart.values()].sort((a, b) => a.start - b.start);
+    const m = keep.length;
+    const outStarts = new Float64Array(m);
+    const outEnds = new Float64Array(m);
+    const outSrcs = new Uint8Array(m);
+    const outOffs = new Uint32Array(m);
+    for (let k = 0; k < m; k++) {
+      const i = keep[k]!;
+      outStarts[k] = starts[i]!;
+      outEnds[k] = ends[i]!;
+      outSrcs[k] = srcs[i]!;
+      outOffs[k] = offs[i]!;
+    }
     // A zero-sized symbol (assembly labels, some MiniDebugInfo entries) runs to the next symbol.
-    for (let i = 0; i < cands.length; i++) {
-      const c = cands[i]!;
-      if (c.end === Infinity || c.end <= c.start) c.end = i + 1 < cands.length ? cands[i + 1]!.start : c.start + 1;
-      else if (c.rank >= 1000 && i + 1 < cands.length) c.end = Math.min(c.end, cands[i + 1]!.start);
+    for (let k = 0; k < m; k++) {
+      const end = outEnds[k]!;
+      const next = k + 1 < m ? outStarts[k + 1]! : undefined;
+      if (end === Infinity || end <= outStarts[k]!) outEnds[k] = next ?? outStarts[k]! + 1;
+      else if (ranks[keep[k]!]! >= 1000 && next !== undefined) outEnds[k] = Math.min(end, next);
     }
-    return new SymbolTable(strtabs, cands);
+    const names = used.map((s) => new NameReader(s.file, s.symbols.strtab.offset, s.symbols.strtab.size));
+    return new SymbolTable(names, used.map((s) => s.file), outStarts, outEnds, outSrcs, outOffs);
   }
 
-  /** The innermost function whose [start, end) holds addr. */
-  lookup(addr: number): SymbolHit | undefined {
+  /** Index of the innermost function whose [start, end) holds addr, or -1. */
+  indexOf(addr: number): number {
     const starts = this.starts;
     let lo = 0;
     let hi = starts.length - 1;
@@ -119,7 +192,31 @@ export class SymbolTable {
       } else hi = mid - 1;
     }
     while (i >= 0 && !(addr < this.ends[i]!)) i = this.parents[i]!;
+    return i;
+  }
+
+  /** The name of symbol `index`, read from its file ('' when the file cannot be read any more). */
+  nameAt(index: number): string {
+    try {
+      return this.names[this.srcs[index]!]!.read(this.nameOffsets[index]!);
+    } catch {
+      return '';
+    }
+  }
+
+  startAt(index: number): number {
+    return this.starts[index]!;
+  }
+
+  /** The innermost function whose [start, end) holds addr. */
+  lookup(addr: number): SymbolHit | undefined {
+    const i = this.indexOf(addr);
     if (i < 0) return undefined;
-    return { name: cString(this.strtabs[this.srcs[i]!]!, this.nameOffsets[i]!), start: starts[i]! };
+    return { name: this.nameAt(i), start: this.starts[i]!, index: i };
+  }
+
+  /** Closes the files names are read from (each once, even if shared by sources). */
+  close(): void {
+    for (const f of new Set(this.files)) f.close();
   }
 }

@@ -4,8 +4,9 @@
 // Interface (stable; others build on it):
 //
 //   const sym = new Symbolizer({ procRoot?: '/proc', debugDirs?: ['/usr/lib/debug'] });
-//   sym.notePids(pids)              // as soon as a batch of samples arrives
-//   sym.symbolizeUser(pid, addrs)   // → Frame[], same length and order as addrs
+//   sym.noteProcess(snapshot)       // a capture engine's snapshot (RawSample.process), in sample order
+//   sym.notePids(pids)              // pids without a snapshot, as soon as a batch arrives
+//   sym.symbolizeUser(pid, addrs, timeMs?)  // → Frame[], same length and order as addrs
 //   sym.symbolizeKernel(addrs)      // → Frame[]
 //   sym.forget(pid)                 // the process exited
 //   sym.forgetExited()              // forget all exited processes after a batch
@@ -14,7 +15,8 @@
 // - Stacks are leaf first. addrs[0] is the sampled instruction pointer; the
 //   others are return addresses, looked up at addr-1 so that a call at the
 //   very end of a function (noreturn callees) names its caller, not the next
-//   function. Addresses may be number or bigint.
+//   function. Addresses may be number or bigint. timeMs, the sample's
+//   wall-clock time, tells whether re-reading a perf map can help.
 // - A frame is never dropped: what cannot be resolved becomes
 //   `[unknown] <module>+0x<offset>` (kind 'unknown'; offset = ELF virtual
 //   address when the ELF is readable, else the file offset) or
@@ -27,22 +29,26 @@
 //   Frame.rawName holds the mangled (or perf-map) name when it differs.
 // - Returned Frame objects are cached and shared between calls: do not
 //   mutate them (intern them, e.g. with ProfileBuilder.frameId).
-// - notePids must be called within the drain interval: it reads
-//   /proc/PID/stat (start time, to detect pid reuse), /proc/PID/maps and the
-//   perf map, and loads the symbols of every executable mapping, so a process
-//   that exits right after being sampled still resolves. A pid whose start
-//   time changed gets fresh state. symbolizeUser for a pid never noted tries
-//   to read it on the spot.
+// - Where a process's maps come from: a snapshot from the capture engine
+//   (the BPF helper reads /proc/PID/maps within milliseconds of a sample, and
+//   again after an exec or when an address falls outside its mappings), else
+//   /proc/PID/maps read by notePids, keyed by pid and start time so pid reuse
+//   cannot mix two programs, and re-read when an address falls outside every
+//   mapping. A snapshot's process may be gone by the time its samples are
+//   named: binaries are then opened by their path (same inode), and its perf
+//   map at /tmp/perf-N.map. Binaries are loaded lazily, the first time one of
+//   their addresses is looked up, and kept open while a process maps them.
 //
 // It must not decide what to sample or store: it only names addresses.
 
+import type { ProcessSnapshot } from '../capture/capture-types.js';
 import type { Frame } from '../profile/model.js';
 import { BinaryCache } from './binary-cache.js';
 import type { BinarySymbols } from './binary-symbols.js';
 import { demanglerError } from './demangle.js';
 import { KERNEL_MODULE, KernelSymbols } from './kallsyms.js';
 import { PerfMap } from './perf-map.js';
-import { findMapping, isExecutable, isFileBacked, readMaps, readNsPid, readStartTime, type Mapping } from './proc-maps.js';
+import { findMapping, isExecutable, isFileBacked, parseMaps, readMaps, readNsPid, readStartTime, type Mapping } from './proc-maps.js';
 
 export interface SymbolizerOptions {
   /** Where /proc is (tests may point elsewhere). */
@@ -65,6 +71,9 @@ export interface SymbolizerStats {
   mapsReads: number;
   perfMapEntries: number;
   pidReuses: number;
+  /** Snapshots from the capture engine, and how many of them followed an exec. */
+  snapshots: number;
+  execs: number;
   /** Kernel addresses are hidden from this user (kptr_restrict): kernel frames stay unknown. */
   kernelRestricted: boolean;
   demanglerError?: string;
@@ -79,9 +88,12 @@ interface ProcessState {
   perfMap: PerfMap;
   frames: Map<number, Frame>;
   lastMapsRead: number;
+  /** Maps come from engine snapshots, which the engine keeps current: /proc/PID/maps is not read. */
+  fromSnapshot: boolean;
 }
 
-const MAX_PROCESS_FRAMES = 1 << 15;
+/** Address → frame cache per process; cleared when full (the per-binary caches stay). */
+const MAX_PROCESS_FRAMES = 1 << 12;
 const MIN_REFRESH_INTERVAL_MS = 50;
 
 function toNumber(a: bigint | number): number {
@@ -99,7 +111,7 @@ export class Symbolizer {
   private kernel: KernelSymbols | undefined;
   private readonly kernelFrames = new Map<bigint, Frame>();
   private readonly kallsymsPath: string;
-  private counts = { userFrames: 0, userUnresolved: 0, kernelFrames: 0, kernelUnresolved: 0, mapsReads: 0, pidReuses: 0 };
+  private counts = { userFrames: 0, userUnresolved: 0, kernelFrames: 0, kernelUnresolved: 0, mapsReads: 0, pidReuses: 0, snapshots: 0, execs: 0 };
 
   constructor(opts: SymbolizerOptions = {}) {
     this.procRoot = opts.procRoot ?? '/proc';
@@ -111,9 +123,46 @@ export class Symbolizer {
     for (const pid of pids) this.noteOne(pid);
   }
 
+  /**
+   * Takes a capture engine's snapshot of a process. Call it in sample order,
+   * before symbolizing the sample it came with: after an exec (same pid, same
+   * start time) the samples that follow belong to the new program.
+   */
+  noteProcess(snap: ProcessSnapshot): void {
+    this.counts.snapshots++;
+    const maps = parseMaps(snap.maps);
+    const known = this.procs.get(snap.pid);
+    if (known && snap.reason === 'maps' && known.startTime === snap.startTime) {
+      this.replaceMaps(known, maps);
+      known.fromSnapshot = true;
+      this.openBinaries(known);
+      return;
+    }
+    if (known) {
+      if (known.startTime !== snap.startTime) this.counts.pidReuses++;
+      this.forget(snap.pid);
+    }
+    if (snap.reason === 'exec') this.counts.execs++;
+    const fallback = snap.perfMapPath ?? (snap.sameRoot && this.procRoot === '/proc' ? `/tmp/perf-${snap.nsPid}.map` : undefined);
+    const state: ProcessState = {
+      pid: snap.pid,
+      startTime: snap.startTime,
+      maps,
+      binaries: [],
+      perfMap: new PerfMap(`${this.procRoot}/${snap.pid}/root/tmp/perf-${snap.nsPid}.map`, fallback),
+      frames: new Map(),
+      lastMapsRead: Date.now(),
+      fromSnapshot: true,
+    };
+    this.procs.set(snap.pid, state);
+    this.openBinaries(state);
+  }
+
   private noteOne(pid: number): ProcessState | undefined {
-    const startTime = readStartTime(this.procRoot, pid);
     const known = this.procs.get(pid);
+    // The engine tells us about execs and new maps of these: reading /proc would only cost.
+    if (known?.fromSnapshot) return known;
+    const startTime = readStartTime(this.procRoot, pid);
     if (known && (startTime === undefined || startTime === known.startTime)) {
       // Same process (or already gone: keep what we have). New JIT code may have been written.
       known.perfMap.refresh();
@@ -133,21 +182,34 @@ export class Symbolizer {
       startTime,
       maps,
       binaries: [],
-      perfMap: new PerfMap(`${this.procRoot}/${pid}/root/tmp/perf-${nspid}.map`),
+      perfMap: new PerfMap(`${this.procRoot}/${pid}/root/tmp/perf-${nspid}.map`, this.procRoot === '/proc' && nspid === pid ? `/tmp/perf-${pid}.map` : undefined),
       frames: new Map(),
       lastMapsRead: Date.now(),
+      fromSnapshot: false,
     };
     this.procs.set(pid, state);
-    this.loadBinaries(state);
+    this.openBinaries(state);
     state.perfMap.refresh();
     return state;
   }
 
-  /** Loads the symbols of every executable file mapping now, while the process (and its files) exist. */
-  private loadBinaries(state: ProcessState): void {
+  /**
+   * Opens every executable file mapping now, while the process (and its
+   * /proc/PID/root) may still exist: an open file outlives both. Symbols are
+   * parsed later, on the first lookup into each binary.
+   */
+  private openBinaries(state: ProcessState): void {
     state.maps.forEach((m, i) => {
-      if (state.binaries[i] === undefined && isExecutable(m)) this.loadBinary(state, i);
+      if (state.binaries[i] === undefined && isExecutable(m) && (isFileBacked(m) || m.path === '[vdso]')) this.loadBinary(state, i);
     });
+  }
+
+  private replaceMaps(state: ProcessState, maps: Mapping[]): void {
+    this.releaseBinaries(state);
+    state.maps = maps;
+    state.binaries = [];
+    state.frames.clear();
+    state.lastMapsRead = Date.now();
   }
 
   private loadBinary(state: ProcessState, i: number): void {
@@ -162,6 +224,7 @@ export class Symbolizer {
 
   /** Re-reads maps after an address fell outside all of them (dlopen, new JIT regions). */
   private refreshMaps(state: ProcessState): boolean {
+    if (state.fromSnapshot) return false; // the engine sends new maps itself, in order
     const now = Date.now();
     if (now - state.lastMapsRead < MIN_REFRESH_INTERVAL_MS) return false;
     state.lastMapsRead = now;
@@ -170,16 +233,13 @@ export class Symbolizer {
     const maps = readMaps(this.procRoot, state.pid);
     if (!maps) return false;
     this.counts.mapsReads++;
-    this.releaseBinaries(state);
-    state.maps = maps;
-    state.binaries = [];
-    state.frames.clear();
-    this.loadBinaries(state);
+    this.replaceMaps(state, maps);
+    this.openBinaries(state);
     state.perfMap.refresh();
     return true;
   }
 
-  symbolizeUser(pid: number, addrs: readonly (bigint | number)[]): Frame[] {
+  symbolizeUser(pid: number, addrs: readonly (bigint | number)[], timeMs?: number): Frame[] {
     const state = this.procs.get(pid) ?? this.noteOne(pid);
     const out: Frame[] = new Array<Frame>(addrs.length);
     let refreshed = false;
@@ -195,10 +255,10 @@ export class Symbolizer {
       const lookup = i > 0 ? addr - 1 : addr;
       let f = state.frames.get(lookup);
       if (!f) {
-        f = this.resolveUser(state, lookup, raw);
+        f = this.resolveUser(state, lookup, raw, timeMs);
         if (!f && !refreshed) {
           refreshed = true;
-          if (this.refreshMaps(state)) f = this.resolveUser(state, lookup, raw);
+          if (this.refreshMaps(state)) f = this.resolveUser(state, lookup, raw, timeMs);
         }
         f ??= unknownAddress(raw);
         // Unknown frames are not cached here: a perf map or maps refresh may name them later.
@@ -214,26 +274,31 @@ export class Symbolizer {
   }
 
   /** A frame, or undefined when the address lies outside every mapping and every perf-map entry. */
-  private resolveUser(state: ProcessState, addr: number, raw: bigint | number): Frame | undefined {
+  private resolveUser(state: ProcessState, addr: number, raw: bigint | number, timeMs?: number): Frame | undefined {
     const idx = findMapping(state.maps, addr);
-    if (idx < 0) return state.perfMap.frameAt(addr);
+    // Outside every mapping: JIT code in a region mapped after the snapshot, named by a newer perf map.
+    if (idx < 0) return this.jitFrame(state, addr, timeMs);
     const m = state.maps[idx]!;
-    // A snapshot taken while the loader was still mapping a library can show its text
-    // as not yet executable: load any file mapping an address falls in.
-    if (state.binaries[idx] === undefined && isFileBacked(m)) this.loadBinary(state, idx);
+    // Binaries load on first use: a process's snapshot may list dozens no stack ever touches.
+    if (state.binaries[idx] === undefined && (isFileBacked(m) || m.path === '[vdso]')) this.loadBinary(state, idx);
     const bin = state.binaries[idx];
     if (bin) {
       const f = bin.frameAt(bin.vaddrOf(addr - m.start + m.offset));
       if (f.kind !== 'unknown') return f;
       return state.perfMap.frameAt(addr) ?? f;
     }
-    const jit = state.perfMap.frameAt(addr) ?? (state.perfMap.refreshIfStale() ? state.perfMap.frameAt(addr) : undefined);
+    const jit = this.jitFrame(state, addr, timeMs);
     if (jit) return jit;
     if (isFileBacked(m)) {
       const module = m.path.slice(m.path.lastIndexOf('/') + 1);
       return { name: `[unknown] ${module}+0x${(addr - m.start + m.offset).toString(16)}`, module, kind: 'unknown' };
     }
     return unknownAddress(raw, m.path.startsWith('[') ? m.path : '');
+  }
+
+  /** A perf-map frame; on a miss the map is re-read when that can help (see PerfMap.refreshForMiss). */
+  private jitFrame(state: ProcessState, addr: number, timeMs?: number): Frame | undefined {
+    return state.perfMap.frameAt(addr) ?? (state.perfMap.refreshForMiss(timeMs) ? state.perfMap.frameAt(addr) : undefined);
   }
 
   symbolizeKernel(addrs: readonly (bigint | number)[]): Frame[] {
