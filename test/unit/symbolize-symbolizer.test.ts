@@ -156,6 +156,39 @@ describe('Symbolizer', () => {
     expect(sym.stats().processes).toBe(0);
   });
 
+  it('takes engine snapshots in order: an exec (same pid and start time) switches programs; the exited process still resolves', () => {
+    const sym = new Symbolizer({ procRoot: proc });
+    const snapshot = (reason: 'new' | 'exec' | 'maps', maps: string[]) => ({
+      pid: PID, reason, startTime: '7000', timeMs: Date.now(), nsPid: PID, comm: 'prog', maps: maps.join('\n') + '\n', sameRoot: true,
+    });
+    writeProcess(PID, 7000, [textMapping(burn, '/app/burn', BASE)]);
+    linkRoot(PID);
+    sym.noteProcess(snapshot('new', [textMapping(burn, '/app/burn', BASE)]));
+    const outer = fn(burnSyms, 'burn_outer');
+    expect(sym.symbolizeUser(PID, [BASE + outer.addr])[0]!.name).toBe('burn_outer');
+    // /proc still shows the old program: only the snapshot can tell about the exec.
+    sym.noteProcess(snapshot('exec', [textMapping(widgets, '/app/widgets', BASE)]));
+    rmSync(join(proc, String(PID)), { recursive: true });
+    const spin = fn(widgetSyms, '_ZN6shapes6Widget4spinEi');
+    expect(sym.symbolizeUser(PID, [BASE + spin.addr + 1])[0]!.name).toBe('shapes::Widget::spin(int)');
+    expect(sym.stats()).toMatchObject({ snapshots: 2, execs: 1, mapsReads: 0 });
+  });
+
+  it('reads a perf map from its fallback path once the process root is gone, re-reading on a newer miss', () => {
+    const JIT = 0x3d79_88cc_0000;
+    const perfMap = join(tempDir(), 'perf-77.map');
+    writeFileSync(perfMap, `${(JIT + 0x100).toString(16)} 80 JS:*early /srv/app.js:1:1\n`);
+    const sym = new Symbolizer({ procRoot: proc });
+    sym.noteProcess({
+      pid: 77, reason: 'new', startTime: '1', timeMs: Date.now(), nsPid: 77, comm: 'node', sameRoot: true, perfMapPath: perfMap,
+      maps: `${JIT.toString(16)}-${(JIT + 0x10000).toString(16)} r-xp 00000000 00:00 0 \n`,
+    });
+    expect(sym.symbolizeUser(77, [JIT + 0x120])[0]!.name).toBe('early');
+    appendFileSync(perfMap, `${(JIT + 0x900).toString(16)} 40 JS:~late /srv/app.js:2:1\n`);
+    // A sample taken after the last read: the map is read again at once.
+    expect(sym.symbolizeUser(77, [JIT + 0x901], Date.now() + 1)[0]!.name).toBe('late');
+  });
+
   it('symbolizes kernel addresses from kallsyms, unknown ones kept', () => {
     const kallsyms = join(proc, 'kallsyms');
     writeFileSync(kallsyms, 'ffffffff81000000 T _text\nffffffff81001000 T do_syscall_64\nffffffffc0a01000 t foo_init\t[foo]\n');
