@@ -91,7 +91,7 @@ interface Started {
   servicePort: number;
 }
 
-async function startAll(procs: DemoProcesses, store: string, abort: AbortSignal): Promise<Started> {
+async function startAll(procs: DemoProcesses, store: string, workdir: string, abort: AbortSignal): Promise<Started> {
   const node = process.execPath;
   const profctl = join(packageRoot, 'bin', 'profctl');
   const otlpPort = await freePort();
@@ -106,7 +106,10 @@ async function startAll(procs: DemoProcesses, store: string, abort: AbortSignal)
   }
   note(`agent (pid ${agent.pid}) sampling at 99 Hz into ${store}, OTLP receiver on 127.0.0.1:${otlpPort}`);
 
-  const service = procs.start('the demo service', node, ['--perf-basic-prof', join(packageRoot, 'demo', 'service.js'), '--otlp', `http://127.0.0.1:${otlpPort}/v1/traces`, '--service', serviceName], { cwd: join(packageRoot, 'demo') });
+  const service = procs.start('the demo service', node, ['--perf-basic-prof', join(packageRoot, 'demo', 'service.js'), '--otlp', `http://127.0.0.1:${otlpPort}/v1/traces`, '--service', serviceName], {
+    // V8 writes an isolate log into its working directory when perf maps are on: keep it out of the package.
+    cwd: workdir,
+  });
   let servicePort: number;
   try {
     servicePort = await waitForLine(service, 'stdout', (l) => (l.startsWith('{') ? (JSON.parse(l) as { listening?: number }).listening : undefined), 20_000, abort);
@@ -152,7 +155,7 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
   writeFileSync(configFile, sloYaml);
   let interrupted = false;
   try {
-    const started = await startAll(procs, store, abort.signal);
+    const started = await startAll(procs, store, workdir, abort.signal);
     const trafficStartMs = Date.now();
     const baselineMs = Math.round(opts.durationMs * baselineShare);
     note(`${Math.round(baselineMs / 1000)}s of normal traffic...`);
