@@ -4,13 +4,15 @@
 // Target: a Node process (the NodeSource binary, ~78k functions) plus libc.
 // Stacks are 40 frames of real function addresses (taken with nm) at the
 // target's runtime addresses. Three numbers:
-//   cold   — notePids on a new process: maps + loading every binary's symbols
+//   cold   — a new Symbolizer names its first stack of a new process: maps,
+//            opening its binaries, building node's and libc's symbol tables
+//   memory — heap + external bytes the Symbolizer retains after that (after GC)
 //   warm   — 100 Hz × 2 cores × 60 s of 40-frame stacks drawn from 2,000 distinct stacks
 //   miss   — every frame a different address (caches do not help)
 // Peer: `addr2line -f -e <binary>` fed the first 4,000 of the same distinct
 // addresses (one process per binary, stdin; it is slow on a 100 MB binary, so
 // it gets a subset and rates are compared per frame).
-// Usage: node bench/symbolize.mjs [repeats=5]
+// Usage: node --expose-gc bench/symbolize.mjs [repeats=5]
 
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -61,12 +63,24 @@ const missFrames = Array.from({ length: 40 * 2000 }, randomFrame);
 const missStacks = Array.from({ length: 2000 }, (_, i) => missFrames.slice(i * 40, i * 40 + 40).map((f) => f.addr));
 
 const PEER_FRAMES = 4000;
-const cold = [], warm = [], miss = [], peer = [];
+const cold = [], warm = [], miss = [], peer = [], retained = [];
+const heldBytes = () => {
+  globalThis.gc?.();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external + m.arrayBuffers;
+};
 for (let r = 0; r < repeats; r++) {
   let t = performance.now();
-  const sym = new Symbolizer();
+  let sym = new Symbolizer();
   sym.notePids([pid]);
+  sym.symbolizeUser(pid, missStacks[0]);
   cold.push(performance.now() - t);
+  // What the Symbolizer holds: memory with it, less memory once it is dropped.
+  const held = heldBytes();
+  sym = null;
+  retained.push((held - heldBytes()) / 2 ** 20);
+  sym = new Symbolizer();
+  sym.notePids([pid]);
   t = performance.now();
   for (const s of warmStacks) sym.symbolizeUser(pid, s);
   warm.push(performance.now() - t);
@@ -93,12 +107,13 @@ const cpu = os.cpus()[0]?.model ?? 'unknown';
 const lines = [
   `## symbolize (${new Date().toISOString().slice(0, 10)})`,
   '',
-  `Machine: ${os.cpus().length} CPUs, ${cpu}. Node ${process.version}. Command: \`node bench/symbolize.mjs ${repeats}\` (after \`npx tsc -p .\`).`,
+  `Machine: ${os.cpus().length} CPUs, ${cpu}. Node ${process.version}. Command: \`node --expose-gc bench/symbolize.mjs ${repeats}\` (after \`npx tsc -p .\`).`,
   `Target: a live \`node\` process (${nodePath}; ${targets[0].funcs.length} sized functions) and libc (${targets[1].funcs.length}); stacks of 40 frames at real function addresses; median of ${repeats} runs. Shared, noisy machine.`,
   '',
   '| what | median (ms) | runs (ms) | rate |',
   '|---|---:|---|---:|',
-  `| cold: \`notePids\` of a new process (maps + all its binaries' symbols) | ${fmt(median(cold))} | ${cold.map(fmt).join(', ')} | |`,
+  `| cold: a new Symbolizer names a first stack (maps + node's and libc's symbol tables) | ${fmt(median(cold))} | ${cold.map(fmt).join(', ')} | |`,
+  `| memory held after cold (MiB, heap + external, after GC${globalThis.gc ? '' : ' — run with --expose-gc'}) | ${median(retained).toFixed(1)} | ${retained.map((x) => x.toFixed(1)).join(', ')} | |`,
   `| warm: ${warmStacks.length} stacks (100 Hz × 2 cores × 60 s) from 2,000 distinct | ${fmt(median(warm))} | ${warm.map(fmt).join(', ')} | ${fmt(frames / (median(warm) / 1000))} frames/s |`,
   `| miss: 2,000 stacks, 80,000 distinct addresses | ${fmt(median(miss))} | ${miss.map(fmt).join(', ')} | ${fmt(80000 / (median(miss) / 1000))} frames/s |`,
   `| peer: \`addr2line -f -e BINARY\` on the first ${PEER_FRAMES} of those addresses (incl. its start-up) | ${fmt(median(peer))} | ${peer.map(fmt).join(', ')} | ${fmt(PEER_FRAMES / (median(peer) / 1000))} frames/s |`,

@@ -58,7 +58,8 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
   const writer = openStoreWriter(dir, { maxSizeBytes: opts.maxSizeBytes, retentionMs: opts.retentionMs, onWarning: warnOnStderr });
   let capture;
   try {
-    capture = await startCapture({ hz: opts.hz, engine: opts.engine });
+    // Half-second batches: the helper snapshots processes itself, so a longer batch costs no names, only wakeups saved.
+    capture = await startCapture({ hz: opts.hz, engine: opts.engine, batchMs: 500 });
   } catch (e) {
     writer.close();
     throw e;

@@ -50,8 +50,8 @@ function loadXz(): ((b: Buffer) => Buffer) | null {
   return xzDecompress;
 }
 
-/** Frames cached per binary, one per function that appeared in a stack. */
-const MAX_CACHED_FRAMES = 1 << 13;
+/** Frames cached per binary, one per function that appeared in a stack; the oldest quarter goes when full. */
+const MAX_CACHED_FRAMES = 1 << 15;
 const VERSION_SUFFIX = /@@?[A-Za-z_][\w.]*$/;
 
 interface LoadedTable {
@@ -126,7 +126,13 @@ export class BinarySymbols {
     // Symbol versions (`memcpy@GLIBC_2.2.5`, `foo@@V2`) name one function: drop them.
     const name = demangle(raw.replace(VERSION_SUFFIX, ''));
     f = name === raw ? { name, module: this.module, kind: 'native' } : { name, module: this.module, kind: 'native', rawName: raw };
-    if (this.frames.size >= MAX_CACHED_FRAMES) this.frames.clear();
+    if (this.frames.size >= MAX_CACHED_FRAMES) {
+      let drop = MAX_CACHED_FRAMES >> 2;
+      for (const k of this.frames.keys()) {
+        if (drop-- <= 0) break;
+        this.frames.delete(k);
+      }
+    }
     this.frames.set(index, f);
     return f;
   }

@@ -93,7 +93,7 @@ interface ProcessState {
 }
 
 /** Address → frame cache per process; cleared when full (the per-binary caches stay). */
-const MAX_PROCESS_FRAMES = 1 << 12;
+const MAX_PROCESS_FRAMES = 1 << 14;
 const MIN_REFRESH_INTERVAL_MS = 50;
 
 function toNumber(a: bigint | number): number {
