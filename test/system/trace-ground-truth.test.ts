@@ -224,10 +224,13 @@ describe.skipIf(skipReason !== undefined)('the sample↔span join against ground
           expect(exact + thread).toBe(total);
           expect(exact).toBeGreaterThanOrEqual(Math.floor(total * 0.95));
         }
-        // (per trace a little looser than the ≥ 95% over all traces: a trace
-        // that starts with the process loses its first samples' context, below)
-        expect(total).toBeGreaterThanOrEqual(Math.floor(inside * 0.9));
-        expect(total).toBeLessThanOrEqual(Math.ceil(inside * 1.01) + 1);
+        if (kindWord === 'exact') {
+          // Exactly the samples whose context names the trace.
+          expect(total).toBe(profile.samples.filter((x) => x.labels?.trace_id === req.traceId).length);
+        } else {
+          expect(total).toBeGreaterThanOrEqual(Math.floor(inside * 0.95));
+          expect(total).toBeLessThanOrEqual(Math.ceil(inside * 1.01) + 1);
+        }
       }
       checked.push(`${req.kind} ${(req.endMs - req.startMs).toFixed(0)} ms (${inside} samples)`);
       if (checked.length === 3) break;
