@@ -4,9 +4,9 @@
 // function as the hottest of the slowest trace. Also: nothing it started is
 // left running, whether it ends normally, on SIGINT or on SIGTERM, and it
 // refuses to run without root in one line. Needs root; in CI it must run.
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, afterAll } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { skipReason, repoRoot, buildHelper } from './helper-fixtures.js';
@@ -48,10 +48,20 @@ function announcedPids(stderr: string): number[] {
   return [...stderr.matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1]));
 }
 
+const stores: string[] = [];
+function tempStore(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), name));
+  stores.push(dir);
+  return dir;
+}
+
 describe.skipIf(skipReason !== undefined)('profctl demo (BPF engine, real OpenTelemetry SDK)', () => {
+  afterAll(() => {
+    for (const dir of stores) rmSync(dir, { recursive: true, force: true });
+  });
   it('pages on the SLO and finds the planted function as the hottest of the slowest trace, leaving nothing running', async () => {
     buildHelper();
-    const store = mkdtempSync(join(tmpdir(), 'profctl-demo-test-'));
+    const store = tempStore('profctl-demo-test-');
     const child = spawn(process.execPath, [bin, 'demo', '--duration', '24s', '--json', '--store', store], { env: { ...process.env, NO_COLOR: '1' } });
     let stdout = '';
     let stderr = '';
@@ -88,7 +98,7 @@ describe.skipIf(skipReason !== undefined)('profctl demo (BPF engine, real OpenTe
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`stops every process it started on ${signal}`, async () => {
-      const store = mkdtempSync(join(tmpdir(), 'profctl-demo-signal-'));
+      const store = tempStore('profctl-demo-signal-');
       const child = spawn(process.execPath, [bin, 'demo', '--duration', '60s', '--store', store], { env: { ...process.env, NO_COLOR: '1' } });
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));

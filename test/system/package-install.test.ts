@@ -7,9 +7,9 @@
 // imports, and (as root) record of a short command. The man page and the
 // completions must be in the package. Dependencies come from the registry
 // (--prefer-offline uses npm's cache when it can).
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { skipReason, repoRoot } from './helper-fixtures.js';
@@ -51,6 +51,7 @@ describe('the packed package', () => {
     // --allow-scripts: the install step (the helper's build) must run once npm stops running scripts by default.
     npm(['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '--allow-scripts=profctl', tarball], work);
   }, 300_000);
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   it('holds the bin, dist/, man page, completions, the helper source with its build step, and the demo', () => {
     for (const path of [
