@@ -8,7 +8,7 @@
 // empty and says so (`restricted`), and kernel frames stay `[unknown] 0x…`.
 // It must not demangle or build frames for user space.
 
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 
 /** Module name of frames in the kernel image, as perf prints it. */
 export const KERNEL_MODULE = '[kernel.kallsyms]';
@@ -26,12 +26,14 @@ for (let i = 0; i < 6; i++) HEX[0x61 + i] = HEX[0x41 + i] = 10 + i;
 
 /**
  * The kernel's text symbols, held compactly: /proc/kallsyms has ~120k lines,
- * and an object or string per line costs tens of MB of heap while parsing (a
- * resident agent's peak memory). Addresses go to a BigUint64Array, names to
- * one byte buffer decoded on lookup, modules to a small index.
+ * and a string, BigInt or object per line costs tens of MB while parsing (a
+ * resident agent's peak memory). The file is read in chunks; addresses go to
+ * two Uint32Arrays (high and low halves), names to one byte buffer decoded on
+ * lookup, modules to a small index.
  */
 export class KernelSymbols {
-  private readonly starts: BigUint64Array;
+  private readonly hi: Uint32Array;
+  private readonly lo: Uint32Array;
   private readonly nameAt: Uint32Array;
   private readonly nameLen: Uint16Array;
   private readonly moduleOf: Uint16Array;
@@ -40,173 +42,219 @@ export class KernelSymbols {
   /** Every address was zero: the reader lacks the privilege to see them. */
   readonly restricted: boolean;
 
-  private constructor(parsed: ParsedKallsyms | undefined, restricted: boolean) {
+  private constructor(p: KallsymsBuilder | undefined, restricted: boolean) {
     this.restricted = restricted;
-    if (!parsed) {
-      this.starts = new BigUint64Array(0);
-      this.nameAt = new Uint32Array(0);
-      this.nameLen = new Uint16Array(0);
-      this.moduleOf = new Uint16Array(0);
-      this.moduleNames = [KERNEL_MODULE];
-      this.names = Buffer.alloc(0);
-      return;
-    }
-    const { n, hi, lo, rank, nameAt, nameLen, moduleOf, text } = parsed;
-    const order = new Uint32Array(n);
-    for (let i = 0; i < n; i++) order[i] = i;
-    const cmp = (a: number, b: number) => hi[a]! - hi[b]! || lo[a]! - lo[b]! || rank[a]! - rank[b]!;
-    // The kernel lists its own symbols in address order: sort only when needed.
-    let sorted = true;
-    for (let i = 1; i < n && sorted; i++) if (cmp(i - 1, i) > 0) sorted = false;
-    if (!sorted) order.sort(cmp);
-    // Several names for one address (_text/_stext, aliases): keep the best ranked (first after the sort).
+    this.moduleNames = p ? p.modules : [KERNEL_MODULE];
+    this.names = p ? p.names.subarray(0, p.namesLen) : Buffer.alloc(0);
+    const n = p ? p.n : 0;
+    const order = p ? orderByAddress(p) : new Uint32Array(0);
+    // Several names for one address (_text/_stext, aliases): keep the best ranked.
     const keep: number[] = [];
     for (let k = 0; k < n; k++) {
       const i = order[k]!;
       const prev = keep.length ? keep[keep.length - 1]! : -1;
-      if (prev < 0 || hi[prev] !== hi[i] || lo[prev] !== lo[i]) keep.push(i);
+      if (prev >= 0 && p!.hi[prev] === p!.hi[i] && p!.lo[prev] === p!.lo[i]) {
+        if (p!.rank[i]! < p!.rank[prev]!) keep[keep.length - 1] = i;
+      } else keep.push(i);
     }
     const m = keep.length;
-    this.starts = new BigUint64Array(m);
+    this.hi = new Uint32Array(m);
+    this.lo = new Uint32Array(m);
     this.nameAt = new Uint32Array(m);
     this.nameLen = new Uint16Array(m);
     this.moduleOf = new Uint16Array(m);
-    let bytes = 0;
-    for (const i of keep) bytes += nameLen[i]!;
-    this.names = Buffer.allocUnsafe(bytes);
-    let at = 0;
     keep.forEach((i, k) => {
-      this.starts[k] = (BigInt(hi[i]!) << 32n) | BigInt(lo[i]!);
-      text.copy(this.names, at, nameAt[i]!, nameAt[i]! + nameLen[i]!);
-      this.nameAt[k] = at;
-      this.nameLen[k] = nameLen[i]!;
-      this.moduleOf[k] = moduleOf[i]!;
-      at += nameLen[i]!;
+      this.hi[k] = p!.hi[i]!;
+      this.lo[k] = p!.lo[i]!;
+      this.nameAt[k] = p!.nameAt[i]!;
+      this.nameLen[k] = p!.nameLen[i]!;
+      this.moduleOf[k] = p!.moduleOf[i]!;
     });
-    this.moduleNames = parsed.modules;
   }
 
   get size(): number {
-    return this.starts.length;
+    return this.hi.length;
   }
 
   static parse(text: string | Buffer): KernelSymbols {
-    const buf = typeof text === 'string' ? Buffer.from(text, 'latin1') : text;
-    const parsed = parseKallsyms(buf);
-    return new KernelSymbols(parsed.n > 0 ? parsed : undefined, parsed.lines > 0 && parsed.n === 0 && parsed.zeros > 0);
+    const b = new KallsymsBuilder();
+    b.add(typeof text === 'string' ? Buffer.from(text + '\n', 'latin1') : Buffer.concat([text, Buffer.from('\n')]));
+    return b.finish();
   }
 
   static read(path = '/proc/kallsyms'): KernelSymbols {
+    let fd: number;
     try {
-      return KernelSymbols.parse(readFileSync(path));
+      fd = openSync(path, 'r');
     } catch {
       return new KernelSymbols(undefined, true);
+    }
+    try {
+      const b = new KallsymsBuilder();
+      const chunk = Buffer.allocUnsafe(1 << 18);
+      let carry = Buffer.alloc(0);
+      for (;;) {
+        const got = readSync(fd, chunk, 0, chunk.length, null);
+        if (got <= 0) break;
+        const data = carry.length ? Buffer.concat([carry, chunk.subarray(0, got)]) : chunk.subarray(0, got);
+        const last = data.lastIndexOf(0x0a);
+        if (last >= 0) b.add(data.subarray(0, last + 1));
+        carry = Buffer.from(data.subarray(last + 1));
+      }
+      if (carry.length) b.add(Buffer.concat([carry, Buffer.from('\n')]));
+      return b.finish();
+    } catch {
+      return new KernelSymbols(undefined, true);
+    } finally {
+      closeSync(fd);
     }
   }
 
   /** The symbol at or below addr; undefined below the first symbol or with no table. */
   lookup(addr: bigint): KernelSymbol | undefined {
-    const s = this.starts;
+    const ah = Number(addr >> 32n);
+    const al = Number(addr & 0xffffffffn);
+    const n = this.hi.length;
     let lo = 0;
-    let hi = s.length - 1;
+    let hi = n - 1;
     let i = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      if (s[mid]! <= addr) {
+      const mh = this.hi[mid]!;
+      if (mh < ah || (mh === ah && this.lo[mid]! <= al)) {
         i = mid;
         lo = mid + 1;
       } else hi = mid - 1;
     }
     if (i < 0) return undefined;
+    const start = (BigInt(this.hi[i]!) << 32n) | BigInt(this.lo[i]!);
     // Past the last symbol of a module or the kernel text, an address belongs to nobody we know.
-    if (i === s.length - 1 && addr - s[i]! > 0x100000n) return undefined;
+    if (i === n - 1 && addr - start > 0x100000n) return undefined;
     const name = this.names.toString('latin1', this.nameAt[i]!, this.nameAt[i]! + this.nameLen[i]!);
-    return { name, module: this.moduleNames[this.moduleOf[i]!]!, start: s[i]! };
+    return { name, module: this.moduleNames[this.moduleOf[i]!]!, start };
+  }
+
+  /** Used by the builder. */
+  static fromBuilder(b: KallsymsBuilder): KernelSymbols {
+    return new KernelSymbols(b.n > 0 ? b : undefined, b.lines > 0 && b.n === 0 && b.zeros > 0);
   }
 }
 
-interface ParsedKallsyms {
-  n: number;
-  lines: number;
-  zeros: number;
-  hi: Uint32Array;
-  lo: Uint32Array;
-  rank: Uint8Array;
-  nameAt: Uint32Array;
-  nameLen: Uint16Array;
-  moduleOf: Uint16Array;
-  modules: string[];
-  text: Buffer;
+/** Indices in address order (then rank). Kernel addresses share their high half: pack and sort natively. */
+function orderByAddress(p: KallsymsBuilder): Uint32Array {
+  const n = p.n;
+  const order = new Uint32Array(n);
+  let oneHigh = n < 2 ** 21;
+  for (let i = 1; i < n && oneHigh; i++) if (p.hi[i] !== p.hi[0]) oneHigh = false;
+  if (oneHigh) {
+    const keys = new Float64Array(n);
+    for (let i = 0; i < n; i++) keys[i] = p.lo[i]! * 2 ** 21 + i;
+    keys.sort();
+    for (let i = 0; i < n; i++) order[i] = keys[i]! % 2 ** 21;
+    return order;
+  }
+  for (let i = 0; i < n; i++) order[i] = i;
+  return order.sort((a, b) => p.hi[a]! - p.hi[b]! || p.lo[a]! - p.lo[b]! || p.rank[a]! - p.rank[b]!);
 }
 
-/** One pass over the bytes: "ADDR TYPE NAME[\t[MODULE]]" lines, text symbols (t T w W) only. */
-function parseKallsyms(text: Buffer): ParsedKallsyms {
-  let cap = 1024;
-  for (let i = 0; i < text.length; i++) if (text[i] === 0x0a) cap++;
-  const hi = new Uint32Array(cap);
-  const lo = new Uint32Array(cap);
-  const rank = new Uint8Array(cap);
-  const nameAt = new Uint32Array(cap);
-  const nameLen = new Uint16Array(cap);
-  const moduleOf = new Uint16Array(cap);
-  const modules = [KERNEL_MODULE];
-  const moduleIndex = new Map<string, number>([[KERNEL_MODULE, 0]]);
-  let n = 0;
-  let lines = 0;
-  let zeros = 0;
-  let pos = 0;
-  while (pos < text.length) {
-    let end = text.indexOf(0x0a, pos);
-    if (end < 0) end = text.length;
-    const lineStart = pos;
-    pos = end + 1;
-    if (end === lineStart) continue;
-    lines++;
-    // Address: up to 16 hex digits, split in two 32-bit halves.
-    let h = 0;
-    let l = 0;
-    let p = lineStart;
-    let digits = 0;
-    for (; p < end && text[p] !== 0x20; p++, digits++) {
-      const d = HEX[text[p]!]!;
-      if (d < 0) break;
-      h = ((h * 16) + Math.floor(l / 0x10000000)) >>> 0;
-      l = ((l % 0x10000000) * 16 + d) >>> 0;
-    }
-    if (digits === 0 || digits > 16 || text[p] !== 0x20 || p + 2 >= end) continue;
-    const type = text[p + 1]!;
-    if (type !== 0x74 && type !== 0x54 && type !== 0x77 && type !== 0x57) continue; // t T w W
-    if (text[p + 2] !== 0x20) continue;
-    if (h === 0 && l === 0) {
-      zeros++;
-      continue;
-    }
-    const nameStart = p + 3;
-    let nameEnd = nameStart;
-    while (nameEnd < end && text[nameEnd] !== 0x09 && text[nameEnd] !== 0x20) nameEnd++;
-    let mod = 0;
-    if (nameEnd < end) {
-      const modText = text.toString('latin1', nameEnd, end).trim();
-      if (modText.startsWith('[')) {
-        let idx = moduleIndex.get(modText);
-        if (idx === undefined) {
-          idx = modules.length;
-          modules.push(modText);
-          moduleIndex.set(modText, idx);
-        }
-        mod = idx;
+/** Accumulates "ADDR TYPE NAME[\t[MODULE]]" lines, text symbols (t T w W) only, chunk by chunk. */
+class KallsymsBuilder {
+  n = 0;
+  lines = 0;
+  zeros = 0;
+  hi = new Uint32Array(1 << 14);
+  lo = new Uint32Array(1 << 14);
+  rank = new Uint8Array(1 << 14);
+  nameAt = new Uint32Array(1 << 14);
+  nameLen = new Uint16Array(1 << 14);
+  moduleOf = new Uint16Array(1 << 14);
+  names = Buffer.allocUnsafe(1 << 20);
+  namesLen = 0;
+  modules = [KERNEL_MODULE];
+  private readonly moduleIndex = new Map<string, number>([[KERNEL_MODULE, 0]]);
+
+  private grow(): void {
+    const cap = this.hi.length * 2;
+    const g = <T extends Uint32Array | Uint16Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(cap);
+      b.set(a);
+      return b;
+    };
+    this.hi = g(this.hi, (c) => new Uint32Array(c));
+    this.lo = g(this.lo, (c) => new Uint32Array(c));
+    this.rank = g(this.rank, (c) => new Uint8Array(c));
+    this.nameAt = g(this.nameAt, (c) => new Uint32Array(c));
+    this.nameLen = g(this.nameLen, (c) => new Uint16Array(c));
+    this.moduleOf = g(this.moduleOf, (c) => new Uint16Array(c));
+  }
+
+  /** Parses whole lines (text ends with a newline). */
+  add(text: Buffer): void {
+    let pos = 0;
+    while (pos < text.length) {
+      let end = text.indexOf(0x0a, pos);
+      if (end < 0) end = text.length;
+      const lineStart = pos;
+      pos = end + 1;
+      if (end === lineStart) continue;
+      this.lines++;
+      let h = 0;
+      let l = 0;
+      let p = lineStart;
+      let digits = 0;
+      for (; p < end && text[p] !== 0x20; p++, digits++) {
+        const d = HEX[text[p]!]!;
+        if (d < 0) break;
+        h = (h * 16 + Math.floor(l / 0x10000000)) >>> 0;
+        l = ((l % 0x10000000) * 16 + d) >>> 0;
       }
+      if (digits === 0 || digits > 16 || text[p] !== 0x20 || p + 2 >= end) continue;
+      const type = text[p + 1]!;
+      if (type !== 0x74 && type !== 0x54 && type !== 0x77 && type !== 0x57) continue; // t T w W
+      if (text[p + 2] !== 0x20) continue;
+      if (h === 0 && l === 0) {
+        this.zeros++;
+        continue;
+      }
+      const nameStart = p + 3;
+      let nameEnd = nameStart;
+      while (nameEnd < end && text[nameEnd] !== 0x09 && text[nameEnd] !== 0x20) nameEnd++;
+      let mod = 0;
+      if (nameEnd < end) {
+        const modText = text.toString('latin1', nameEnd, end).trim();
+        if (modText.startsWith('[')) {
+          let idx = this.moduleIndex.get(modText);
+          if (idx === undefined) {
+            idx = this.modules.length;
+            this.modules.push(modText);
+            this.moduleIndex.set(modText, idx);
+          }
+          mod = idx;
+        }
+      }
+      let underscores = 0;
+      while (underscores < 9 && text[nameStart + underscores] === 0x5f) underscores++;
+      if (this.n === this.hi.length) this.grow();
+      const len = Math.min(nameEnd - nameStart, 0xffff);
+      if (this.namesLen + len > this.names.length) {
+        const bigger = Buffer.allocUnsafe(this.names.length * 2 + len);
+        this.names.copy(bigger, 0, 0, this.namesLen);
+        this.names = bigger;
+      }
+      text.copy(this.names, this.namesLen, nameStart, nameStart + len);
+      const i = this.n++;
+      this.hi[i] = h;
+      this.lo[i] = l;
+      // Global before local, then fewer leading underscores (do_sys_open over __do_sys_open).
+      this.rank[i] = (type === 0x54 || type === 0x57 ? 0 : 10) + underscores;
+      this.nameAt[i] = this.namesLen;
+      this.nameLen[i] = len;
+      this.moduleOf[i] = mod;
+      this.namesLen += len;
     }
-    let underscores = 0;
-    while (underscores < 9 && text[nameStart + underscores] === 0x5f) underscores++;
-    hi[n] = h;
-    lo[n] = l;
-    // Global before local, then fewer leading underscores (do_sys_open over __do_sys_open).
-    rank[n] = (type === 0x54 || type === 0x57 ? 0 : 10) + underscores;
-    nameAt[n] = nameStart;
-    nameLen[n] = Math.min(nameEnd - nameStart, 0xffff);
-    moduleOf[n] = mod;
-    n++;
   }
-  return { n, lines, zeros, hi, lo, rank, nameAt, nameLen, moduleOf, modules, text };
+
+  finish(): KernelSymbols {
+    return KernelSymbols.fromBuilder(this);
+  }
 }
