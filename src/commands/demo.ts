@@ -78,10 +78,14 @@ function post(port: number, path: string): Promise<number> {
   });
 }
 
-/** The last line a failed child wrote, without its "profctl: " prefix. */
-function lastLine(text: string): string {
-  const lines = text.trim().split('\n').filter((l) => !/^\s*hint:/.test(l));
-  return (lines[lines.length - 1] ?? '').replace(/^profctl( agent)?: /, '');
+/** What a failed child said: its last `profctl: ` error line (else its last line), and its hint. */
+function childError(text: string): { message: string; hint?: string } {
+  const lines = text.split('\n').map((l) => l.trimEnd()).filter(Boolean);
+  let errorAt = lines.length - 1;
+  while (errorAt >= 0 && !lines[errorAt]!.startsWith('profctl: ')) errorAt--;
+  if (errorAt < 0) return { message: lines[lines.length - 1]?.trim() ?? '' };
+  const hint = /^\s+hint: (.*)$/.exec(lines[errorAt + 1] ?? '')?.[1];
+  return { message: lines[errorAt]!.slice('profctl: '.length), ...(hint ? { hint } : {}) };
 }
 
 interface Started {
@@ -101,8 +105,9 @@ async function startAll(procs: DemoProcesses, store: string, workdir: string, ab
   } catch (e) {
     if (e instanceof DemoInterrupted) throw e;
     const exit = agent.hasExited() ? await agent.exited : undefined;
-    const why = lastLine(agent.stderr()) || (e as Error).message;
-    throw new UserError(`the agent did not start: ${why}`, 'try `sudo profctl agent --otlp` on its own to see what it needs', exit?.code === ExitCode.permission ? ExitCode.permission : ExitCode.environment);
+    const said = childError(agent.stderr());
+    const hint = said.hint ?? `try \`sudo profctl agent --otlp --store ${store}\` on its own to see what it needs`;
+    throw new UserError(`the agent did not start: ${said.message || (e as Error).message}`, hint, exit?.code === ExitCode.permission ? ExitCode.permission : ExitCode.environment);
   }
   note(`agent (pid ${agent.pid}) sampling at 99 Hz into ${store}, OTLP receiver on 127.0.0.1:${otlpPort}`);
 
@@ -115,7 +120,7 @@ async function startAll(procs: DemoProcesses, store: string, workdir: string, ab
     servicePort = await waitForLine(service, 'stdout', (l) => (l.startsWith('{') ? (JSON.parse(l) as { listening?: number }).listening : undefined), 20_000, abort);
   } catch (e) {
     if (e instanceof DemoInterrupted) throw e;
-    throw new UserError(`the demo service did not start: ${lastLine(service.stderr()) || (e as Error).message}`, `run \`node ${join(packageRoot, 'demo', 'service.js')}\` to see why`, ExitCode.environment);
+    throw new UserError(`the demo service did not start: ${childError(service.stderr()).message || (e as Error).message}`, `run \`node ${join(packageRoot, 'demo', 'service.js')}\` to see why`, ExitCode.environment);
   }
   note(`demo service "${serviceName}" (pid ${service.pid}) on http://127.0.0.1:${servicePort}, run with --perf-basic-prof, spans over OTLP to the agent`);
 
@@ -169,7 +174,7 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
     const requests = started.load.stdout().trim() ? (JSON.parse(started.load.stdout().trim().split('\n').pop()!) as DemoSummary['requests']) : null;
     await procs.stop(started.service, 10_000);
     const agentExit = await procs.stop(started.agent, 15_000);
-    if (agentExit.code !== 0) note(`warning: the agent exited with ${agentExit.signal ?? `status ${agentExit.code}`}: ${lastLine(started.agent.stderr())}`);
+    if (agentExit.code !== 0) note(`warning: the agent exited with ${agentExit.signal ?? `status ${agentExit.code}`}: ${childError(started.agent.stderr()).message}`);
     if (requests) note(`sent ${requests.requests} requests (${requests.errors} failed)`);
 
     const c = colors();
