@@ -163,8 +163,10 @@ async function stop() {
   stopping = true;
   server.close();
   server.closeAllConnections?.();
-  // Export the spans still buffered before leaving.
-  await provider.shutdown().catch((e) => process.stderr.write(`demo service: exporting spans failed: ${e.message}\n`));
+  // Export the spans still buffered before leaving — but not for long: when the
+  // agent is already gone the exporter would keep retrying.
+  const exported = provider.shutdown().catch((e) => process.stderr.write(`demo service: exporting spans failed: ${e.message}\n`));
+  await Promise.race([exported, new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
   process.exit(0);
 }
 process.on('SIGTERM', stop);

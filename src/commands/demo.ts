@@ -7,7 +7,7 @@
 // stops them and runs the walk itself (slo, trace, flame, top; see
 // demo-walk.ts). Every process it started is stopped however it ends,
 // Ctrl-C and SIGTERM included. It needs root, as the agent does.
-import { mkdtempSync, writeFileSync, rmSync, chmodSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -58,6 +58,7 @@ export function parseDemoOptions(o: Record<string, unknown>): DemoOptions {
 }
 
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
+const setpriv = '/usr/bin/setpriv';
 
 function note(message: string): void {
   process.stderr.write(`profctl demo: ${message}\n`);
@@ -99,7 +100,12 @@ async function startAll(procs: DemoProcesses, store: string, workdir: string, ab
   const node = process.execPath;
   const profctl = join(packageRoot, 'bin', 'profctl');
   const otlpPort = await freePort();
-  const agent = procs.start('the agent', node, [profctl, 'agent', '--store', store, '--otlp', `127.0.0.1:${otlpPort}`, '--flush', '2s', '--quiet'], { env: { ...process.env, NO_COLOR: '1' } });
+  const agentArgs = [profctl, 'agent', '--store', store, '--otlp', `127.0.0.1:${otlpPort}`, '--flush', '2s', '--quiet'];
+  // The service and the load leave when their stdin closes; the agent does not
+  // watch its stdin, so where util-linux's setpriv exists it gets SIGTERM from
+  // the kernel when the demo dies, even by SIGKILL (setpriv execs: same pid).
+  const [command, args] = existsSync(setpriv) ? [setpriv, ['--pdeathsig', 'SIGTERM', node, ...agentArgs]] : [node, agentArgs];
+  const agent = procs.start('the agent', command, args, { env: { ...process.env, NO_COLOR: '1' } });
   try {
     await waitForLine(agent, 'stderr', (l) => (/sampling at/.test(l) ? l : undefined), 30_000, abort);
   } catch (e) {

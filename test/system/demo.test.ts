@@ -2,7 +2,7 @@
 // BPF sampler, the OpenTelemetry-instrumented demo service, the load and the
 // planted regression; the walk must page on the SLO and end at the planted
 // function as the hottest of the slowest trace. Also: nothing it started is
-// left running, whether it ends normally, on SIGINT or on SIGTERM, and it
+// left running, whether it ends normally, on SIGINT, SIGTERM or SIGKILL, and it
 // refuses to run without root in one line. Needs root; in CI it must run.
 import { describe, it, expect, afterAll } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
@@ -116,6 +116,27 @@ describe.skipIf(skipReason !== undefined)('profctl demo (BPF engine, real OpenTe
       expect(agentRunning(store)).toBe(false);
     }, 90_000);
   }
+
+  it('leaves nothing running even when it is killed with SIGKILL', async () => {
+    if (!existsSync('/usr/bin/setpriv')) throw new Error('setpriv (util-linux) is needed: the demo uses it to tie the agent to its life');
+    const store = tempStore('profctl-demo-kill-');
+    const child = spawn(process.execPath, [bin, 'demo', '--duration', '60s', '--store', store], { env: { ...process.env, NO_COLOR: '1' } });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_code, signal) => r(signal)));
+    for (let i = 0; i < 300 && !/load generator \(pid \d+\)/.test(stderr); i++) await new Promise((r) => setTimeout(r, 100));
+    const pids = announcedPids(stderr);
+    expect(pids, stderr).toHaveLength(3);
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    // No cleanup code ran: the service and the load see their stdin close, the kernel signals the agent.
+    let left = survivorsInGroups(pids);
+    for (let i = 0; i < 100 && left.length; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      left = survivorsInGroups(pids);
+    }
+    expect(left).toEqual([]);
+  }, 90_000);
 
   it('without root, says so in one line with the sudo command and exits 3', () => {
     if (!existsSync('/usr/bin/setpriv')) throw new Error('setpriv (util-linux) is needed to run profctl as nobody');
