@@ -89,7 +89,8 @@ int main(int argc,char**argv){return (int)(late_burn_leaf(atof(argv[1]))&1);}
     const total = [...self.values()].reduce((a, b) => a + b, 0);
     expect(total, 'samples of the short-lived processes').toBeGreaterThan(5);
     expect(self.get('late_burn_leaf') ?? 0, [...self.keys()].join(', ')).toBeGreaterThan(total / 2);
-    expect([...processes]).toEqual(['late-burn']);
+    // (A sample between fork and exec belongs to the forked node process: that name is right too.)
+    expect(processes.has('late-burn'), [...processes].join(', ')).toBe(true);
   });
 
   it('names the program a shell execs into, and the shell before it (same pid, same start time)', async () => {
