@@ -164,6 +164,7 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
   const store = opts.store ? resolve(opts.store) : join(workdir, 'store');
   const configFile = join(workdir, 'profctl.yaml');
   writeFileSync(configFile, sloYaml);
+  note(`working folder ${workdir} (the SLO file${opts.store ? '' : ' and the store'}; ${opts.keep ? 'kept' : 'removed at the end'})`);
   let interrupted = false;
   try {
     const started = await startAll(procs, store, workdir, abort.signal);

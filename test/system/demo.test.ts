@@ -136,6 +136,9 @@ describe.skipIf(skipReason !== undefined)('profctl demo (BPF engine, real OpenTe
       left = survivorsInGroups(pids);
     }
     expect(left).toEqual([]);
+    // Its working folder is the one thing a SIGKILL leaves behind.
+    const workdir = /working folder (\S+)/.exec(stderr)?.[1];
+    if (workdir) stores.push(workdir);
   }, 90_000);
 
   it('without root, says so in one line with the sudo command and exits 3', () => {
