@@ -20,7 +20,7 @@
 
 import { BadInputError } from '../errors.js';
 import { ProfileBuilder, type Frame, type FrameKind, type Labels, type Profile, type Sample, type ValueType } from './model.js';
-import { WireError, WireReader, WireType } from './pprof-wire.js';
+import { WireError, WireReader, WireType } from './protobuf-wire.js';
 
 /** Label keys that carry sample fields (see the header). */
 export const PID_LABEL = 'pid';

@@ -9,7 +9,7 @@
 import { gzipSync } from 'node:zlib';
 import type { Frame, Profile } from './model.js';
 import { PID_LABEL, PROCESS_LABEL, THREAD_LABEL, TID_LABEL, TIMESTAMP_LABEL, frameKindOf } from './pprof-decode.js';
-import { WireType, WireWriter } from './pprof-wire.js';
+import { WireType, WireWriter } from './protobuf-wire.js';
 
 export interface EncodePprofOptions {
   /** gzip the output (default true, as pprof files usually are). */

@@ -8,6 +8,7 @@
 // Pure: takes text, returns spans; reads no files.
 import { BadInputError } from '../errors.js';
 import type { Span, SpanKind, SpanStatus } from './model.js';
+import { spanFromFields } from './span-fields.js';
 
 export interface OtlpParseResult {
   spans: Span[];
@@ -97,11 +98,6 @@ function attributes(list: unknown): Record<string, string | number | boolean> {
   return out;
 }
 
-function integerAttr(v: string | number | boolean | undefined): number | undefined {
-  const n = typeof v === 'string' ? Number(v) : v;
-  return typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : undefined;
-}
-
 /** Spans of one TracesData / ExportTraceServiceRequest object; throws when it is not one. */
 export function spansOfTracesData(obj: unknown, counts: { badSpans: number }): Span[] {
   const resourceSpans = (obj as { resourceSpans?: unknown } | null)?.resourceSpans;
@@ -109,37 +105,26 @@ export function spansOfTracesData(obj: unknown, counts: { badSpans: number }): S
   const out: Span[] = [];
   for (const rs of resourceSpans as Array<Record<string, unknown>>) {
     const resAttrs = attributes((rs?.resource as { attributes?: unknown } | undefined)?.attributes);
-    const service = typeof resAttrs['service.name'] === 'string' ? (resAttrs['service.name'] as string) : '';
-    const pid = integerAttr(resAttrs['process.pid']);
     // instrumentationLibrarySpans is the pre-1.0 name of scopeSpans.
     const scopes = (rs?.scopeSpans ?? rs?.instrumentationLibrarySpans) as Array<{ spans?: unknown }> | undefined;
     for (const scope of Array.isArray(scopes) ? scopes : []) {
       for (const raw of Array.isArray(scope?.spans) ? (scope.spans as Array<Record<string, unknown>>) : []) {
-        const traceId = normalizeId(raw?.traceId, 16);
-        const spanId = normalizeId(raw?.spanId, 8);
-        const startMs = nanosToMs(raw?.startTimeUnixNano);
-        const endMs = nanosToMs(raw?.endTimeUnixNano);
-        if (!traceId || !spanId || startMs === undefined || endMs === undefined) {
+        const span = spanFromFields({
+          traceId: normalizeId(raw?.traceId, 16),
+          spanId: normalizeId(raw?.spanId, 8),
+          parentSpanId: normalizeId(raw?.parentSpanId, 8),
+          name: typeof raw?.name === 'string' ? raw.name : '',
+          kind: spanKind(raw?.kind),
+          startMs: nanosToMs(raw?.startTimeUnixNano),
+          endMs: nanosToMs(raw?.endTimeUnixNano),
+          status: spanStatus(raw?.status),
+          attributes: attributes(raw?.attributes),
+          resource: resAttrs,
+        });
+        if (!span) {
           counts.badSpans++;
           continue;
         }
-        const attrs = attributes(raw.attributes);
-        const span: Span = {
-          traceId,
-          spanId,
-          name: typeof raw.name === 'string' ? raw.name : '',
-          service,
-          kind: spanKind(raw.kind),
-          startMs,
-          endMs: Math.max(startMs, endMs),
-          status: spanStatus(raw.status),
-        };
-        const parent = normalizeId(raw.parentSpanId, 8);
-        if (parent) span.parentSpanId = parent;
-        if (pid !== undefined) span.pid = pid;
-        const tid = integerAttr(attrs['thread.id']);
-        if (tid !== undefined) span.tid = tid;
-        if (Object.keys(attrs).length > 0) span.attributes = attrs;
         out.push(span);
       }
     }

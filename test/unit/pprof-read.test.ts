@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BadInputError } from '../../src/errors.js';
 import { decodePprof } from '../../src/profile/pprof.js';
-import { WireWriter } from '../../src/profile/pprof-wire.js';
+import { WireWriter } from '../../src/profile/protobuf-wire.js';
 import { aggregateFunctions } from '../../src/query/aggregate.js';
 import { parsePprofTop, samePrinted } from './pprof-top-text.js';
 

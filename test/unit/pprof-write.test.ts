@@ -89,7 +89,7 @@ describe('encodePprof', () => {
 
 describe('pprof varints', () => {
   it('round-trip int64 values exactly within the safe integer range, negatives included', async () => {
-    const { WireReader, WireWriter } = await import('../../src/profile/pprof-wire.js');
+    const { WireReader, WireWriter } = await import('../../src/profile/protobuf-wire.js');
     const edge = [0, 1, 127, 128, 2 ** 28 - 1, 2 ** 28, 2 ** 31, 2 ** 32, 2 ** 35 + 7, Number.MAX_SAFE_INTEGER, -1, -2, -(2 ** 31), -(2 ** 32) - 5, Number.MIN_SAFE_INTEGER];
     fc.assert(
       fc.property(fc.array(fc.oneof(fc.constantFrom(...edge), fc.maxSafeInteger(), fc.integer())), (values) => {

@@ -1,11 +1,15 @@
-// Protobuf wire-format primitives for the pprof reader and writer: a bounds-
-// checked cursor over bytes and a growable writer. Only what profile.proto
-// needs (varints, length-delimited fields, packed repeated varints). Every
-// read checks its bounds and throws WireError, so a truncated or garbled
-// message fails fast instead of reading past the end or looping; the reader
-// turns WireError into a BadInputError that names the file.
+// Protobuf wire-format primitives, the one implementation profctl has: a
+// bounds-checked cursor over bytes and a growable writer. It knows no schema;
+// the pprof reader and writer and the OTLP trace decoder walk fields with it.
+// Every read checks its bounds and throws WireError, so a truncated or
+// garbled message fails fast instead of reading past the end or looping;
+// callers turn WireError into an error that names the input.
 
-export class WireError extends Error {}
+export class WireError extends Error {
+  override name = 'WireError';
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 export const enum WireType {
   Varint = 0,
@@ -106,6 +110,48 @@ export class WireReader {
       default:
         throw new WireError(`unsupported wire type ${wireType}`);
     }
+  }
+
+  /** A fixed64 field, exact (times in nanoseconds need all 64 bits). */
+  fixed64(): bigint {
+    this.need(8);
+    const v = new DataView(this.buf.buffer, this.buf.byteOffset + this.pos, 8).getBigUint64(0, true);
+    this.pos += 8;
+    return v;
+  }
+
+  double(): number {
+    this.need(8);
+    const v = new DataView(this.buf.buffer, this.buf.byteOffset + this.pos, 8).getFloat64(0, true);
+    this.pos += 8;
+    return v;
+  }
+
+  /** A reader over a length-delimited field's bytes (a sub-message); skips past them. */
+  sub(): WireReader {
+    const n = this.length();
+    const r = new WireReader(this.buf, this.pos, this.pos + n);
+    this.pos += n;
+    return r;
+  }
+
+  bytes(): Uint8Array {
+    const n = this.length();
+    const b = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return b;
+  }
+
+  string(): string {
+    return utf8.decode(this.bytes());
+  }
+
+  done(): boolean {
+    return this.pos >= this.end;
+  }
+
+  private need(n: number): void {
+    if (this.pos + n > this.end) throw new WireError('unexpected end of data');
   }
 
   private advance(n: number): void {
