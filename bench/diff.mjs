@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { seededRandom as seeded } from '../test/support/seeded-random.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { ProfileBuilder } = await import(join(root, 'dist/profile/model.js'));
@@ -19,16 +20,6 @@ const SAMPLES = 500_000;
 const RUNS = 5;
 const PERIOD = 10_000_000;
 
-function seeded(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Stacks of 8–40 frames over FUNCTIONS names; Zipf-like weights; `hot` gets extra weight in the current run. */
 function makeProfile(random, stacks, hot) {

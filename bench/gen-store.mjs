@@ -14,20 +14,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { seededRandom as rng } from '../test/support/seeded-random.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { openStoreWriter } = await import(pathToFileURL(path.join(here, '..', 'dist', 'store', 'index.js')).href);
 
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SERVICES = [
   { process: 'checkout', pid: 4242, module: '/usr/bin/node', kind: 'jit', threads: ['checkout', 'libuv-worker', 'libuv-worker', 'V8 Worker'] },

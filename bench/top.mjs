@@ -13,6 +13,7 @@ import { appendFileSync, existsSync, mkdirSync, statSync, writeFileSync } from '
 import { cpus, tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { seededRandom as seeded } from '../test/support/seeded-random.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { ProfileBuilder } = await import(join(root, 'dist/profile/model.js'));
@@ -26,16 +27,6 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const STARTUP_RUNS = 15;
 const PERIOD = 10_000_000;
 
-function seeded(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A profile of `samples` samples; the same seed gives the same profile. */
 function makeProfile(samples) {

@@ -17,6 +17,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { seededRandom as seeded } from '../test/support/seeded-random.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => import(join(root, 'dist', p));
@@ -38,16 +39,6 @@ const TARGET_NODES = 100_000;
 const SIZE = { columns: 200, rows: 60 };
 const theme = tuiTheme(new Chalk({ level: 3 }));
 
-function seeded(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Paths grown from earlier ones (shared callers, skewed weights) until the tree has TARGET_NODES nodes. */
 function makeProfile() {

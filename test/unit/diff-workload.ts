@@ -3,18 +3,9 @@
 // same workload" and "a run with a real regression" can be made on demand and
 // are the same on every run of the tests (fixed seeds, no Math.random).
 import { ProfileBuilder, type Profile } from '../../src/profile/model.js';
+import { seededRandom } from '../support/seeded-random.mjs';
+export { seededRandom };
 
-/** mulberry32: a small, well-mixed 32-bit PRNG; returns floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Root-first stacks ("main;handle;hash") with relative weights. */
 export type Workload = Array<[stack: string, weight: number]>;

@@ -5,22 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Frame, Profile, Sample } from '../../src/profile/model.js';
 import type { Span } from '../../src/spans/model.js';
+import { seededRandom as rng } from '../support/seeded-random.mjs';
+export { rng };
 
 export function tempStoreDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'profctl-store-test-'));
 }
 
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function makeFrames(n: number, prefix = 'fn'): Frame[] {
   const frames: Frame[] = [];
