@@ -45,7 +45,10 @@ export function withNodePerfMap(command: string[]): string[] {
   const exe = basename(command[0] ?? '');
   if (!/^node(js)?(\d+)?$/.test(exe)) return command;
   if (command.some((a) => a.startsWith('--perf-basic-prof') || a.startsWith('--perf-prof'))) return command;
-  return [command[0]!, '--perf-basic-prof', ...command.slice(1)];
+  // With perf maps on, V8 also opens its log file (isolate-*-v8.log in the
+  // working directory); send it nowhere unless the user asked for logging.
+  const logging = command.some((a) => a.startsWith('--logfile') || a === '--prof' || a.startsWith('--log'));
+  return [command[0]!, '--perf-basic-prof', ...(logging ? [] : ['--logfile=/dev/null']), ...command.slice(1)];
 }
 
 function processState(pid: number): string | undefined {
