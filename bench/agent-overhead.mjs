@@ -7,7 +7,7 @@
 // reports throughput kept (iterations / iterations alone, same round), and the
 // profiler's own CPU time (utime+stime of it and its children, from
 // /proc/PID/stat, scaled to an hour of sampling) and peak RSS (VmHWM of the
-// profiler's processes, summed).
+// profiler's processes, summed: for profctl, the agent and its helper).
 //
 // Usage (root): node bench/agent-overhead.mjs [seconds=20] [rounds=3]
 // Needs: cc, perf (linux-perf), bpftrace, profile-bpfcc (bpfcc-tools); a
@@ -143,7 +143,8 @@ const lines = [
   '',
   ...configs.filter((c) => c.cmd && c.name !== 'profctl agent' && !failed.has(c.name)).map((c) => {
     const r = results.get(c.name);
-    return `- profctl agent / ${c.name}: CPU ${(median(agent.cpuPerHour) / median(r.cpuPerHour)).toFixed(2)}×, peak RSS ${(median(agent.hwm) / median(r.hwm)).toFixed(2)}×.`;
+    const cpuRatio = median(r.cpuPerHour) > 0 ? `${(median(agent.cpuPerHour) / median(r.cpuPerHour)).toFixed(2)}×` : `n/a (${c.name} used under one clock tick of user-space CPU while sampling: it defers its work to exit or report time)`;
+    return `- profctl agent / ${c.name}: steady CPU ${cpuRatio}, peak RSS ${(median(agent.hwm) / median(r.hwm)).toFixed(2)}×.`;
   }),
   '',
 ];
