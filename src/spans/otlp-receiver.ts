@@ -19,7 +19,7 @@ const inflateAsync = promisify(inflate);
 export interface ReceiverOptions {
   host: string;
   port: number;
-  /** Largest accepted body, compressed or not (default 16 MiB). */
+  /** Largest accepted body, before and after decompression (default 16 MiB). */
   maxBodyBytes?: number;
   onSpans: (spans: Span[]) => void;
 }
@@ -94,8 +94,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 async function decompress(body: Buffer, encoding: string | undefined, limit: number): Promise<Buffer> {
   const enc = (encoding ?? 'identity').toLowerCase();
   try {
-    if (enc === 'gzip') return await gunzipAsync(body, { maxOutputLength: limit * 8 });
-    if (enc === 'deflate') return await inflateAsync(body, { maxOutputLength: limit * 8 });
+    if (enc === 'gzip') return await gunzipAsync(body, { maxOutputLength: limit });
+    if (enc === 'deflate') return await inflateAsync(body, { maxOutputLength: limit });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new HttpError(413, 'decompressed body is too large');
     throw new HttpError(400, `cannot decompress ${enc} body: ${(e as Error).message}`);
