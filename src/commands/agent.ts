@@ -110,7 +110,7 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
       '\n',
   );
 
-  const flush = (final: boolean) => {
+  const flush = () => {
     const now = Date.now();
     const profile = collector.takeProfile(now);
     const spans = pendingSpans.splice(0);
@@ -151,7 +151,6 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
     lastCpu = process.cpuUsage();
     lastEngineCpu = engineCpu;
     lastTick = now;
-    void final;
   };
 
   const drained = (async () => {
@@ -160,7 +159,7 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
 
   const timer = setInterval(() => {
     try {
-      flush(false);
+      flush();
     } catch (e) {
       warnOnStderr(`flush failed: ${(e as Error).message}`);
     }
@@ -185,7 +184,7 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
   await capture.stop();
   await drained.catch(() => {});
   await receiver?.close();
-  flush(true);
+  flush();
   writer.close();
   // Leave a status that says the agent is gone.
   try {
