@@ -117,7 +117,13 @@ export async function run(args: string[], options: Record<string, unknown>): Pro
   // A terminal (both ways) with no format asked for gets the interactive view; --no-interactive, a pipe or -o get text.
   const toTerminal = (opts.output === undefined || opts.output === '-') && process.stdout.isTTY && process.stdin.isTTY;
   if (options.format === undefined && options.interactive !== false && toTerminal) {
+    // ink renders only a final frame when it believes it runs in CI (CI or
+    // CONTINUOUS_INTEGRATION set). Both ends are terminals here, so a person
+    // is watching: let ink draw, then put the environment back.
+    const saved = { CI: process.env.CI, CONTINUOUS_INTEGRATION: process.env.CONTINUOUS_INTEGRATION };
+    for (const k of Object.keys(saved)) if (process.env[k] !== undefined) process.env[k] = 'false';
     const { runInteractiveFlame } = await import('../render/tui/run-interactive.js');
+    for (const [k, v] of Object.entries(saved)) if (v !== undefined) process.env[k] = v;
     return runInteractiveFlame(tree, { chalk: colors() });
   }
   const sink = openOutput(opts.output);
