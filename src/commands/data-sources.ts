@@ -107,3 +107,26 @@ export function samplingPeriodMs(profile: Profile): number {
   if (p && unit === 'milliseconds') return p;
   return 1000 / 99;
 }
+
+/**
+ * The spans a join needs to attribute one trace's samples fairly: the trace's
+ * own spans and every other span that overlaps them. Joining with the trace
+ * alone would hand it samples that a concurrent request in the same process
+ * or thread owned (or made ambiguous).
+ */
+export async function spansAroundTrace(source: SpanSource, traceSpans: Span[]): Promise<Span[]> {
+  if (traceSpans.length === 0) return traceSpans;
+  const fromMs = Math.min(...traceSpans.map((s) => s.startMs));
+  const toMs = Math.max(...traceSpans.map((s) => s.endMs));
+  const seen = new Set(traceSpans.map((s) => `${s.traceId}/${s.spanId}`));
+  const out = [...traceSpans];
+  for (const s of await source.spansInRange(fromMs, toMs)) {
+    const key = `${s.traceId}/${s.spanId}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(s);
+    }
+  }
+  return out;
+}
+

@@ -8,7 +8,7 @@ import { UserError } from '../errors.js';
 import type { Profile } from '../profile/model.js';
 import type { Span } from '../spans/model.js';
 import { joinSamplesToSpans, selectTraceSamples, describeAttribution, normalizeId } from '../query/join.js';
-import { openSpanSource, readTimedSamples, samplingPeriodMs, warnOnStderr } from './data-sources.js';
+import { openSpanSource, readTimedSamples, samplingPeriodMs, spansAroundTrace, warnOnStderr } from './data-sources.js';
 import { optionList } from './select-profile.js';
 import { parseTimeRange } from './units.js';
 
@@ -36,14 +36,14 @@ async function findSpans(options: Record<string, unknown>, f: TraceFilter): Prom
   try {
     source = await openSpanSource(options);
     // The whole source, whatever --since says: a trace id names its own time.
-    if (f.traceId) return await source.trace(f.traceId);
+    if (f.traceId) return await spansAroundTrace(source, await source.trace(f.traceId));
     // A span id alone: look in the --since/--until window of the store or a
     // backend; a span file is small enough to search whole.
     const isFile = explicit && !/^(store|jaeger\+|tempo\+)/.test(String(options.spans));
     const { fromMs, toMs } = isFile ? { fromMs: -Infinity, toMs: Infinity } : parseTimeRange(options.since, options.until);
     const inRange = await source.spansInRange(fromMs, toMs);
     const span = inRange.find((s) => s.spanId === f.spanId);
-    return span ? inRange.filter((s) => s.traceId === span.traceId) : [];
+    return span ? spansAroundTrace(source, inRange.filter((s) => s.traceId === span.traceId)) : [];
   } catch (e) {
     // Profiles whose samples carry their trace ids (pprof labels) need no span
     // data: without --spans, a missing store is no error for them.
@@ -57,9 +57,10 @@ export async function selectTraceProfile(options: Record<string, unknown>, f: Tr
   const spans = await findSpans(options, f);
   let profile: Profile;
   let spanRange: { fromMs: number; toMs: number } | undefined;
-  if (spans.length) {
-    const fromMs = Math.min(...spans.map((s) => s.startMs));
-    const toMs = Math.max(...spans.map((s) => s.endMs));
+  const own = spans.filter((s) => (f.traceId ? s.traceId === f.traceId : s.traceId === spans[0]!.traceId));
+  if (own.length) {
+    const fromMs = Math.min(...own.map((s) => s.startMs));
+    const toMs = Math.max(...own.map((s) => s.endMs));
     spanRange = { fromMs, toMs };
     profile = await readTimedSamples(options, fromMs, toMs);
   } else {

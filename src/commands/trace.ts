@@ -3,7 +3,7 @@
 // with an id, that trace as a waterfall. Both end with the next command.
 import { UserError, ExitCode } from '../errors.js';
 import { parseDuration, parsePositiveInt, parseTimeRange } from './units.js';
-import { openSpanSource, readTimedSamples, samplingPeriodMs } from './data-sources.js';
+import { openSpanSource, readTimedSamples, samplingPeriodMs, spansAroundTrace } from './data-sources.js';
 import { optionList } from './select-profile.js';
 import { joinSamplesToSpans, selectTraceSamples, describeAttribution, normalizeId } from '../query/join.js';
 import { summarizeTraces, waterfall } from '../query/traces.js';
@@ -46,7 +46,9 @@ export async function run(args: string[], options: Record<string, unknown>): Pro
   const source = await openSpanSource(options);
   if (opts.traceId) return showTrace(opts, options, source);
 
-  const spans = await source.spansInRange(opts.fromMs, opts.toMs, { services: opts.services });
+  // Every span of the window takes part in the join (a request of another
+  // service in the same process owns its samples too); rows are filtered after.
+  const spans = await source.spansInRange(opts.fromMs, opts.toMs);
   if (spans.length === 0) {
     const what = opts.services.length ? ` of ${opts.services.join(', ')}` : '';
     process.stderr.write(`profctl: no spans${what} between ${new Date(opts.fromMs).toISOString()} and ${new Date(opts.toMs).toISOString()} in ${source.description}\n`);
@@ -58,7 +60,10 @@ export async function run(args: string[], options: Record<string, unknown>): Pro
   const profile = await readTimedSamples(options, from, to);
   const join = joinSamplesToSpans(profile, spans);
   let traces = summarizeTraces(spans, profile, join).filter((t) => t.durationMs >= opts.minDurationMs);
-  if (opts.services.length) traces = traces.filter((t) => opts.services.includes(t.service));
+  if (opts.services.length) {
+    traces = traces.filter((t) => opts.services.includes(t.service));
+    if (traces.length === 0) process.stderr.write(`profctl: no traces of ${opts.services.join(', ')} in that window (spans of other services: ${[...new Set(spans.map((s) => s.service))].slice(0, 5).join(', ')})\n`);
+  }
   traces.sort((a, b) => b.durationMs - a.durationMs);
   const shown = opts.limit ? traces.slice(0, opts.limit) : traces;
   if (opts.json) {
@@ -74,21 +79,21 @@ export async function run(args: string[], options: Record<string, unknown>): Pro
 async function showTrace(opts: TraceOptions, options: Record<string, unknown>, source: Awaited<ReturnType<typeof openSpanSource>>): Promise<number> {
   const traceId = opts.traceId!;
   // The whole source, whatever --since says (it has a default): a trace id names its own time.
-  const spans = await source.trace(traceId);
-  if (spans.length === 0) {
+  const traceSpans = await source.trace(traceId);
+  if (traceSpans.length === 0) {
     throw new UserError(`trace ${traceId} not found in ${source.description}`, 'list the traces of a window with `profctl trace --since 1h`, or point --spans at the source that has it');
   }
-  const from = Math.min(...spans.map((s) => s.startMs));
-  const to = Math.max(...spans.map((s) => s.endMs));
+  const from = Math.min(...traceSpans.map((s) => s.startMs));
+  const to = Math.max(...traceSpans.map((s) => s.endMs));
   const profile = await readTimedSamples(options, from, to);
-  const join = joinSamplesToSpans(profile, spans);
+  const join = joinSamplesToSpans(profile, await spansAroundTrace(source, traceSpans));
   const sel = selectTraceSamples(profile, join, { traceId, includeAmbiguous: opts.includeAmbiguous });
-  const rows = waterfall(spans, profile, join);
+  const rows = waterfall(traceSpans, profile, join);
   if (opts.json) {
     process.stdout.write(waterfallJson(traceId, rows, sel.counts) + '\n');
     return ExitCode.ok;
   }
-  process.stdout.write(`trace ${traceId}  ${formatDuration(to - from)}  ${spans.length} spans\n`);
+  process.stdout.write(`trace ${traceId}  ${formatDuration(to - from)}  ${traceSpans.length} spans\n`);
   process.stdout.write(waterfallText(rows, width()));
   process.stderr.write(`${describeAttribution(sel)}\n`);
   const period = samplingPeriodMs(profile);

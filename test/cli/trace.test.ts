@@ -123,3 +123,40 @@ describe('profctl trace', () => {
     expect(r.stderr).toMatch(/not a trace id/);
   });
 });
+
+describe('--trace-id joins against every span around the trace', () => {
+  // Two requests overlap in one process whose spans carry no thread id: the
+  // overlap belongs to neither for sure. Joining trace A alone would hand it
+  // every sample of its window.
+  const A = 'aa'.repeat(16);
+  const B = 'bb'.repeat(16);
+  const d = mkdtempSync(join(tmpdir(), 'profctl-trace-overlap-'));
+  function line(traceId: string, spanId: string, start: number, end: number) {
+    return JSON.stringify({
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'api' } }, { key: 'process.pid', value: { intValue: '5555' } }] },
+          scopeSpans: [{ spans: [{ traceId, spanId, name: 'GET /x', kind: 2, startTimeUnixNano: String(BigInt(T0 + start) * 1_000_000n), endTimeUnixNano: String(BigInt(T0 + end) * 1_000_000n) }] }],
+        },
+      ],
+    });
+  }
+  beforeAll(() => {
+    writeFileSync(join(d, 'spans.jsonl'), `${line(A, 'a1'.repeat(8), 0, 100)}\n${line(B, 'b1'.repeat(8), 50, 150)}\n`);
+    const b = new ProfileBuilder([{ type: 'samples', unit: 'count' }]);
+    const st = b.stackId([b.frameId({ name: 'work', module: 'api', kind: 'native' })]);
+    for (let t = 5; t < 150; t += 10) b.addSample({ stack: st, values: [1], timeMs: T0 + t, pid: 5555, tid: 1 });
+    writeFileSync(join(d, 'cpu.pb.gz'), encodePprof(b.build()));
+  });
+
+  it('counts the overlap as ambiguous, for top and for the waterfall', () => {
+    const args = ['--spans', join(d, 'spans.jsonl'), '--input', join(d, 'cpu.pb.gz')];
+    const top = profctl('top', '--trace-id', A, ...args, '--json');
+    expect(top.status, top.stderr).toBe(0);
+    expect(top.stderr).toMatch(/samples: 5 \(exact 0, thread-time 0, process-time 5, ambiguous 0\); 5 ambiguous samples left out/);
+    const inc = profctl('top', '--trace-id', A, ...args, '--include-ambiguous', '--json');
+    expect(JSON.parse(inc.stdout).total).toBe(10);
+    const wf = profctl('trace', A, ...args, '--json');
+    expect(JSON.parse(wf.stdout).attribution).toEqual({ exact: 0, thread: 0, process: 5, ambiguous: 0 });
+  });
+});
