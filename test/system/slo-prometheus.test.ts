@@ -243,15 +243,24 @@ spec:
       total: 'sum(rate(http_requests_total[{{.window}}]))',
       timeoutMs: 10_000,
     });
-    const now = Math.floor(Date.now() / 1000) * 1000;
-    const step = 2000;
-    const from = Math.max(now - 20 * step, Math.ceil((startedMs - 30_000) / step) * step);
-    const { times, counts } = await measure.history([5 * 60_000], now - Math.floor((now - from) / step) * step, now, step);
+    // Both series (2xx and 5xx) need two scrapes each before rate() sees them;
+    // until then a point can count every request as good. Poll (bounded) until
+    // the newest point has settled, then judge the ratio of the settled points.
+    let times: number[] = [];
+    let counts: Array<Array<{ good: number; bad: number; total: number }>> = [];
+    let now = 0;
+    for (let i = 0; i < 40; i++) {
+      now = Math.floor(Date.now() / 1000) * 1000;
+      const step = 2000;
+      const from = Math.max(now - 20 * step, Math.ceil((startedMs - 30_000) / step) * step);
+      ({ times, counts } = await measure.history([5 * 60_000], now - Math.floor((now - from) / step) * step, now, step));
+      const last = counts[counts.length - 1]![0]!;
+      if (last.total > 0 && last.bad > 0) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
     expect(times[times.length - 1]).toBe(now);
-    const withData = counts.map((c) => c[0]!).filter((c) => c.total > 0);
+    const withData = counts.map((c) => c[0]!).filter((c) => c.total > 0 && c.bad > 0);
     expect(withData.length).toBeGreaterThan(0);
-    // The first points after the exporter appears may rest on one scrape of
-    // one series (rate() needs two), so judge the ratio once data has settled.
     for (const c of withData.slice(-3)) expect(c.bad / c.total).toBeCloseTo(errorRatio, 1);
     // Before the exporter was scraped there is no traffic: 0, not NaN.
     const first = counts[0]![0]!;
