@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const skip = new Set(['run.mjs']);
+// Modules other benchmarks load, not benchmarks themselves.
+const skip = new Set(['run.mjs', 'otlp-load.mjs', 'agent-memory-probe.mjs']);
 const filters = process.argv.slice(2);
 const benches = readdirSync(here)
   .filter((f) => f.endsWith('.mjs') && !skip.has(f) && !f.startsWith('gen-') && !f.startsWith('lib-'))
