@@ -120,8 +120,8 @@ export class ProfileAssembler {
     return id;
   }
 
-  /** Adds `count` samples of (tuple, stack) whose values sum to `sums` (in segment type order). */
-  addAggregate(tuple: number, stack: number, sums: number[], types: number[]): void {
+  /** The aggregate slot of (tuple, stack), made on first use. */
+  private slotOf(tuple: number, stack: number): number {
     const slots = this.slotsByTuple[tuple]!;
     let slot = slots.get(stack);
     if (slot === undefined) {
@@ -131,20 +131,18 @@ export class ProfileAssembler {
       this.slotStack.push(stack);
       for (const col of this.slotValues) col.push(0);
     }
+    return slot;
+  }
+
+  /** Adds `count` samples of (tuple, stack) whose values sum to `sums` (in segment type order). */
+  addAggregate(tuple: number, stack: number, sums: number[], types: number[]): void {
+    const slot = this.slotOf(tuple, stack);
     for (let t = 0; t < types.length; t++) this.slotValues[types[t]!]![slot]! += sums[t]!;
   }
 
   /** Adds `count` samples of (tuple, stack) that each have the values `unit` (in segment type order). */
   addAggregateUnit(tuple: number, stack: number, count: number, unit: number[], types: number[]): void {
-    const slots = this.slotsByTuple[tuple]!;
-    let slot = slots.get(stack);
-    if (slot === undefined) {
-      slot = this.slotTuple.length;
-      slots.set(stack, slot);
-      this.slotTuple.push(tuple);
-      this.slotStack.push(stack);
-      for (const col of this.slotValues) col.push(0);
-    }
+    const slot = this.slotOf(tuple, stack);
     for (let t = 0; t < types.length; t++) this.slotValues[types[t]!]![slot]! += unit[t]! * count;
   }
 
