@@ -75,7 +75,7 @@ export const commands: CommandSpec[] = [
     options: [
       ...readingOptions,
       { flags: '--sort <key>', description: 'sort by self or total', choices: ['self', 'total'], default: 'self' },
-      { flags: '--limit <n>', description: 'number of rows (default: what fits the terminal; 0 = all)' },
+      { flags: '--limit <n>', description: 'number of rows (default: what fits the terminal, every row when piped; 0 = all)' },
       { flags: '--by <key>', description: 'group by function, module or thread', choices: ['function', 'module', 'thread'], default: 'function' },
       jsonOption,
     ],
@@ -83,6 +83,7 @@ export const commands: CommandSpec[] = [
     details: [
       'Rows are functions (or modules, or threads with --by) with self (value of samples whose leaf is the function) and total (value of samples with the function anywhere in the stack, counted once per sample), as go tool pprof -top computes them.',
       '--json prints {"total": n, "unit": "nanoseconds", "sampleType": "cpu", "rows": [{"function", "module", "self", "selfPct", "total", "totalPct"}]}, values in the sample type\'s unit, rows sorted and limited as in the table.',
+      'Profiles written by profctl carry each sample\'s fields as pprof labels: pid and tid (numeric), comm (process name), thread_comm (thread name), timestamp_ns (numeric, nanoseconds), and trace_id/span_id when the sample had a trace context.',
     ],
     load: () => import('./top.js'),
   },
@@ -93,7 +94,7 @@ export const commands: CommandSpec[] = [
       ...readingOptions,
       { flags: '-f, --format <format>', description: 'output format (default: interactive on a TTY, else text)', choices: ['text', 'svg', 'html', 'folded', 'pprof', 'speedscope', 'json'] },
       outputFileOption,
-      { flags: '--width <n>', description: 'width in columns for text output (default: the terminal width)' },
+      { flags: '--width <n>', description: 'width: columns for text (default: the terminal width), pixels for SVG (default 1200)' },
       { flags: '--baseline <file>', description: 'draw a differential flame graph against this profile (growth red, shrink blue)', repeatable: true, complete: 'file' },
       { flags: '--inverted', description: 'callers view: leaf functions at the top' },
       { flags: '--no-interactive', description: 'static rendering even on a terminal' },
