@@ -313,7 +313,9 @@ static void build_task_event(struct prog_buf *p, const struct bpf_maps *m, int k
   MOV64_REG(BPF_REG_2, BPF_REG_10);
   ADD64_IMM(BPF_REG_2, -TEV_SIZE);
   MOV64_IMM(BPF_REG_3, TEV_SIZE);
-  MOV64_IMM(BPF_REG_4, BPF_RB_NO_WAKEUP); /* the next sample wakes the reader */
+  /* An exec wakes the reader (it looks up the program's trace-context
+   * offset before its first sample); an exit can wait for the next sample. */
+  MOV64_IMM(BPF_REG_4, kind == TEV_EXEC ? 0 : BPF_RB_NO_WAKEUP);
   CALL(BPF_FUNC_ringbuf_output);
   LABEL(L_EXIT);
   MOV64_IMM(BPF_REG_0, 0);

@@ -208,7 +208,13 @@ static void drain(struct ringbuf *rb, int64_t wall_offset) {
       uint32_t tgid, kind;
       memcpy(&tgid, r + TEV_TGID, 4);
       memcpy(&kind, r + TEV_KIND, 4);
-      if (kind == TEV_EXEC) procs_on_exec(tgid);
+      if (kind == TEV_EXEC) {
+        procs_on_exec(tgid);
+        /* Learn the new program's trace-context offset now, before its first
+         * sample, not at the once-a-second recheck. */
+        tls_cache[tgid % TLS_CACHE].checked_ns = 0;
+        check_tls(tgid, clock_ns(CLOCK_MONOTONIC));
+      }
       else if (kind == TEV_EXIT) procs_on_exit(tgid);
     } else if (!(len & BPF_RINGBUF_DISCARD_BIT) && size >= BREC_SIZE) {
       const uint8_t *r = hdr + BPF_RINGBUF_HDR_SZ;
@@ -245,6 +251,18 @@ static void emit_stats(uint64_t wall_ns) {
   out_stats(samples_written, totals[CNT_LOST], sample_errors, totals[CNT_FOLLOWED], cpu_ns, wall_ns);
 }
 
+/* The ring only has to hold what arrives while the helper is not reading it
+ * (it is woken by every sample; a /proc read or a busy machine delays it).
+ * Two seconds of every CPU sampling at full rate, at least 1 MiB: 1 MiB on a
+ * small machine at 99 Hz, where a fixed 8 MiB was 16 MiB of the helper's RSS
+ * (the kernel maps the data pages twice). Losses are counted either way. */
+static unsigned default_ringbuf_mb(unsigned ncpu, unsigned hz) {
+  uint64_t want = (uint64_t)ncpu * hz * (BREC_SIZE + 8) * 2;
+  unsigned mb = 1;
+  while (((uint64_t)mb << 20) < want && mb < 256) mb *= 2;
+  return mb;
+}
+
 static int open_cpu_clock(int cpu, unsigned hz) {
   struct perf_event_attr attr;
   memset(&attr, 0, sizeof(attr));
@@ -257,7 +275,7 @@ static int open_cpu_clock(int cpu, unsigned hz) {
 }
 
 int main(int argc, char **argv) {
-  unsigned hz = 99, ringbuf_mb = 8, stats_ms = 1000, flush_ms = 100;
+  unsigned hz = 99, ringbuf_mb = 0, stats_ms = 1000, flush_ms = 100;
   uint32_t pids[1024], follows[1024];
   int npids = 0, nfollows = 0;
   pid_t parent = getppid();
@@ -284,6 +302,7 @@ int main(int argc, char **argv) {
     else fail(ERR_USAGE, "bad option or value: %s", argv[i]);
     i++;
   }
+  if (!ringbuf_mb) ringbuf_mb = default_ringbuf_mb((unsigned)sysconf(_SC_NPROCESSORS_CONF), hz);
   procs_init();
   char msg[8192];
   struct task_offsets offs;

@@ -15,7 +15,7 @@ export interface TraceSummary {
   spans: number;
   samples: number;
   counts: AttributionCounts;
-  /** Leaf function with the most samples, if any. */
+  /** The function with the most samples (see hottestFrameOf), if any. */
   hottest?: string;
 }
 
@@ -70,6 +70,18 @@ class LeafCounter {
   }
 }
 
+/**
+ * The function a sample counts for when naming a trace's or span's hottest
+ * function: its first user-space frame from the leaf, so time in system calls
+ * and interrupt paths (irqentry_exit_to_user_mode, …) counts for the code that
+ * was running; an all-kernel stack counts for its kernel leaf.
+ */
+export function hottestFrameOf(profile: Profile, stack: number): number | undefined {
+  const frames = profile.stacks[stack]!;
+  for (const f of frames) if (profile.frames[f]!.kind !== 'kernel') return f;
+  return frames[0];
+}
+
 const kindKey: Record<number, keyof AttributionCounts> = { [Kind.Exact]: 'exact', [Kind.Thread]: 'thread', [Kind.Process]: 'process' };
 
 /** One row per trace that has spans; samples and hottest from the join. */
@@ -84,8 +96,8 @@ export function summarizeTraces(spans: Span[], profile: Profile, join: JoinResul
     if (!e) perTrace.set(t, (e = { samples: 0, counts: emptyCounts() }));
     e.samples++;
     e.counts[kindKey[join.kind[i]!]!]++;
-    const leaf = profile.stacks[s.stack]![0];
-    if (leaf !== undefined) leaves.add(t, leaf, 1);
+    const hot = hottestFrameOf(profile, s.stack);
+    if (hot !== undefined) leaves.add(t, hot, 1);
   });
   const out: TraceSummary[] = [];
   for (const [traceId, list] of groupByTrace(spans)) {
@@ -146,8 +158,8 @@ export function waterfall(spans: Span[], profile: Profile, join: JoinResult): Wa
     }
     if (!span || !bySpanId.has(span.spanId)) return;
     own.set(span, (own.get(span) ?? 0) + 1);
-    const leaf = profile.stacks[smp.stack]![0];
-    if (leaf !== undefined) leaves.add(span.spanId, leaf, 1);
+    const hot = hottestFrameOf(profile, smp.stack);
+    if (hot !== undefined) leaves.add(span.spanId, hot, 1);
   });
   const rows: WaterfallRow[] = [];
   const visit = (s: Span, depth: number, seen: Set<string>) => {

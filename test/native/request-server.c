@@ -12,9 +12,10 @@
  * in ns since the epoch (CLOCK_REALTIME) as strings. That file is the ground
  * truth of which thread ran which request when.
  *
- * Before serving, the main thread spends 0.3 s of CPU in server_startup, as
- * real servers do; a sampler that must first learn a new process's TLS
- * offset has that long to do so before the first request.
+ * Requests start at once: the sampler must know the process's TLS offset
+ * by its first samples (it looks it up when the exec happens). Setting
+ * REQUEST_SERVER_STARTUP_MS makes the main thread first spend that much CPU
+ * in server_startup, as real servers do.
  *
  * Unless --no-context is given, the program also publishes the OpenTelemetry
  * thread context (TLS symbol otel_thread_ctx_v1) for the span each thread is
@@ -226,7 +227,9 @@ int main(int argc, char **argv) {
   if (argc > 4 && strcmp(argv[4], "--no-context") == 0) publish_context = 0;
   spans_file = fopen(argv[3], "w");
   if (!spans_file || threads < 1 || threads > 64 || requests_per_thread < 1) return 2;
-  if (server_startup(cpu_ns() + 300000000ull, 1) == 42) fputc(' ', stderr);
+  const char *startup = getenv("REQUEST_SERVER_STARTUP_MS");
+  uint64_t startup_ns = (startup ? strtoull(startup, 0, 10) : 0) * 1000000ull;
+  if (server_startup(cpu_ns() + startup_ns, 1) == 42) fputc(' ', stderr);
   pthread_t t[64];
   for (int i = 0; i < threads; i++) pthread_create(&t[i], NULL, worker, NULL);
   for (int i = 0; i < threads; i++) pthread_join(t[i], NULL);
