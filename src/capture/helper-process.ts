@@ -78,7 +78,7 @@ export interface HelperOptions {
   follow?: number[];
   /** Stats record interval, ms (default 1000). */
   statsMs?: number;
-  /** Ring buffer size in MiB, a power of two (default 8). */
+  /** Ring buffer size in MiB, a power of two (default: the helper sizes it for 2 s of every CPU at --hz, at least 1). */
   ringbufMb?: number;
   /** How often the helper writes its buffered records, ms (its default: 100). Fewer writes, fewer wakeups here. */
   flushMs?: number;

@@ -20,27 +20,32 @@ static int read_at(int fd, void *dst, size_t len, uint64_t off) {
   return pread(fd, dst, len, (off_t)off) == (ssize_t)len ? 0 : -1;
 }
 
-/* 1 and *value when a defined STT_TLS symbol of that name is in the table. */
+/* 1 and *value when a defined STT_TLS symbol of that name is in the table.
+ * The table is read in fixed-size chunks and only TLS symbols' names are read
+ * (one pread each): node's .symtab and its string table are ~10 MB, which,
+ * read whole, stayed in the helper's heap for its whole life. */
 static int find_tls_symbol(int fd, const Elf64_Shdr *tab, const Elf64_Shdr *strtab, uint64_t *value) {
   if (tab->sh_entsize != sizeof(Elf64_Sym) || tab->sh_size > (1u << 30) || strtab->sh_size > (1u << 30)) return 0;
-  char *names = malloc(strtab->sh_size + 1);
-  Elf64_Sym *syms = malloc(tab->sh_size);
-  int found = 0;
-  if (names && syms && read_at(fd, names, strtab->sh_size, strtab->sh_offset) == 0 &&
-      read_at(fd, syms, tab->sh_size, tab->sh_offset) == 0) {
-    names[strtab->sh_size] = 0;
-    for (size_t i = 0; i < tab->sh_size / sizeof(Elf64_Sym); i++) {
+  enum { CHUNK = 512 };
+  static Elf64_Sym syms[CHUNK];
+  char name[sizeof(OTEL_SYMBOL)]; /* with its NUL: a longer name differs there */
+  size_t total = tab->sh_size / sizeof(Elf64_Sym);
+  for (size_t base = 0; base < total; base += CHUNK) {
+    size_t n = total - base < CHUNK ? total - base : CHUNK;
+    if (read_at(fd, syms, n * sizeof(Elf64_Sym), tab->sh_offset + base * sizeof(Elf64_Sym))) return 0;
+    for (size_t i = 0; i < n; i++) {
       if (ELF64_ST_TYPE(syms[i].st_info) != STT_TLS || syms[i].st_shndx == SHN_UNDEF) continue;
-      if (syms[i].st_name < strtab->sh_size && strcmp(names + syms[i].st_name, OTEL_SYMBOL) == 0) {
+      if (syms[i].st_name >= strtab->sh_size) continue;
+      size_t want = sizeof(name);
+      if (syms[i].st_name + want > strtab->sh_size) want = strtab->sh_size - syms[i].st_name;
+      if (pread(fd, name, want, (off_t)(strtab->sh_offset + syms[i].st_name)) != (ssize_t)want) continue;
+      if (want == sizeof(name) && memcmp(name, OTEL_SYMBOL, sizeof(OTEL_SYMBOL)) == 0) {
         *value = syms[i].st_value;
-        found = 1;
-        break;
+        return 1;
       }
     }
   }
-  free(names);
-  free(syms);
-  return found;
+  return 0;
 }
 
 int find_otel_tls_offset(const char *path, int64_t *offset) {
