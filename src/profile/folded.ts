@@ -1,6 +1,7 @@
 // Folded stacks ("root;caller;leaf 12"), the format of FlameGraph and
 // inferno: a streaming reader (fractional counts as inferno allows, comments
-// and blank lines skipped, bad lines counted and reported, not fatal) and a
+// and blank lines skipped; a line without a count, or a last line without its
+// newline, is bad input that names the file and line) and a
 // writer whose output for perf-script input equals stackcollapse-perf's,
 // including its annotations (_[k] kernel, _[j] JIT, _[i] inlined) and its
 // process-name prefixes (comm, comm-pid, comm-pid/tid). Neither side prints
@@ -49,10 +50,11 @@ export async function readFolded(chunks: AsyncIterable<Buffer>, source: string, 
   const builder = new ProfileBuilder([{ type: 'samples', unit: 'count' }]);
   const frameIds = new Map<string, number>();
   const byStack = new Map<number, Sample>();
-  let invalid = 0;
   let lines = 0;
+  let lineNo = 0;
 
   const onLine = (raw: string) => {
+    lineNo++;
     let end = raw.length;
     while (end > 0 && (raw.charCodeAt(end - 1) === 32 || raw.charCodeAt(end - 1) === 9)) end--;
     if (end === 0 || raw.charCodeAt(0) === 35 /* # */) return;
@@ -60,8 +62,8 @@ export async function readFolded(chunks: AsyncIterable<Buffer>, source: string, 
     const space = Math.max(line.lastIndexOf(' '), line.lastIndexOf('\t'));
     const count = space > 0 ? parseCount(line.slice(space + 1)) : NaN;
     if (!Number.isFinite(count)) {
-      invalid++;
-      return;
+      const shown = line.length > 60 ? `${line.slice(0, 57)}...` : line;
+      throw new BadInputError(source, `line ${lineNo}: no sample count at the end of ${JSON.stringify(shown)}`, 'folded stacks are lines like "main;parse;lex 12": frames root first, then a count');
     }
     // The stack is everything before the one separating blank: a frame may
     // itself be a blank (stackcollapse-perf names a symbol-less frame " ").
@@ -95,12 +97,11 @@ export async function readFolded(chunks: AsyncIterable<Buffer>, source: string, 
     if (e instanceof BadInputError) throw e;
     throw new BadInputError(source, `cannot read folded stacks: ${(e as Error).message}`);
   }
-  const ignored = invalid + stats.overlong;
-  if (lines === 0) {
-    const why = ignored > 0 ? `no folded stacks found (${ignored} lines with invalid format)` : 'no folded stacks found';
-    throw new BadInputError(source, why, 'folded stacks are lines like "main;parse;lex 12": frames root first, then a count');
+  if (stats.unterminated) {
+    throw new BadInputError(source, `cut short: line ${lineNo} ends without a newline (the file was truncated while written or copied)`, 'copy it again, or write it anew');
   }
-  if (ignored > 0) warn(`${source}: ignored ${ignored} lines with invalid format`);
+  if (lines === 0) throw new BadInputError(source, 'no folded stacks found', 'folded stacks are lines like "main;parse;lex 12": frames root first, then a count');
+  if (stats.overlong > 0) warn(`${source}: ignored ${stats.overlong} lines longer than 1 MiB`);
   return builder.build();
 }
 

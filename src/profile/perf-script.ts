@@ -233,6 +233,9 @@ export async function readPerfScript(
     if (e instanceof BadInputError) throw e;
     throw new BadInputError(source, `cannot read perf script output: ${(e as Error).message}`);
   }
+  if (stats.unterminated) {
+    throw new BadInputError(source, 'cut short: the last line ends without a newline (the file was truncated while written or copied)', 'copy it again, or rerun `perf script` into a new file');
+  }
   // The input ends inside an event: its stack may be incomplete, and
   // stackcollapse-perf drops it too.
   const cutShort = current !== null;

@@ -77,7 +77,9 @@ function detectTextFormat(text: string): InputFormat | undefined {
     if (++seen >= 50) break;
   }
   if (seen === 0) return undefined;
-  return folded > other ? 'folded' : 'perf-script';
+  // No indented line: a single folded-looking line makes it folded, so a
+  // folded file with bad lines gets the folded reader's message about them.
+  return folded > 0 ? 'folded' : 'perf-script';
 }
 
 async function readHead(path: string): Promise<Buffer> {

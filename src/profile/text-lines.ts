@@ -11,6 +11,11 @@ export const MAX_LINE_CHARS = 1 << 20;
 export interface LineStats {
   /** Lines dropped because they exceeded MAX_LINE_CHARS. */
   overlong: number;
+  /**
+   * The input had text and its last line had no newline: the tools that
+   * write these formats end every line, so the file was most likely cut short.
+   */
+  unterminated: boolean;
 }
 
 /**
@@ -23,7 +28,7 @@ export async function forEachLine(
   onLine: (line: string, last: boolean) => void,
 ): Promise<LineStats> {
   const decoder = new StringDecoder('utf8');
-  const stats: LineStats = { overlong: 0 };
+  const stats: LineStats = { overlong: 0, unterminated: false };
   let carry = '';
   // Set while skipping the rest of an overlong line up to its newline.
   let skipping = false;
@@ -61,6 +66,7 @@ export async function forEachLine(
     }
   }
   const tail = carry + decoder.end();
+  if (tail.length > 0 || skipping) stats.unterminated = true;
   if (!skipping && tail.length > 0 && tail.length <= MAX_LINE_CHARS) emit(tail, true);
   return stats;
 }
@@ -75,7 +81,7 @@ export async function forEachLineBytes(
   chunks: AsyncIterable<Buffer>,
   onLine: (buf: Buffer, start: number, end: number) => void,
 ): Promise<LineStats> {
-  const stats: LineStats = { overlong: 0 };
+  const stats: LineStats = { overlong: 0, unterminated: false };
   let carry: Buffer | undefined;
   let skipping = false;
   const emit = (buf: Buffer, start: number, end: number) => {
@@ -124,6 +130,7 @@ export async function forEachLineBytes(
       }
     }
   }
+  if ((carry !== undefined && carry.length > 0) || skipping) stats.unterminated = true;
   if (carry !== undefined && !skipping && carry.length > 0) emit(carry, 0, carry.length);
   return stats;
 }

@@ -68,12 +68,13 @@ describe('bad input: one line naming the file, exit 2', () => {
       expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
     });
   }
-  it('notes ignored lines but still exports the good ones', () => {
+  it('a folded line without a count is bad input: one line naming the file and line, exit 2, no output', () => {
     const path = join(dir, 'some-bad.folded');
     writeFileSync(path, 'main;a 2\nmain;b\nmain;c 1\n');
-    const r = profctl(['export', '--input', path, '--format', 'folded']);
-    expect(r.status).toBe(0);
-    expect(sortedLines(r.stdout)).toEqual(['main;a 2', 'main;c 1']);
-    expect(r.stderr).toContain('ignored 1 lines with invalid format');
+    const r = profctl(['export', '--input', path, '--input-format', 'folded', '--format', 'folded']);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/some-bad\.folded: line 2: no sample count at the end of "main;b"/);
+    expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/);
   });
 });

@@ -33,14 +33,17 @@ describe('readFolded', () => {
       ['app', 'native', false],
     ]);
   });
-  it('counts lines without a count and reports them, as inferno does', async () => {
-    const { profile, notes } = await read('main;a 2\nmain;b\nmain;c x\n 4\n');
-    expect(profile.samples).toHaveLength(1);
-    expect(notes).toEqual(['in.folded: ignored 3 lines with invalid format']);
+  it('rejects a line without a count, naming the file and the line', async () => {
+    await expect(read('main;a 2\nmain;b\nmain;c 1\n')).rejects.toThrow(/^in\.folded: line 2: no sample count at the end of "main;b"/);
+    await expect(read('main;a 2\nmain;c x\n')).rejects.toThrow(/line 2: no sample count/);
+    await expect(read('# a comment\n\nmain;a 2\n 4\n')).rejects.toThrow(/line 4: no sample count/);
   });
-  it('fails with a BadInputError naming the file when nothing is a folded line', async () => {
+  it('rejects input cut short mid-line', async () => {
+    await expect(read('main;a 2\nmain;b 3')).rejects.toThrow(/^in\.folded: cut short: line 2 ends without a newline/);
+  });
+  it('fails with a BadInputError naming the file when there are no stacks', async () => {
     await expect(read('')).rejects.toThrow(BadInputError);
-    await expect(read('no counts here\nnor here\n')).rejects.toThrow(/^in\.folded: no folded stacks found \(2 lines/);
+    await expect(read('# only a comment\n')).rejects.toThrow(/^in\.folded: no folded stacks found/);
   });
 });
 

@@ -127,8 +127,11 @@ describe('bad input', () => {
     expect(profile.samples).toHaveLength(1);
     expect(notes).toEqual(['in.txt: ignored 2 lines with invalid format']);
   });
-  it('leaves out an event cut short at the end of the input, and says so', async () => {
-    const { profile, notes } = await read('app 1 1.0: 1 cycles:\n\t 10 main (/bin/a)\n\napp 1 1.1: 1 cycles:\n\t 10 ma');
+  it('rejects input cut short mid-line: one line naming the file, nothing half-read', async () => {
+    await expect(read('app 1 1.0: 1 cycles:\n\t 10 main (/bin/a)\n\napp 1 1.1: 1 cycles:\n\t 10 ma')).rejects.toThrow(/^in\.txt: cut short: the last line ends without a newline/);
+  });
+  it('leaves out a last event with no blank line after it, as stackcollapse-perf does, and says so', async () => {
+    const { profile, notes } = await read('app 1 1.0: 1 cycles:\n\t 10 main (/bin/a)\n\napp 1 1.1: 1 cycles:\n\t 10 main (/bin/a)\n');
     expect(profile.samples).toHaveLength(1);
     expect(notes.some((n) => /cut short/.test(n))).toBe(true);
   });
