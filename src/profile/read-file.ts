@@ -60,20 +60,18 @@ export function detectFormat(head: Buffer): InputFormat | undefined {
  * Folded or perf script? perf script indents its stack lines and ends event
  * headers in "event:"; folded lines never start with a blank and end in a
  * count. Looks at up to 50 meaningful lines (the last one may be cut by the
- * head buffer, so it is not trusted alone when others exist).
+ * head buffer, so it is dropped when others exist).
  */
 function detectTextFormat(text: string): InputFormat | undefined {
   const lines = text.split('\n');
   if (lines.length > 1) lines.pop();
   let folded = 0;
-  let other = 0;
   let seen = 0;
   for (const line of lines) {
     if (line.trim() === '' || line.startsWith('#')) continue;
     if (/^\s/.test(line)) return 'perf-script';
     // A folded line is "frame;frame;frame <count>" (inferno allows a fractional count).
     if (/\s\d+(\.\d+)?\s*$/.test(line) && !/:\s*$/.test(line) && !/\d+\.\d+:\s/.test(line)) folded++;
-    else other++;
     if (++seen >= 50) break;
   }
   if (seen === 0) return undefined;
