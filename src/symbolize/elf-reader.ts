@@ -307,31 +307,45 @@ export class ElfFile {
     if (!sec) return undefined;
     const strtab = this.sections[sec.link];
     if (!strtab || strtab.type === SHT_NOBITS || strtab.offset + strtab.size > this.source.size) return undefined;
-    const data = this.sectionData(sec);
-    if (!data) return undefined;
+    if (sec.type === SHT_NOBITS || sec.offset + sec.size > this.source.size) return undefined;
     const entsize = sec.entsize || (this.is64 ? 24 : 16);
-    const max = Math.floor(data.length / entsize);
+    const total = Math.floor(sec.size / entsize);
+    // Read in chunks, twice (count, then fill): a big binary's table (node:
+    // ~4 MB of entries, a third of them functions) is never held whole, and
+    // the arrays are exactly as long as the functions they hold.
+    const perChunk = Math.max(1, Math.floor((1 << 20) / entsize));
+    const each = (visit: (data: Buffer, at: number, sh: number, info: number) => void) => {
+      for (let first = 0; first < total; first += perChunk) {
+        const count = Math.min(perChunk, total - first);
+        const data = this.source.read(sec.offset + first * entsize, count * entsize);
+        for (let at = 0; at + entsize <= data.length; at += entsize) {
+          const info = this.is64 ? data[at + 4]! : data[at + 12]!;
+          const t = info & 0xf;
+          if (t !== STT_FUNC && t !== STT_GNU_IFUNC) continue;
+          const sh = this.is64 ? data.readUInt16LE(at + 6) : data.readUInt16LE(at + 14);
+          if (sh === SHN_UNDEF || (sh >= SHN_LORESERVE && sh !== SHN_XINDEX)) continue;
+          visit(data, at, sh, info);
+        }
+      }
+    };
+    let max = 0;
+    each(() => max++);
     const values = new Float64Array(max);
     const sizes = new Float64Array(max);
     const nameOffsets = new Uint32Array(max);
     const binds = new Uint8Array(max);
     const shndx = new Uint32Array(max);
     let n = 0;
-    for (let at = 0; at + entsize <= data.length; at += entsize) {
-      const info = this.is64 ? data[at + 4]! : data[at + 12]!;
-      const t = info & 0xf;
-      if (t !== STT_FUNC && t !== STT_GNU_IFUNC) continue;
-      const sh = this.is64 ? data.readUInt16LE(at + 6) : data.readUInt16LE(at + 14);
-      if (sh === SHN_UNDEF || (sh >= SHN_LORESERVE && sh !== SHN_XINDEX)) continue;
+    each((data, at, sh, info) => {
       const value = this.is64 ? u64(data, at + 8) : data.readUInt32LE(at + 4);
-      if (value === 0) continue;
+      if (value === 0 || n === max) return;
       values[n] = value;
       sizes[n] = this.is64 ? u64(data, at + 16) : data.readUInt32LE(at + 8);
       nameOffsets[n] = data.readUInt32LE(at);
       binds[n] = info >> 4;
       shndx[n] = sh;
       n++;
-    }
+    });
     return { count: n, values, sizes, nameOffsets, binds, shndx, strtab };
   }
 

@@ -1,8 +1,8 @@
 // Kernel symbols from /proc/kallsyms: "ffffffff81000000 T _text" and, for
 // loadable modules, "ffffffffc0a01000 t foo_init [foo]". Only text symbols
-// are kept, sorted, and searched by address; kernel addresses exceed 2^53 so
-// they are kept as BigInt in a BigUint64Array. Parsed from bytes with typed
-// arrays: no string or object per line.
+// are kept, sorted, and searched by address; kernel addresses exceed 2^53, so
+// each is kept as two 32-bit halves. Parsed from bytes into typed arrays: no
+// string or object per line.
 //
 // Without root (kptr_restrict) every address reads as zero: the table is then
 // empty and says so (`restricted`), and kernel frames stay `[unknown] 0x…`.
@@ -24,56 +24,63 @@ const HEX = new Int8Array(256).fill(-1);
 for (let i = 0; i < 10; i++) HEX[0x30 + i] = i;
 for (let i = 0; i < 6; i++) HEX[0x61 + i] = HEX[0x41 + i] = 10 + i;
 
+/** Entries per block: a block is one ArrayBuffer of 17 bytes per entry (about 272 KiB). */
+const BLOCK_BITS = 14;
+const BLOCK = 1 << BLOCK_BITS;
+const BLOCK_MASK = BLOCK - 1;
+/** Names are copied into 256 KiB buffers; a name never straddles two. */
+const NAME_BLOCK_BITS = 18;
+const NAME_BLOCK = 1 << NAME_BLOCK_BITS;
+
+/** Fixed-size columns of parsed lines, views over one buffer. */
+class EntryBlock {
+  readonly hi: Uint32Array;
+  readonly lo: Uint32Array;
+  /** (name block << NAME_BLOCK_BITS) | offset in it. */
+  readonly nameAt: Uint32Array;
+  readonly nameLen: Uint16Array;
+  readonly moduleOf: Uint16Array;
+  readonly rank: Uint8Array;
+  constructor() {
+    const buf = new ArrayBuffer(BLOCK * 17);
+    this.hi = new Uint32Array(buf, 0, BLOCK);
+    this.lo = new Uint32Array(buf, BLOCK * 4, BLOCK);
+    this.nameAt = new Uint32Array(buf, BLOCK * 8, BLOCK);
+    this.nameLen = new Uint16Array(buf, BLOCK * 12, BLOCK);
+    this.moduleOf = new Uint16Array(buf, BLOCK * 14, BLOCK);
+    this.rank = new Uint8Array(buf, BLOCK * 16, BLOCK);
+  }
+}
+
 /**
  * The kernel's text symbols, held compactly: /proc/kallsyms has ~120k lines,
  * and a string, BigInt or object per line costs tens of MB while parsing (a
- * resident agent's peak memory). The file is read in chunks; addresses go to
- * two Uint32Arrays (high and low halves), names to one byte buffer decoded on
- * lookup, modules to a small index.
+ * resident agent's peak memory). Lines are parsed from a reused read buffer
+ * into fixed-size blocks of typed arrays and names into fixed-size byte
+ * buffers, which are kept as they are: growing one array by doubling left
+ * ~9 MB of discarded copies that V8 frees only at its next full collection,
+ * long after start-up. A sorted index of entries (one Uint32Array) is the
+ * only thing built at the end. Names are decoded on lookup.
  */
 export class KernelSymbols {
-  private readonly hi: Uint32Array;
-  private readonly lo: Uint32Array;
-  private readonly nameAt: Uint32Array;
-  private readonly nameLen: Uint16Array;
-  private readonly moduleOf: Uint16Array;
+  private readonly blocks: EntryBlock[];
+  private readonly nameBlocks: Buffer[];
   private readonly moduleNames: string[];
-  private readonly names: Buffer;
+  /** Entry numbers in address order, one per address (the best-ranked alias). */
+  private readonly order: Uint32Array;
   /** Every address was zero: the reader lacks the privilege to see them. */
   readonly restricted: boolean;
 
   private constructor(p: KallsymsBuilder | undefined, restricted: boolean) {
     this.restricted = restricted;
+    this.blocks = p ? p.blocks : [];
+    this.nameBlocks = p ? p.nameBlocks : [];
     this.moduleNames = p ? p.modules : [KERNEL_MODULE];
-    this.names = p ? p.names.subarray(0, p.namesLen) : Buffer.alloc(0);
-    const n = p ? p.n : 0;
-    const order = p ? orderByAddress(p) : new Uint32Array(0);
-    // Several names for one address (_text/_stext, aliases): keep the best ranked.
-    const keep: number[] = [];
-    for (let k = 0; k < n; k++) {
-      const i = order[k]!;
-      const prev = keep.length ? keep[keep.length - 1]! : -1;
-      if (prev >= 0 && p!.hi[prev] === p!.hi[i] && p!.lo[prev] === p!.lo[i]) {
-        if (p!.rank[i]! < p!.rank[prev]!) keep[keep.length - 1] = i;
-      } else keep.push(i);
-    }
-    const m = keep.length;
-    this.hi = new Uint32Array(m);
-    this.lo = new Uint32Array(m);
-    this.nameAt = new Uint32Array(m);
-    this.nameLen = new Uint16Array(m);
-    this.moduleOf = new Uint16Array(m);
-    keep.forEach((i, k) => {
-      this.hi[k] = p!.hi[i]!;
-      this.lo[k] = p!.lo[i]!;
-      this.nameAt[k] = p!.nameAt[i]!;
-      this.nameLen[k] = p!.nameLen[i]!;
-      this.moduleOf[k] = p!.moduleOf[i]!;
-    });
+    this.order = p ? bestPerAddress(p, orderByAddress(p)) : new Uint32Array(0);
   }
 
   get size(): number {
-    return this.hi.length;
+    return this.order.length;
   }
 
   static parse(text: string | Buffer): KernelSymbols {
@@ -91,17 +98,24 @@ export class KernelSymbols {
     }
     try {
       const b = new KallsymsBuilder();
-      const chunk = Buffer.allocUnsafe(1 << 18);
-      let carry = Buffer.alloc(0);
+      // One buffer for the whole read: a partial last line moves to its front.
+      const chunk = Buffer.allocUnsafeSlow(1 << 18);
+      let have = 0;
       for (;;) {
-        const got = readSync(fd, chunk, 0, chunk.length, null);
+        const got = readSync(fd, chunk, have, chunk.length - have, null);
         if (got <= 0) break;
-        const data = carry.length ? Buffer.concat([carry, chunk.subarray(0, got)]) : chunk.subarray(0, got);
-        const last = data.lastIndexOf(0x0a);
-        if (last >= 0) b.add(data.subarray(0, last + 1));
-        carry = Buffer.from(data.subarray(last + 1));
+        const end = have + got;
+        const last = chunk.lastIndexOf(0x0a, end - 1);
+        if (last < 0) {
+          // A line longer than the buffer is not a kallsyms line: drop it.
+          have = end === chunk.length ? 0 : end;
+          continue;
+        }
+        b.add(chunk.subarray(0, last + 1));
+        chunk.copy(chunk, 0, last + 1, end);
+        have = end - (last + 1);
       }
-      if (carry.length) b.add(Buffer.concat([carry, Buffer.from('\n')]));
+      if (have) b.add(Buffer.concat([chunk.subarray(0, have), Buffer.from('\n')]));
       return b.finish();
     } catch {
       return new KernelSymbols(undefined, true);
@@ -114,24 +128,33 @@ export class KernelSymbols {
   lookup(addr: bigint): KernelSymbol | undefined {
     const ah = Number(addr >> 32n);
     const al = Number(addr & 0xffffffffn);
-    const n = this.hi.length;
+    const order = this.order;
+    const blocks = this.blocks;
+    const n = order.length;
     let lo = 0;
     let hi = n - 1;
-    let i = -1;
+    let found = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      const mh = this.hi[mid]!;
-      if (mh < ah || (mh === ah && this.lo[mid]! <= al)) {
-        i = mid;
+      const e = order[mid]!;
+      const b = blocks[e >>> BLOCK_BITS]!;
+      const mh = b.hi[e & BLOCK_MASK]!;
+      if (mh < ah || (mh === ah && b.lo[e & BLOCK_MASK]! <= al)) {
+        found = mid;
         lo = mid + 1;
       } else hi = mid - 1;
     }
-    if (i < 0) return undefined;
-    const start = (BigInt(this.hi[i]!) << 32n) | BigInt(this.lo[i]!);
+    if (found < 0) return undefined;
+    const e = order[found]!;
+    const b = blocks[e >>> BLOCK_BITS]!;
+    const k = e & BLOCK_MASK;
+    const start = (BigInt(b.hi[k]!) << 32n) | BigInt(b.lo[k]!);
     // Past the last symbol of a module or the kernel text, an address belongs to nobody we know.
-    if (i === n - 1 && addr - start > 0x100000n) return undefined;
-    const name = this.names.toString('latin1', this.nameAt[i]!, this.nameAt[i]! + this.nameLen[i]!);
-    return { name, module: this.moduleNames[this.moduleOf[i]!]!, start };
+    if (found === n - 1 && addr - start > 0x100000n) return undefined;
+    const at = b.nameAt[k]!;
+    const from = at & (NAME_BLOCK - 1);
+    const name = this.nameBlocks[at >>> NAME_BLOCK_BITS]!.toString('latin1', from, from + b.nameLen[k]!);
+    return { name, module: this.moduleNames[b.moduleOf[k]!]!, start };
   }
 
   /** Used by the builder. */
@@ -140,21 +163,45 @@ export class KernelSymbols {
   }
 }
 
-/** Indices in address order (then rank). Kernel addresses share their high half: pack and sort natively. */
+/** Entry numbers in address order (then rank). Kernel addresses share their high half: pack and sort natively. */
 function orderByAddress(p: KallsymsBuilder): Uint32Array {
   const n = p.n;
   const order = new Uint32Array(n);
+  const hi = (e: number) => p.blocks[e >>> BLOCK_BITS]!.hi[e & BLOCK_MASK]!;
+  const lo = (e: number) => p.blocks[e >>> BLOCK_BITS]!.lo[e & BLOCK_MASK]!;
+  const rank = (e: number) => p.blocks[e >>> BLOCK_BITS]!.rank[e & BLOCK_MASK]!;
   let oneHigh = n < 2 ** 21;
-  for (let i = 1; i < n && oneHigh; i++) if (p.hi[i] !== p.hi[0]) oneHigh = false;
+  for (let e = 1; e < n && oneHigh; e++) if (hi(e) !== hi(0)) oneHigh = false;
   if (oneHigh) {
     const keys = new Float64Array(n);
-    for (let i = 0; i < n; i++) keys[i] = p.lo[i]! * 2 ** 21 + i;
+    for (let e = 0; e < n; e++) keys[e] = lo(e) * 2 ** 21 + e;
     keys.sort();
-    for (let i = 0; i < n; i++) order[i] = keys[i]! % 2 ** 21;
+    for (let k = 0; k < n; k++) order[k] = keys[k]! % 2 ** 21;
     return order;
   }
-  for (let i = 0; i < n; i++) order[i] = i;
-  return order.sort((a, b) => p.hi[a]! - p.hi[b]! || p.lo[a]! - p.lo[b]! || p.rank[a]! - p.rank[b]!);
+  for (let e = 0; e < n; e++) order[e] = e;
+  return order.sort((a, b) => hi(a) - hi(b) || lo(a) - lo(b) || rank(a) - rank(b));
+}
+
+/** Several names for one address (_text/_stext, aliases): keeps the best ranked, in place. */
+function bestPerAddress(p: KallsymsBuilder, order: Uint32Array): Uint32Array {
+  const at = (e: number) => p.blocks[e >>> BLOCK_BITS]!;
+  let m = 0;
+  for (let k = 0; k < order.length; k++) {
+    const e = order[k]!;
+    const b = at(e);
+    if (m > 0) {
+      const prev = order[m - 1]!;
+      const pb = at(prev);
+      if (pb.hi[prev & BLOCK_MASK] === b.hi[e & BLOCK_MASK] && pb.lo[prev & BLOCK_MASK] === b.lo[e & BLOCK_MASK]) {
+        if (b.rank[e & BLOCK_MASK]! < pb.rank[prev & BLOCK_MASK]!) order[m - 1] = e;
+        continue;
+      }
+    }
+    order[m++] = e;
+  }
+  // Aliases are few: keep the spare tail unless it is a sizeable share.
+  return m > order.length * 0.9 ? order.subarray(0, m) : order.slice(0, m);
 }
 
 /** Accumulates "ADDR TYPE NAME[\t[MODULE]]" lines, text symbols (t T w W) only, chunk by chunk. */
@@ -162,31 +209,11 @@ class KallsymsBuilder {
   n = 0;
   lines = 0;
   zeros = 0;
-  hi = new Uint32Array(1 << 14);
-  lo = new Uint32Array(1 << 14);
-  rank = new Uint8Array(1 << 14);
-  nameAt = new Uint32Array(1 << 14);
-  nameLen = new Uint16Array(1 << 14);
-  moduleOf = new Uint16Array(1 << 14);
-  names = Buffer.allocUnsafe(1 << 20);
-  namesLen = 0;
+  readonly blocks: EntryBlock[] = [];
+  readonly nameBlocks: Buffer[] = [];
+  private nameUsed = NAME_BLOCK;
   modules = [KERNEL_MODULE];
   private readonly moduleIndex = new Map<string, number>([[KERNEL_MODULE, 0]]);
-
-  private grow(): void {
-    const cap = this.hi.length * 2;
-    const g = <T extends Uint32Array | Uint16Array | Uint8Array>(a: T, make: (n: number) => T): T => {
-      const b = make(cap);
-      b.set(a);
-      return b;
-    };
-    this.hi = g(this.hi, (c) => new Uint32Array(c));
-    this.lo = g(this.lo, (c) => new Uint32Array(c));
-    this.rank = g(this.rank, (c) => new Uint8Array(c));
-    this.nameAt = g(this.nameAt, (c) => new Uint32Array(c));
-    this.nameLen = g(this.nameLen, (c) => new Uint16Array(c));
-    this.moduleOf = g(this.moduleOf, (c) => new Uint16Array(c));
-  }
 
   /** Parses whole lines (text ends with a newline). */
   add(text: Buffer): void {
@@ -234,23 +261,25 @@ class KallsymsBuilder {
       }
       let underscores = 0;
       while (underscores < 9 && text[nameStart + underscores] === 0x5f) underscores++;
-      if (this.n === this.hi.length) this.grow();
-      const len = Math.min(nameEnd - nameStart, 0xffff);
-      if (this.namesLen + len > this.names.length) {
-        const bigger = Buffer.allocUnsafe(this.names.length * 2 + len);
-        this.names.copy(bigger, 0, 0, this.namesLen);
-        this.names = bigger;
+      const len = Math.min(nameEnd - nameStart, 0xffff, NAME_BLOCK);
+      if (this.nameUsed + len > NAME_BLOCK) {
+        this.nameBlocks.push(Buffer.allocUnsafeSlow(NAME_BLOCK));
+        this.nameUsed = 0;
       }
-      text.copy(this.names, this.namesLen, nameStart, nameStart + len);
-      const i = this.n++;
-      this.hi[i] = h;
-      this.lo[i] = l;
+      const nameBlock = this.nameBlocks.length - 1;
+      text.copy(this.nameBlocks[nameBlock]!, this.nameUsed, nameStart, nameStart + len);
+      const e = this.n++;
+      if ((e & BLOCK_MASK) === 0) this.blocks.push(new EntryBlock());
+      const b = this.blocks[e >>> BLOCK_BITS]!;
+      const k = e & BLOCK_MASK;
+      b.hi[k] = h;
+      b.lo[k] = l;
       // Global before local, then fewer leading underscores (do_sys_open over __do_sys_open).
-      this.rank[i] = (type === 0x54 || type === 0x57 ? 0 : 10) + underscores;
-      this.nameAt[i] = this.namesLen;
-      this.nameLen[i] = len;
-      this.moduleOf[i] = mod;
-      this.namesLen += len;
+      b.rank[k] = (type === 0x54 || type === 0x57 ? 0 : 10) + underscores;
+      b.nameAt[k] = ((nameBlock << NAME_BLOCK_BITS) | this.nameUsed) >>> 0;
+      b.nameLen[k] = len;
+      b.moduleOf[k] = mod;
+      this.nameUsed += len;
     }
   }
 

@@ -7,8 +7,9 @@
 // 7 MB string table) is loaded while samples wait: symbols arrive as typed
 // arrays, only a packed array of addresses is sorted, and names are not kept
 // at all — they are read from the open file when an address is looked up
-// (the caller caches one frame per function). The string table is read once,
-// temporarily, to rank aliases. It must not demangle or build frames.
+// (the caller caches one frame per function). The string table is never read
+// whole: aliases are ranked by reading the first bytes of their names. It
+// must not demangle or build frames.
 
 import { STB_GLOBAL, STB_LOCAL, STB_WEAK, type ByteSource, type SectionHeader, type SymbolArrays } from './elf-reader.js';
 
@@ -28,12 +29,21 @@ export interface SymbolSource {
 }
 
 /** Lower rank wins when several symbols share an address (aliases such as __libc_malloc / malloc). */
-function aliasRank(bind: number, strtab: Buffer, nameOffset: number, size: number): number {
+function baseRank(bind: number, size: number): number {
   const bindRank = bind === STB_GLOBAL ? 0 : bind === STB_WEAK ? 1 : bind === STB_LOCAL ? 2 : 3;
+  // A sized symbol beats a zero-sized label; then global > weak > local; then (aliasRank) fewer leading underscores.
+  return (size > 0 ? 0 : 1000) + bindRank * 100;
+}
+
+/** Leading underscores of a name, read from the file: only aliases need it, so the string table is never read whole. Empty names rank last. */
+function leadingUnderscores(file: ByteSource, strtab: { offset: number; size: number }, nameOffset: number): number {
+  const n = Math.min(9, strtab.size - nameOffset);
+  if (n <= 0) return 0;
+  const b = file.read(strtab.offset + nameOffset, n);
+  if (b[0] === 0) return 99; // an empty name (a tail-merged string) loses to any named alias
   let underscores = 0;
-  while (underscores < 9 && strtab[nameOffset + underscores] === 0x5f) underscores++;
-  // A sized symbol beats a zero-sized label; then global > weak > local; then fewer leading underscores.
-  return (size > 0 ? 0 : 1000) + bindRank * 100 + underscores * 10;
+  while (underscores < n && b[underscores] === 0x5f) underscores++;
+  return underscores;
 }
 
 const INDEX_BITS = 2 ** 21;
@@ -126,36 +136,39 @@ export class SymbolTable {
     const srcs = new Uint8Array(total);
     const offs = new Uint32Array(total);
     let n = 0;
-    used.forEach(({ symbols: sym, sections, file }, src) => {
-      // Read once to skip nameless symbols and rank aliases; not kept.
-      const strtab = file.read(sym.strtab.offset, sym.strtab.size);
+    used.forEach(({ symbols: sym, sections }, src) => {
       for (let i = 0; i < sym.count; i++) {
         const off = sym.nameOffsets[i]!;
-        if (off >= strtab.length || strtab[off] === 0) continue;
+        // Offset 0 is the empty name; a name past the table is corrupt.
+        if (off === 0 || off >= sym.strtab.size) continue;
         const value = sym.values[i]!;
         const size = sym.sizes[i]!;
         const sec = sections[sym.shndx[i]!];
         const secEnd = sec && sec.addr <= value && value < sec.addr + sec.size ? sec.addr + sec.size : Infinity;
         starts[n] = value;
         ends[n] = size > 0 ? value + size : secEnd;
-        ranks[n] = aliasRank(sym.binds[i]!, strtab, off, size);
+        ranks[n] = baseRank(sym.binds[i]!, size);
         srcs[n] = src;
         offs[n] = off;
         n++;
       }
     });
-    const order = orderByStart(starts, n);
-    // One symbol per start address: the best ranked, then the longest.
-    const keep: number[] = [];
+    const aliasRank = (i: number) => {
+      const s = used[srcs[i]!]!;
+      return ranks[i]! + 10 * leadingUnderscores(s.file, s.symbols.strtab, offs[i]!);
+    };
+    // One symbol per start address: the best ranked, then the longest (compacted in place).
+    const keep = orderByStart(starts, n);
+    let m = 0;
     for (let k = 0; k < n; k++) {
-      const i = order[k]!;
-      const last = keep.length - 1;
-      if (last >= 0 && starts[keep[last]!] === starts[i]) {
-        const j = keep[last]!;
-        if (ranks[i]! < ranks[j]! || (ranks[i] === ranks[j] && ends[i]! > ends[j]!)) keep[last] = i;
-      } else keep.push(i);
+      const i = keep[k]!;
+      if (m > 0 && starts[keep[m - 1]!] === starts[i]) {
+        const j = keep[m - 1]!;
+        const ri = aliasRank(i);
+        const rj = aliasRank(j);
+        if (ri < rj || (ri === rj && ends[i]! > ends[j]!)) keep[m - 1] = i;
+      } else keep[m++] = i;
     }
-    const m = keep.length;
     const outStarts = new Float64Array(m);
     const outEnds = new Float64Array(m);
     const outSrcs = new Uint8Array(m);
