@@ -126,6 +126,12 @@ export class KernelSymbols {
 
   /** The symbol at or below addr; undefined below the first symbol or with no table. */
   lookup(addr: bigint): KernelSymbol | undefined {
+    const at = this.indexOf(addr);
+    return at < 0 ? undefined : this.symbolAt(at);
+  }
+
+  /** Position (0..size-1, one per function: a cache key) of the symbol at or below addr, or -1. */
+  indexOf(addr: bigint): number {
     const ah = Number(addr >> 32n);
     const al = Number(addr & 0xffffffffn);
     const order = this.order;
@@ -144,17 +150,26 @@ export class KernelSymbols {
         lo = mid + 1;
       } else hi = mid - 1;
     }
-    if (found < 0) return undefined;
-    const e = order[found]!;
-    const b = blocks[e >>> BLOCK_BITS]!;
-    const k = e & BLOCK_MASK;
-    const start = (BigInt(b.hi[k]!) << 32n) | BigInt(b.lo[k]!);
     // Past the last symbol of a module or the kernel text, an address belongs to nobody we know.
-    if (found === n - 1 && addr - start > 0x100000n) return undefined;
-    const at = b.nameAt[k]!;
-    const from = at & (NAME_BLOCK - 1);
-    const name = this.nameBlocks[at >>> NAME_BLOCK_BITS]!.toString('latin1', from, from + b.nameLen[k]!);
-    return { name, module: this.moduleNames[b.moduleOf[k]!]!, start };
+    if (found === n - 1 && found >= 0 && addr - this.startAt(found) > 0x100000n) return -1;
+    return found;
+  }
+
+  private startAt(at: number): bigint {
+    const e = this.order[at]!;
+    const b = this.blocks[e >>> BLOCK_BITS]!;
+    return (BigInt(b.hi[e & BLOCK_MASK]!) << 32n) | BigInt(b.lo[e & BLOCK_MASK]!);
+  }
+
+  /** The symbol at a position from indexOf; its name is decoded now. */
+  symbolAt(at: number): KernelSymbol {
+    const e = this.order[at]!;
+    const b = this.blocks[e >>> BLOCK_BITS]!;
+    const k = e & BLOCK_MASK;
+    const nameAt = b.nameAt[k]!;
+    const from = nameAt & (NAME_BLOCK - 1);
+    const name = this.nameBlocks[nameAt >>> NAME_BLOCK_BITS]!.toString('latin1', from, from + b.nameLen[k]!);
+    return { name, module: this.moduleNames[b.moduleOf[k]!]!, start: this.startAt(at) };
   }
 
   /** Used by the builder. */

@@ -109,7 +109,8 @@ export class Symbolizer {
   private readonly binaries: BinaryCache;
   private readonly procs = new Map<number, ProcessState>();
   private kernel: KernelSymbols | undefined;
-  private readonly kernelFrames = new Map<bigint, Frame>();
+  /** Kernel frames by symbol (KernelSymbols.indexOf): one per function, however many addresses in it were sampled. */
+  private readonly kernelFrames = new Map<number, Frame>();
   private readonly kallsymsPath: string;
   private counts = { userFrames: 0, userUnresolved: 0, kernelFrames: 0, kernelUnresolved: 0, mapsReads: 0, pidReuses: 0, snapshots: 0, execs: 0 };
 
@@ -309,12 +310,13 @@ export class Symbolizer {
       let addr = typeof raw === 'bigint' ? raw : BigInt(raw);
       if (i > 0 && addr > 0n) addr -= 1n;
       this.counts.kernelFrames++;
-      let f = this.kernelFrames.get(addr);
+      const at = this.kernel.indexOf(addr);
+      let f = at >= 0 ? this.kernelFrames.get(at) : unknownAddress(raw, KERNEL_MODULE);
       if (!f) {
-        const hit = this.kernel.lookup(addr);
-        f = hit ? { name: hit.name, module: hit.module, kind: 'kernel' } : unknownAddress(raw, KERNEL_MODULE);
+        const hit = this.kernel.symbolAt(at);
+        f = { name: hit.name, module: hit.module, kind: 'kernel' };
         if (this.kernelFrames.size >= MAX_PROCESS_FRAMES * 4) this.kernelFrames.clear();
-        this.kernelFrames.set(addr, f);
+        this.kernelFrames.set(at, f);
       }
       if (f.kind === 'unknown') this.counts.kernelUnresolved++;
       out[i] = f;

@@ -126,6 +126,36 @@ describe('kallsyms', () => {
     expect(k.size).toBe(2);
   });
 
+  it('holds tables larger than one storage block, in any line order', () => {
+    // 40,000 functions with long names: entries span three blocks and names several buffers.
+    const n = 40_000;
+    const lines: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const addr = 0xffffffff81000000n + BigInt(i) * 0x40n;
+      lines.push(`${addr.toString(16)} ${i % 3 ? 't' : 'T'} fn_${i}_${'x'.repeat(i % 40)}${i % 5 === 0 ? '\t[mod' + (i % 7) + ']' : ''}`);
+    }
+    // Shuffled deterministically (modules' symbols come after the kernel's in real files).
+    const shuffled = lines.map((l, i) => [(i * 7919) % n, l] as const).sort((a, b) => a[0] - b[0]).map(([, l]) => l);
+    const k = KernelSymbols.parse(shuffled.join('\n'));
+    expect(k.size).toBe(n);
+    for (const i of [0, 1, 16_383, 16_384, 16_385, 32_768, 39_999]) {
+      const hit = k.lookup(0xffffffff81000000n + BigInt(i) * 0x40n + 0x3fn);
+      expect(hit?.name).toBe(`fn_${i}_${'x'.repeat(i % 40)}`);
+      expect(hit?.module).toBe(i % 5 === 0 ? `[mod${i % 7}]` : KERNEL_MODULE);
+    }
+  });
+
+  it('gives every address in one function the same position, and none past the end', () => {
+    const k = KernelSymbols.parse(text);
+    const at = k.indexOf(0xffffffff81001000n);
+    expect(at).toBeGreaterThanOrEqual(0);
+    expect(k.indexOf(0xffffffff81001fffn)).toBe(at);
+    expect(k.symbolAt(at).name).toBe('do_syscall_64');
+    expect(k.indexOf(0xffffffff81002000n)).not.toBe(at);
+    expect(k.indexOf(0xffffffffc0a02000n + 0x200000n)).toBe(-1);
+    expect(k.indexOf(0x1000n)).toBe(-1);
+  });
+
   it('says when addresses are hidden (kptr_restrict)', () => {
     const k = KernelSymbols.parse(text.replace(/^[0-9a-f]{16}/gm, '0000000000000000'));
     expect(k.restricted).toBe(true);
