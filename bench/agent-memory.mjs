@@ -34,7 +34,11 @@ const extraAgentArgs = (opt('--agent-args', '') || '').split(' ').filter(Boolean
 const cpus = os.cpus().length;
 const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 const tmp = mkdtempSync(join(os.tmpdir(), 'profctl-agent-memory-'));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 
 writeFileSync(join(tmp, 'spin.c'), `#include <stdlib.h>
 #include <time.h>

@@ -14,6 +14,8 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 export interface ByteSource {
   readonly size: number;
   read(offset: number, length: number): Buffer;
+  /** Fills target (its whole length) from offset: for reading a big section through one reused buffer. */
+  readInto(offset: number, target: Buffer): Buffer;
   close(): void;
 }
 
@@ -25,6 +27,9 @@ export class BufferSource implements ByteSource {
   read(offset: number, length: number): Buffer {
     if (offset < 0 || offset + length > this.buf.length) throw new ElfError(`read past end (${offset}+${length})`);
     return this.buf.subarray(offset, offset + length);
+  }
+  readInto(offset: number, target: Buffer): Buffer {
+    return this.read(offset, target.length);
   }
   close(): void {}
 }
@@ -43,7 +48,11 @@ export class FileSource implements ByteSource {
   }
   read(offset: number, length: number): Buffer {
     if (offset < 0 || offset + length > this.size) throw new ElfError(`read past end (${offset}+${length})`);
-    const buf = Buffer.allocUnsafe(length);
+    return this.readInto(offset, Buffer.allocUnsafe(length));
+  }
+  readInto(offset: number, buf: Buffer): Buffer {
+    const length = buf.length;
+    if (offset < 0 || offset + length > this.size) throw new ElfError(`read past end (${offset}+${length})`);
     let done = 0;
     while (done < length) {
       const n = readSync(this.fd, buf, done, length - done, offset + done);
@@ -310,14 +319,16 @@ export class ElfFile {
     if (sec.type === SHT_NOBITS || sec.offset + sec.size > this.source.size) return undefined;
     const entsize = sec.entsize || (this.is64 ? 24 : 16);
     const total = Math.floor(sec.size / entsize);
-    // Read in chunks, twice (count, then fill): a big binary's table (node:
-    // ~4 MB of entries, a third of them functions) is never held whole, and
-    // the arrays are exactly as long as the functions they hold.
-    const perChunk = Math.max(1, Math.floor((1 << 20) / entsize));
+    // Read twice (count, then fill) through one reused 256 KiB buffer: a big
+    // binary's table (node: ~4 MB of entries, a third of them functions) is
+    // never held whole, and the arrays are exactly as long as the functions
+    // they hold.
+    const perChunk = Math.max(1, Math.floor((1 << 18) / entsize));
+    const chunk = Buffer.allocUnsafeSlow(Math.min(total, perChunk) * entsize);
     const each = (visit: (data: Buffer, at: number, sh: number, info: number) => void) => {
       for (let first = 0; first < total; first += perChunk) {
         const count = Math.min(perChunk, total - first);
-        const data = this.source.read(sec.offset + first * entsize, count * entsize);
+        const data = this.source.readInto(sec.offset + first * entsize, chunk.subarray(0, count * entsize));
         for (let at = 0; at + entsize <= data.length; at += entsize) {
           const info = this.is64 ? data[at + 4]! : data[at + 12]!;
           const t = info & 0xf;

@@ -153,20 +153,19 @@ export class SymbolTable {
         n++;
       }
     });
-    const aliasRank = (i: number) => {
+    const underscores = (i: number) => {
       const s = used[srcs[i]!]!;
-      return ranks[i]! + 10 * leadingUnderscores(s.file, s.symbols.strtab, offs[i]!);
+      return leadingUnderscores(s.file, s.symbols.strtab, offs[i]!);
     };
+    // Negative when i beats j; names are read only when size and binding tie.
+    const compareAliases = (i: number, j: number) => ranks[i]! - ranks[j]! || underscores(i) - underscores(j) || ends[j]! - ends[i]!;
     // One symbol per start address: the best ranked, then the longest (compacted in place).
     const keep = orderByStart(starts, n);
     let m = 0;
     for (let k = 0; k < n; k++) {
       const i = keep[k]!;
       if (m > 0 && starts[keep[m - 1]!] === starts[i]) {
-        const j = keep[m - 1]!;
-        const ri = aliasRank(i);
-        const rj = aliasRank(j);
-        if (ri < rj || (ri === rj && ends[i]! > ends[j]!)) keep[m - 1] = i;
+        if (compareAliases(i, keep[m - 1]!) < 0) keep[m - 1] = i;
       } else keep[m++] = i;
     }
     const outStarts = new Float64Array(m);
