@@ -115,6 +115,8 @@ async function runOnce(build) {
     samples: agentStatus.samplesTotal ?? 0,
     lost: agentStatus.lostTotal ?? 0,
     probe: probeLines[0],
+    // Other processes on the machine are sampled too: their binaries' symbols are part of what the agent holds.
+    load: os.loadavg()[0],
     errors: errText.split('\n').filter((l) => /error|warning|failed/i.test(l)).slice(0, 3),
   };
 }
@@ -124,7 +126,7 @@ for (let r = 0; r < rounds; r++) {
   for (const b of builds) {
     const res = await runOnce(b);
     results.get(b.name).push(res);
-    process.stderr.write(`round ${r + 1}/${rounds} ${b.name}: peak ${(res.agentHwm + res.helperHwm).toFixed(1)} MiB (agent ${res.agentHwm.toFixed(1)}, helper ${res.helperHwm.toFixed(1)}), ${res.cpuPerHour.toFixed(0)} s CPU/h, ${res.samples} samples, ${res.lost} lost${res.probe ? `\n  ${res.probe}` : ''}${res.errors.length ? `\n  ${res.errors.join('\n  ')}` : ''}\n`);
+    process.stderr.write(`round ${r + 1}/${rounds} ${b.name}: peak ${(res.agentHwm + res.helperHwm).toFixed(1)} MiB (agent ${res.agentHwm.toFixed(1)}, helper ${res.helperHwm.toFixed(1)}), ${res.cpuPerHour.toFixed(0)} s CPU/h, ${res.samples} samples, ${res.lost} lost, load ${res.load.toFixed(2)}${res.probe ? `\n  ${res.probe}` : ''}${res.errors.length ? `\n  ${res.errors.join('\n  ')}` : ''}\n`);
   }
 }
 
@@ -135,14 +137,14 @@ const lines = [
   `Machine: ${cpus} CPUs (\`nproc\`), ${os.cpus()[0]?.model ?? 'unknown'}, kernel ${os.release()}, Node ${process.version}; shared with other engineers' builds and tests, so CPU numbers are noisy (medians of ${rounds} round${rounds > 1 ? 's' : ''}, builds interleaved).`,
   `Command: \`sudo node bench/agent-memory.mjs --seconds ${seconds} --rounds ${rounds}${builds.slice(1).map((b) => ` --compare ${b.bin}`).join('')}${extraAgentArgs.length ? ` --agent-args '${extraAgentArgs.join(' ')}'` : ''}\` — \`profctl agent --store TMP --flush 10s\` for ${seconds} s, ${cpus} CPU-bound C loops running (one per CPU); /proc read every second.`,
   '',
-  '| build | peak RSS agent+helper (MiB, VmHWM) | agent peak | helper peak | RSS at end agent / helper (anon+file+shmem) | CPU per hour of sampling (agent+helper) | samples | lost |',
-  '|---|---:|---:|---:|---|---:|---:|---:|',
+  '| build | peak RSS agent+helper (MiB, VmHWM; median, then per round) | agent peak | helper peak | RSS at end agent / helper (anon+file+shmem) | CPU per hour of sampling (agent+helper) | samples | lost | load avg at end |',
+  '|---|---:|---:|---:|---|---:|---:|---:|---|',
   ...builds.map((b) => {
     const rs = results.get(b.name);
     const m = (k) => median(rs.map(k));
     const last = rs[rs.length - 1];
     const parts = (p) => (p ? `${f1(p.rss)} (${f1(p.anon)}+${f1(p.file)}+${f1(p.shmem)})` : '-');
-    return `| ${b.name} | ${f1(m((r) => r.agentHwm + r.helperHwm))} (${rs.map((r) => f1(r.agentHwm + r.helperHwm)).join(', ')}) | ${f1(m((r) => r.agentHwm))} | ${f1(m((r) => r.helperHwm))} | ${parts(last.agentParts)} / ${parts(last.helperParts)} | ${m((r) => r.cpuPerHour).toFixed(0)} s (${rs.map((r) => r.cpuPerHour.toFixed(0)).join(', ')}) | ${m((r) => r.samples)} | ${rs.map((r) => r.lost).join(', ')} |`;
+    return `| ${b.name} | ${f1(m((r) => r.agentHwm + r.helperHwm))} (${rs.map((r) => f1(r.agentHwm + r.helperHwm)).join(', ')}) | ${f1(m((r) => r.agentHwm))} | ${f1(m((r) => r.helperHwm))} | ${parts(last.agentParts)} / ${parts(last.helperParts)} | ${m((r) => r.cpuPerHour).toFixed(0)} s (${rs.map((r) => r.cpuPerHour.toFixed(0)).join(', ')}) | ${m((r) => r.samples)} | ${rs.map((r) => r.lost).join(', ')} | ${rs.map((r) => r.load.toFixed(2)).join(', ')} |`;
   }),
   '',
 ];
