@@ -17,15 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-struct otel_thread_ctx {
-  uint8_t trace_id[16];
-  uint8_t span_id[8];
-  uint8_t valid;
-  uint8_t trace_flags;
-  uint16_t attrs_size;
-};
-
-__attribute__((used)) __thread struct otel_thread_ctx *otel_thread_ctx_v1;
+#include "otel-thread-ctx.h"
 
 static double seconds;
 static FILE *log_file;

@@ -9,10 +9,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { buildHelper, buildTarget, skipReason, repoRoot } from './helper-fixtures.js';
+import { openStoreWriter } from '../../src/store/index.js';
+import { makeProfile } from '../unit/store-fixtures.js';
 
 const bin = join(repoRoot, 'bin', 'profctl');
 const store = mkdtempSync(join(tmpdir(), 'profctl-agent-'));
-const CAP = 384 * 1024;
+// The cap is set just above what a pre-filled store holds (this machine's
+// frames from a first short run, then an hour of older segments), so the
+// agent's own segments push it over and eviction must happen however quiet
+// the machine is (an idle machine adds well under 1 KiB a second).
+let CAP = 0;
 
 function profctl(args: string[]) {
   return spawnSync(bin, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
@@ -51,6 +57,20 @@ describe.skipIf(skipReason !== undefined)('profctl agent (BPF engine)', () => {
     buildHelper();
     const chain = buildTarget('call-chain', ['-O0', '-fno-omit-frame-pointer']);
     burner = spawn(chain, ['60']);
+    // A first short run puts this machine's own frames in the store's tables.
+    const first = spawn(bin, ['agent', '--store', store, '--flush', '1s', '--quiet'], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 3000));
+    first.kill('SIGTERM');
+    await new Promise((r) => first.on('exit', r));
+    // Older data: 60 segments of the last hour, about half a MiB to evict.
+    const writer = openStoreWriter(store, { durable: false });
+    const now = Date.now();
+    for (let i = 0; i < 60; i++) {
+      const start = now - 60 * 60_000 + i * 60_000;
+      writer.appendSegment({ startMs: start, endMs: start + 10_000, profile: makeProfile(start, 2000, i + 1, 40) });
+    }
+    writer.close();
+    CAP = storeBytes() + 16 * 1024;
     agent = spawn(bin, ['agent', '--store', store, '--flush', '1s', '--max-size', String(CAP), '--otlp', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
     agent.stderr!.on('data', (d) => (stderr += d));
     for (let i = 0; i < 100 && !/sampling at/.test(stderr); i++) await new Promise((r) => setTimeout(r, 100));
@@ -63,7 +83,9 @@ describe.skipIf(skipReason !== undefined)('profctl agent (BPF engine)', () => {
   it('writes segments, holds the cap, and reports its status while running', async () => {
     expect(stderr).toMatch(/sampling at 99 Hz/);
     // Run until the store has had to evict (a busy machine gets there in seconds at this cap).
-    for (let i = 0; i < 40 && !/evicted \d+ old segments/.test(stderr); i++) await new Promise((r) => setTimeout(r, 1000));
+    for (let i = 0; i < 30 && !/evicted \d+ old segments/.test(stderr); i++) await new Promise((r) => setTimeout(r, 1000));
+    // Let a few more flushes happen after the first eviction.
+    await new Promise((r) => setTimeout(r, 3000));
     expect(stderr).toMatch(/evicted \d+ old segments/);
     // Every flush logs the store's size after enforcing the bounds: never above the cap.
     const sizes = [...stderr.matchAll(/store ([\d.]+) KiB of (\d+) KiB/g)].map((m) => Number(m[1]) * 1024);
@@ -96,7 +118,7 @@ describe.skipIf(skipReason !== undefined)('profctl agent (BPF engine)', () => {
     for (let i = 0; i < 10 && !/\b1 spans\b/.test(stderr); i++) await new Promise((r) => setTimeout(r, 500));
     const tr = profctl(['trace', '--store', store, '--since', '1m', '--service', 'agent-test', '--json']);
     expect(tr.status, tr.stderr).toBe(0);
-    expect(JSON.parse(tr.stdout).traces.map((t: { traceId: string }) => t.traceId)).toEqual(['ab'.repeat(16)]);
+    expect(JSON.parse(tr.stdout).traces.map((t: { traceId: string }) => t.traceId), `${tr.stderr}\n${stderr.slice(-600)}`).toEqual(['ab'.repeat(16)]);
   }, 30_000);
 
   it('stops cleanly on SIGTERM', async () => {

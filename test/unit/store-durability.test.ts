@@ -5,18 +5,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStoreReader, openStoreWriter, readAgentStatus, writeAgentStatus } from '../../src/store/index.js';
-import { makeProfile, makeSpans, tempStoreDir } from './store-fixtures.js';
+import { makeProfile, makeSpans, useTempStoreDirs } from './store-fixtures.js';
 
 const T0 = Date.UTC(2025, 0, 15, 2, 0, 0);
-const dirs: string[] = [];
-function newDir(): string {
-  const d = tempStoreDir();
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+const newDir = useTempStoreDirs();
 
 /** A store with `n` 10 s segments of `samples` samples each; returns their file names. */
 function fill(dir: string, n: number, samples = 200, opts = {}): string[] {

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { afterEach } from 'vitest';
 import type { Frame, Profile, Sample } from '../../src/profile/model.js';
 import type { Span } from '../../src/spans/model.js';
 import { seededRandom as rng } from '../support/seeded-random.mjs';
@@ -10,6 +11,19 @@ export { rng };
 
 export function tempStoreDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'profctl-store-test-'));
+}
+
+/** A maker of temporary store directories that are removed after each test. */
+export function useTempStoreDirs(): () => string {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  });
+  return () => {
+    const d = tempStoreDir();
+    dirs.push(d);
+    return d;
+  };
 }
 
 

@@ -5,18 +5,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openStoreReader, openStoreWriter, resolveStoreDir } from '../../src/store/index.js';
-import { flatSamples, makeProfile, makeSpans, tempStoreDir } from './store-fixtures.js';
+import { flatSamples, makeProfile, makeSpans, useTempStoreDirs } from './store-fixtures.js';
 
 const T0 = Date.UTC(2025, 0, 15, 2, 0, 0);
-const dirs: string[] = [];
-function newDir(): string {
-  const d = tempStoreDir();
-  dirs.push(d);
-  return d;
-}
+const newDir = useTempStoreDirs();
 afterEach(() => {
   vi.restoreAllMocks();
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
 function tableBytes(dir: string): number {
