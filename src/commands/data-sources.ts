@@ -7,6 +7,7 @@ import type { Span, SpanSource } from '../spans/model.js';
 import { readProfileFile } from '../profile/read-file.js';
 import { mergeProfiles } from '../query/merge.js';
 import { optionList } from './select-profile.js';
+import { spanExtent } from '../query/traces.js';
 
 export function warnOnStderr(message: string): void {
   process.stderr.write(`profctl: warning: ${message}\n`);
@@ -52,8 +53,7 @@ class StoreSpanSource implements SpanSource {
     // window that found the first), so look a minute or more wider until
     // nothing new turns up.
     for (let round = 0; found.length && round < 4; round++) {
-      const start = Math.min(...found.map((s) => s.startMs));
-      const end = Math.max(...found.map((s) => s.endMs));
+      const { fromMs: start, toMs: end } = spanExtent(found);
       const hasRoot = found.some((s) => !s.parentSpanId);
       const pad = hasRoot ? 0 : Math.max(60_000, 2 * (end - start));
       const wider = await reader.readSpans({ fromMs: start - pad, toMs: end + pad, traceIds: [traceId] });
@@ -116,8 +116,7 @@ export function samplingPeriodMs(profile: Profile): number {
  */
 export async function spansAroundTrace(source: SpanSource, traceSpans: Span[]): Promise<Span[]> {
   if (traceSpans.length === 0) return traceSpans;
-  const fromMs = Math.min(...traceSpans.map((s) => s.startMs));
-  const toMs = Math.max(...traceSpans.map((s) => s.endMs));
+  const { fromMs, toMs } = spanExtent(traceSpans);
   const seen = new Set(traceSpans.map((s) => `${s.traceId}/${s.spanId}`));
   const out = [...traceSpans];
   for (const s of await source.spansInRange(fromMs, toMs)) {

@@ -8,6 +8,7 @@ import { UserError } from '../errors.js';
 import type { Profile } from '../profile/model.js';
 import type { Span } from '../spans/model.js';
 import { joinSamplesToSpans, selectTraceSamples, describeAttribution, normalizeId } from '../query/join.js';
+import { spanExtent } from '../query/traces.js';
 import { openSpanSource, readTimedSamples, samplingPeriodMs, spansAroundTrace, warnOnStderr } from './data-sources.js';
 import { optionList } from './select-profile.js';
 import { parseTimeRange } from './units.js';
@@ -59,9 +60,8 @@ export async function selectTraceProfile(options: Record<string, unknown>, f: Tr
   let spanRange: { fromMs: number; toMs: number } | undefined;
   const own = spans.filter((s) => (f.traceId ? s.traceId === f.traceId : s.traceId === spans[0]!.traceId));
   if (own.length) {
-    const fromMs = Math.min(...own.map((s) => s.startMs));
-    const toMs = Math.max(...own.map((s) => s.endMs));
-    spanRange = { fromMs, toMs };
+    spanRange = spanExtent(own);
+    const { fromMs, toMs } = spanRange;
     profile = await readTimedSamples(options, fromMs, toMs);
   } else {
     if (optionList(options.input).length === 0) {

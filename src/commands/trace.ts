@@ -6,7 +6,7 @@ import { parseDuration, parsePositiveInt, parseTimeRange } from './units.js';
 import { openSpanSource, readTimedSamples, samplingPeriodMs, spansAroundTrace } from './data-sources.js';
 import { optionList } from './select-profile.js';
 import { joinSamplesToSpans, selectTraceSamples, describeAttribution, normalizeId } from '../query/join.js';
-import { summarizeTraces, waterfall } from '../query/traces.js';
+import { spanExtent, summarizeTraces, waterfall } from '../query/traces.js';
 import { traceListJson, traceListTable, waterfallJson, waterfallText, formatDuration } from '../render/trace-view.js';
 
 interface TraceOptions {
@@ -55,8 +55,7 @@ export async function run(args: string[], options: Record<string, unknown>): Pro
     if (opts.json) process.stdout.write(traceListJson([]) + '\n');
     return ExitCode.ok;
   }
-  const from = Math.min(...spans.map((s) => s.startMs));
-  const to = Math.max(...spans.map((s) => s.endMs));
+  const { fromMs: from, toMs: to } = spanExtent(spans);
   const profile = await readTimedSamples(options, from, to);
   const join = joinSamplesToSpans(profile, spans);
   let traces = summarizeTraces(spans, profile, join).filter((t) => t.durationMs >= opts.minDurationMs);
@@ -83,8 +82,7 @@ async function showTrace(opts: TraceOptions, options: Record<string, unknown>, s
   if (traceSpans.length === 0) {
     throw new UserError(`trace ${traceId} not found in ${source.description}`, 'list the traces of a window with `profctl trace --since 1h`, or point --spans at the source that has it');
   }
-  const from = Math.min(...traceSpans.map((s) => s.startMs));
-  const to = Math.max(...traceSpans.map((s) => s.endMs));
+  const { fromMs: from, toMs: to } = spanExtent(traceSpans);
   const profile = await readTimedSamples(options, from, to);
   const join = joinSamplesToSpans(profile, await spansAroundTrace(source, traceSpans));
   const sel = selectTraceSamples(profile, join, { traceId, includeAmbiguous: opts.includeAmbiguous });

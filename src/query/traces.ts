@@ -27,6 +27,20 @@ export function rootSpan(spans: Span[]): Span | undefined {
   return pool.reduce<Span | undefined>((best, s) => (!best || s.startMs < best.startMs || (s.startMs === best.startMs && s.endMs > best.endMs) ? s : best), undefined);
 }
 
+/**
+ * The time window spans cover: earliest start to latest end. A loop, not
+ * Math.min(...spans): a day of spans is more arguments than a call may take.
+ */
+export function spanExtent(spans: readonly Span[]): { fromMs: number; toMs: number } {
+  let fromMs = Infinity;
+  let toMs = -Infinity;
+  for (const s of spans) {
+    if (s.startMs < fromMs) fromMs = s.startMs;
+    if (s.endMs > toMs) toMs = s.endMs;
+  }
+  return { fromMs, toMs };
+}
+
 export function groupByTrace(spans: Span[]): Map<string, Span[]> {
   const m = new Map<string, Span[]>();
   for (const s of spans) {
@@ -102,8 +116,7 @@ export function summarizeTraces(spans: Span[], profile: Profile, join: JoinResul
   const out: TraceSummary[] = [];
   for (const [traceId, list] of groupByTrace(spans)) {
     const root = rootSpan(list)!;
-    const start = Math.min(...list.map((s) => s.startMs));
-    const end = Math.max(...list.map((s) => s.endMs));
+    const { fromMs: start, toMs: end } = spanExtent(list);
     const e = perTrace.get(traceId);
     out.push({
       traceId,
@@ -134,7 +147,7 @@ export interface WaterfallRow {
 /** Spans of one trace in tree order (children after their parent, by start time). */
 export function waterfall(spans: Span[], profile: Profile, join: JoinResult): WaterfallRow[] {
   if (spans.length === 0) return [];
-  const start = Math.min(...spans.map((s) => s.startMs));
+  const start = spanExtent(spans).fromMs;
   const ids = new Set(spans.map((s) => s.spanId));
   const children = new Map<string, Span[]>();
   const roots: Span[] = [];

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { ProfileBuilder } from '../../src/profile/model.js';
-import { hottestFrameOf, summarizeTraces } from '../../src/query/traces.js';
+import { hottestFrameOf, spanExtent, summarizeTraces } from '../../src/query/traces.js';
 import { joinSamplesToSpans } from '../../src/query/join.js';
 
 describe('the hottest function of a trace', () => {
@@ -21,5 +21,12 @@ describe('the hottest function of a trace', () => {
     const spans = [{ traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), name: 'GET /sort', service: 's', kind: 'server' as const, startMs: 0, endMs: 10, status: 'unset' as const }];
     const [t] = summarizeTraces(spans, p, joinSamplesToSpans(p, spans));
     expect(t).toMatchObject({ samples: 10, hottest: 'kind_sort' });
+  });
+});
+
+describe('spanExtent', () => {
+  it('spans the earliest start to the latest end, for lists too long to spread into Math.min', () => {
+    const spans = Array.from({ length: 300_000 }, (_, i) => ({ traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), name: 'x', service: 's', kind: 'server' as const, startMs: 1000 + i, endMs: 1000 + i + (i === 5 ? 500_000 : 10), status: 'unset' as const }));
+    expect(spanExtent(spans)).toEqual({ fromMs: 1000, toMs: 501_005 });
   });
 });
