@@ -40,7 +40,8 @@ async function findSpans(options: Record<string, unknown>, f: TraceFilter): Prom
     if (f.traceId) return await spansAroundTrace(source, await source.trace(f.traceId));
     // A span id alone: look in the --since/--until window of the store or a
     // backend; a span file is small enough to search whole.
-    const isFile = explicit && !/^(store|jaeger\+|tempo\+)/.test(String(options.spans));
+    const { OtlpFileSpanSource } = await import('../spans/file-source.js');
+    const isFile = source instanceof OtlpFileSpanSource;
     const { fromMs, toMs } = isFile ? { fromMs: -Infinity, toMs: Infinity } : parseTimeRange(options.since, options.until);
     const inRange = await source.spansInRange(fromMs, toMs);
     const span = inRange.find((s) => s.spanId === f.spanId);
