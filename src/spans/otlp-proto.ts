@@ -78,6 +78,11 @@ function status(r: WireReader): SpanStatus {
   return statuses[code] ?? 'unset';
 }
 
+/** A span field must come with the wire type its schema gives it. */
+function need(type: number, want: number, field: string): void {
+  if (type !== want) throw new WireError(`span ${field} has the wrong wire type`);
+}
+
 function span(r: WireReader, resource: Record<string, Scalar>): Span | undefined {
   let traceId = '';
   let spanId = '';
@@ -94,31 +99,31 @@ function span(r: WireReader, resource: Record<string, Scalar>): Span | undefined
     const type = t & 7;
     switch (field) {
       case 1:
-        if (type !== WireType.Len) throw new WireError('span trace_id has the wrong wire type');
+        need(type, WireType.Len, 'trace_id');
         traceId = hex(r.bytes());
         break;
       case 2:
-        if (type !== WireType.Len) throw new WireError('span span_id has the wrong wire type');
+        need(type, WireType.Len, 'span_id');
         spanId = hex(r.bytes());
         break;
       case 4:
-        if (type !== WireType.Len) throw new WireError('span parent_span_id has the wrong wire type');
+        need(type, WireType.Len, 'parent_span_id');
         parent = hex(r.bytes());
         break;
       case 5:
-        if (type !== WireType.Len) throw new WireError('span name has the wrong wire type');
+        need(type, WireType.Len, 'name');
         name = r.string();
         break;
       case 6:
-        if (type !== WireType.Varint) throw new WireError('span kind has the wrong wire type');
+        need(type, WireType.Varint, 'kind');
         kind = r.varint();
         break;
       case 7:
-        if (type !== WireType.Fixed64) throw new WireError('span start time has the wrong wire type');
+        need(type, WireType.Fixed64, 'start time');
         start = r.fixed64();
         break;
       case 8:
-        if (type !== WireType.Fixed64) throw new WireError('span end time has the wrong wire type');
+        need(type, WireType.Fixed64, 'end time');
         end = r.fixed64();
         break;
       case 9:
