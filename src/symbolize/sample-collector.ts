@@ -25,6 +25,12 @@ interface ProcessName {
 
 export class SampleCollector {
   private builder!: ProfileBuilder;
+  /**
+   * The window's frame ids by Frame object: the symbolizer hands out shared,
+   * cached Frame objects, so identity finds a frame without building the
+   * builder's string key for every frame of every sample.
+   */
+  private frameIds = new Map<Frame, number>();
   private readonly periodNs: number;
   private readonly processNames = new Map<number, ProcessName>();
   private windowStartMs = Date.now();
@@ -40,6 +46,7 @@ export class SampleCollector {
   }
 
   private reset(): void {
+    this.frameIds = new Map();
     this.builder = new ProfileBuilder(cpuSampleTypes(), {
       period: this.periodNs,
       periodType: { type: 'cpu', unit: 'nanoseconds' },
@@ -83,7 +90,11 @@ export class SampleCollector {
       const frames: Frame[] = [];
       if (s.kernelStack.length) frames.push(...this.symbolizer.symbolizeKernel(s.kernelStack));
       if (s.userStack.length && s.pid > 0) frames.push(...this.symbolizer.symbolizeUser(s.pid, s.userStack, s.timeMs));
-      const ids = frames.map((f) => b.frameId(f));
+      const ids = frames.map((f) => {
+        let id = this.frameIds.get(f);
+        if (id === undefined) this.frameIds.set(f, (id = b.frameId(f)));
+        return id;
+      });
       if (ids.length === 0) ids.push(b.frameId({ name: `[${s.comm || 'unknown'}]`, module: '', kind: 'unknown' }));
       const labels = s.traceId ? { trace_id: s.traceId, ...(s.spanId ? { span_id: s.spanId } : {}) } : undefined;
       b.addSample({
