@@ -128,21 +128,11 @@ export async function run(args: string[], options: Record<string, unknown>): Pro
   }
   let timer: NodeJS.Timeout | undefined;
   if (opts.durationMs !== undefined) done.push(new Promise((resolve) => (timer = setTimeout(resolve, opts.durationMs))));
-  let interrupted = false;
-  const onSignal = () => {
-    interrupted = true;
-    if (timer) clearTimeout(timer);
-  };
+  // Ctrl-C or SIGTERM ends the recording; the profile is still written.
   done.push(
     new Promise((resolve) => {
-      process.once('SIGINT', () => {
-        onSignal();
-        resolve();
-      });
-      process.once('SIGTERM', () => {
-        onSignal();
-        resolve();
-      });
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
     }),
   );
   await Promise.race([...done, drained.then(() => undefined)]);
@@ -179,6 +169,5 @@ export async function run(args: string[], options: Record<string, unknown>): Pro
   if (child?.exitCode === null) child.kill('SIGTERM');
   if (childStatus !== undefined) return childStatus;
   // Ctrl-C is how a whole-machine recording is ended: the profile is written, and that is success.
-  void interrupted;
   return ExitCode.ok;
 }
