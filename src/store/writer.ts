@@ -306,8 +306,17 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
     indexSorted = true;
     const segs = index;
     const tableFiles = fs.readdirSync(tablesDir).filter((f) => parseTableFileName(f));
-    const tablesSize = () => tableFiles.reduce((n, f) => n + fileSize(path.join(tablesDir, f)), 0);
-    let size = segs.reduce((n, s) => n + s.size, 0) + tablesSize();
+    const tableBytes = new Map<number, number>();
+    for (const f of tableFiles) {
+      const g = parseTableFileName(f)!.generation;
+      tableBytes.set(g, (tableBytes.get(g) ?? 0) + fileSize(path.join(tablesDir, f)));
+    }
+    let size = segs.reduce((n, s) => n + s.size, 0) + [...tableBytes.values()].reduce((a, b) => a + b, 0);
+    // The last segment of an older generation takes that generation's tables
+    // with it: count them freed at once, or the cap check would go on
+    // deleting newer segments for bytes that are about to go anyway.
+    const lastOfGeneration = new Map<number, number>();
+    segs.forEach((s, i) => lastOfGeneration.set(s.generation, i));
     let deletedSegments = 0;
     let deletedBytes = 0;
     const cutoff = nowMs - retentionMs;
@@ -319,9 +328,11 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
       size -= s.size;
       deletedSegments++;
       deletedBytes += s.size;
+      if (lastOfGeneration.get(s.generation) === i && s.generation !== gen.generation) size -= tableBytes.get(s.generation) ?? 0;
     }
     segs.splice(0, i);
-    // Tables of generations that no remaining segment uses.
+    // Tables of generations that no remaining segment uses (their bytes are
+    // already out of `size` when their last segment went in the loop above).
     const used = new Set(segs.map((s) => s.generation));
     used.add(gen.generation);
     for (const f of tableFiles) {
@@ -330,7 +341,7 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
       const p = path.join(tablesDir, f);
       const n = fileSize(p);
       fs.rmSync(p, { force: true });
-      size -= n;
+      if (!lastOfGeneration.has(t.generation)) size -= n; // tables no segment ever used
       deletedBytes += n;
     }
     return { deletedSegments, deletedBytes, sizeBytes: size };

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openStoreReader, openStoreWriter, resolveStoreDir } from '../../src/store/index.js';
-import { flatSamples, makeProfile, makeSpans, useTempStoreDirs } from './store-fixtures.js';
+import { flatSamples, makeFrames, makeProfile, makeSpans, useTempStoreDirs } from './store-fixtures.js';
 
 const T0 = Date.UTC(2025, 0, 15, 2, 0, 0);
 const newDir = useTempStoreDirs();
@@ -225,5 +225,31 @@ describe('spans', () => {
     expect((await r.readSpans({ traceIds: ['not-hex', spans[5]!.traceId] })).map((s) => s.traceId).sort()).toEqual(['not-hex', spans[5]!.traceId].sort());
     expect(await r.readSpans({ traceIds: ['f'.repeat(32)] })).toEqual([]);
     expect(await r.readSpans({ fromMs: T0 + 1000, toMs: T0 + 1200 })).toHaveLength(2);
+  });
+});
+
+describe('the size cap across table generations', () => {
+  it('counts an older generation’s tables freed with its last segment, so the newest data stays', () => {
+    const dir = newDir();
+    const dirSize = () => {
+      let n = 0;
+      for (const sub of ['segments', 'tables']) for (const f of fs.readdirSync(path.join(dir, sub))) n += fs.statSync(path.join(dir, sub, f)).size;
+      return n;
+    };
+    // Every append starts a new generation (tiny table limit), each with its own frames.
+    const opts = { durable: false, maxTableBytes: 1, retentionMs: 365 * 86_400_000, now: () => T0 + 3_600_000 };
+    const fill = openStoreWriter(dir, { ...opts, maxSizeBytes: 1 << 30 });
+    for (let i = 0; i < 6; i++) fill.appendSegment({ startMs: T0 + i * 10_000, endMs: T0 + (i + 1) * 10_000, profile: makeProfile(T0 + i * 10_000, 300, i + 1, 20, makeFrames(80, `gen${i}_`)) });
+    fill.close();
+    const newestFile = fs.readdirSync(path.join(dir, 'segments')).sort().at(-1)!;
+    // A cap that the newest segment and its tables fit under, with room for one more.
+    const cap = Math.floor(dirSize() / 3);
+    const w = openStoreWriter(dir, { ...opts, maxSizeBytes: cap });
+    const r = w.enforceBounds();
+    w.close();
+    expect(r.deletedSegments).toBeGreaterThan(0);
+    expect(r.sizeBytes).toBe(dirSize());
+    expect(r.sizeBytes).toBeLessThanOrEqual(cap);
+    expect(fs.readdirSync(path.join(dir, 'segments'))).toContain(newestFile);
   });
 });
