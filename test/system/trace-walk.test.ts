@@ -79,13 +79,20 @@ describe.skipIf(skipReason !== undefined)('the on-call walk on real data (agent 
     });
     // One request at a time: each span chain has the process to itself.
     for (const path of requests) expect(await call(port, path)).toBe(200);
+    const lastRequestDone = Date.now();
     expect(await call(port, '/flush', 'POST')).toBe(200);
-    // The agent stores spans and samples at its next flush; wait until the walk can see them.
+    // The agent stores spans and samples at its next flush. Wait until the
+    // store reaches well past the last request (a request's samples can land
+    // a flush after its span), then until the walk sees every trace.
     for (let i = 0; i < 60; i++) {
-      const r = profctl(['trace', '--store', store, '--service', SERVICE, '--since', '10m', '--json', '--limit', '0']);
-      if (r.status === 0) {
-        traces = JSON.parse(r.stdout).traces;
-        if (traces.length === requests.length && traces.every((t) => t.samples > 0)) break;
+      const s = profctl(['status', '--store', store, '--json']);
+      const newest = s.status === 0 ? (JSON.parse(s.stdout).store?.newest as string | null) : null;
+      if (newest && Date.parse(newest) >= lastRequestDone + 2_000) {
+        const r = profctl(['trace', '--store', store, '--service', SERVICE, '--since', '10m', '--json', '--limit', '0']);
+        if (r.status === 0) {
+          traces = JSON.parse(r.stdout).traces;
+          if (traces.length === requests.length && traces.every((t) => t.samples > 0)) break;
+        }
       }
       await new Promise((r) => setTimeout(r, 500));
     }
