@@ -61,6 +61,7 @@ int create_maps(struct bpf_maps *m, uint32_t ringbuf_bytes, char *msg, size_t ms
     { &m->tls, BPF_MAP_TYPE_HASH, 4, 8, 65536, "pctl_tls" },
     { &m->counters, BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, CNT_COUNT, "pctl_counters" },
     { &m->events, BPF_MAP_TYPE_RINGBUF, 0, 0, (int)ringbuf_bytes, "pctl_events" },
+    { &m->known, BPF_MAP_TYPE_HASH, 4, 4, 65536, "pctl_known" },
   };
   for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
     int fd = create_map(specs[i].type, specs[i].key, specs[i].value, specs[i].entries, specs[i].name);
@@ -143,7 +144,7 @@ static void counter_add_one(struct prog_buf *p, const struct bpf_maps *m, int in
   STX(BPF_DW, BPF_REG_0, BPF_REG_1, 0);
 }
 
-enum { L_EXIT, L_PASS, L_HAVE, L_SUBMIT };
+enum { L_EXIT, L_PASS, L_HAVE, L_SUBMIT, L_WAKE };
 
 static void build_sampler(struct prog_buf *p, const struct bpf_maps *m) {
   /* r6 = ctx, r7 = pid_tgid then tgid, r8 = config, r9 = record */
@@ -241,8 +242,21 @@ static void build_sampler(struct prog_buf *p, const struct bpf_maps *m) {
   MOV64_IMM(BPF_REG_2, BREC_OTEL_LEN);
   CALL(BPF_FUNC_probe_read_user); /* zero-fills on failure: valid stays 0 */
   LABEL(L_SUBMIT);
-  MOV64_REG(BPF_REG_1, BPF_REG_9);
+  /* A process the helper already knows needs nothing from it right away: its
+   * samples wait for the helper's next timed read instead of waking it (one
+   * wakeup per sample was most of the helper's CPU and put a reschedule in
+   * the sampled task's interrupt). A new process wakes it, so that its maps
+   * are read while it is alive. */
+  STX(BPF_W, BPF_REG_10, BPF_REG_7, -48);
+  LD_MAP(BPF_REG_1, m->known);
+  MOV64_REG(BPF_REG_2, BPF_REG_10);
+  ADD64_IMM(BPF_REG_2, -48);
+  CALL(BPF_FUNC_map_lookup_elem);
   MOV64_IMM(BPF_REG_2, 0);
+  JEQ(BPF_REG_0, 0, L_WAKE);
+  MOV64_IMM(BPF_REG_2, BPF_RB_NO_WAKEUP);
+  LABEL(L_WAKE);
+  MOV64_REG(BPF_REG_1, BPF_REG_9);
   CALL(BPF_FUNC_ringbuf_submit);
   counter_add_one(p, m, CNT_EMITTED, L_EXIT);
   LABEL(L_EXIT);

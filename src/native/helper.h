@@ -81,6 +81,7 @@ struct helper_config {
 
 struct bpf_maps {
   int config, targets, tls, counters, events;
+  int known; /* tgids the helper has seen: their samples need not wake it */
 };
 
 struct loaded_programs {

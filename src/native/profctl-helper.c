@@ -41,7 +41,7 @@
 static volatile sig_atomic_t stopping;
 static void on_signal(int sig) { (void)sig; stopping = 1; }
 
-static struct bpf_maps maps = { -1, -1, -1, -1, -1 };
+static struct bpf_maps maps = { -1, -1, -1, -1, -1, -1 };
 static int tls_enabled = 1;
 
 static void fail(int code, const char *fmt, const char *detail) {
@@ -82,6 +82,31 @@ static int map_update(int fd, const void *key, const void *value) {
 }
 
 static void add_target(uint32_t pid, uint32_t flags) { map_update(maps.targets, &pid, &flags); }
+
+/* ---- processes whose samples need not wake the helper ---- */
+
+/* A direct-mapped memo of the tgids already put in the BPF `known` map, so
+ * that each costs one map update, not one per sample. A collision only
+ * costs a repeated update. */
+#define KNOWN_CACHE 8192
+static uint32_t known_cache[KNOWN_CACHE];
+
+static void mark_known(uint32_t pid) {
+  if (known_cache[pid % KNOWN_CACHE] == pid) return;
+  uint32_t one = 1;
+  if (map_update(maps.known, &pid, &one) == 0) known_cache[pid % KNOWN_CACHE] = pid;
+}
+
+/* An exec or an exit: the pid's next sample (a new program, or a reused pid)
+ * wakes the helper again so that its maps are read at once. */
+static void forget_known(uint32_t pid) {
+  if (known_cache[pid % KNOWN_CACHE] == pid) known_cache[pid % KNOWN_CACHE] = 0;
+  union bpf_attr a;
+  memset(&a, 0, sizeof(a));
+  a.map_fd = maps.known;
+  a.key = (uint64_t)(uintptr_t)&pid;
+  sys_bpf(BPF_MAP_DELETE_ELEM, &a, sizeof(a));
+}
 
 /* ---- per-process OpenTelemetry TLS offsets ---- */
 
@@ -209,13 +234,17 @@ static void drain(struct ringbuf *rb, int64_t wall_offset) {
       memcpy(&tgid, r + TEV_TGID, 4);
       memcpy(&kind, r + TEV_KIND, 4);
       if (kind == TEV_EXEC) {
+        forget_known(tgid);
         procs_on_exec(tgid);
         /* Learn the new program's trace-context offset now, before its first
          * sample, not at the once-a-second recheck. */
         tls_cache[tgid % TLS_CACHE].checked_ns = 0;
         check_tls(tgid, clock_ns(CLOCK_MONOTONIC));
       }
-      else if (kind == TEV_EXIT) procs_on_exit(tgid);
+      else if (kind == TEV_EXIT) {
+        forget_known(tgid);
+        procs_on_exit(tgid);
+      }
     } else if (!(len & BPF_RINGBUF_DISCARD_BIT) && size >= BREC_SIZE) {
       const uint8_t *r = hdr + BPF_RINGBUF_HDR_SZ;
       int32_t urc, krc;
@@ -234,6 +263,7 @@ static void drain(struct ringbuf *rb, int64_t wall_offset) {
       out_sample(r, mono + (uint64_t)wall_offset);
       samples_written++;
       check_tls(tgid, mono);
+      mark_known(tgid); /* after its snapshot went out */
     }
     cons += (size + BPF_RINGBUF_HDR_SZ + 7) & ~7ull;
     __atomic_store_n(rb->consumer, cons, __ATOMIC_RELEASE);
@@ -252,7 +282,8 @@ static void emit_stats(uint64_t wall_ns) {
 }
 
 /* The ring only has to hold what arrives while the helper is not reading it
- * (it is woken by every sample; a /proc read or a busy machine delays it).
+ * (at most 200 ms between reads, more when a /proc read or a busy machine
+ * delays it).
  * Two seconds of every CPU sampling at full rate, at least 1 MiB: 1 MiB on a
  * small machine at 99 Hz, where a fixed 8 MiB was 16 MiB of the helper's RSS
  * (the kernel maps the data pages twice). Losses are counted either way. */
@@ -373,15 +404,17 @@ int main(int argc, char **argv) {
   size_t line_len = 0;
   int stdin_open = 1;
   uint64_t next_stats = clock_ns(CLOCK_MONOTONIC) + stats_ms * 1000000ull;
-  /* Samples are read as they come (snapshots need it) but written in batches:
-   * one write per --flush-ms keeps the reader's wakeups, its main cost, low. */
+  /* A new process's first sample wakes the helper (its snapshot cannot wait);
+   * the rest are read at least every 200 ms and written in batches: one
+   * write per --flush-ms keeps the reader's wakeups, its main cost, low. */
   uint64_t next_flush = clock_ns(CLOCK_MONOTONIC) + flush_ms * 1000000ull;
   uint64_t next_sweep = clock_ns(CLOCK_MONOTONIC) + 10000 * 1000000ull;
   while (!stopping) {
     struct pollfd fds[2] = { { maps.events, POLLIN, 0 }, { 0, POLLIN, 0 } };
     uint64_t now = clock_ns(CLOCK_MONOTONIC);
-    uint64_t due = next_stats;
-    if (out_pending() > 0 && next_flush < due) due = next_flush;
+    /* Samples of known processes do not wake the helper: read the ring at
+     * least every --flush-ms (it holds two seconds of samples). */
+    uint64_t due = next_stats < next_flush ? next_stats : next_flush;
     int wait_ms = now >= due ? 0 : (int)((due - now) / 1000000);
     if (wait_ms > 200) wait_ms = 200; /* bounded latency even without a wakeup */
     int n = poll(fds, stdin_open ? 2 : 1, wait_ms);

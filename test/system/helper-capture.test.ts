@@ -2,6 +2,7 @@
 // real BPF program, real target programs from test/native/. They need root.
 
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startCapture, type Capture, type RawSample } from '../../src/capture/engine.js';
 import { startHelper } from '../../src/capture/helper-process.js';
@@ -82,6 +83,20 @@ describe.skipIf(skipReason !== undefined)('BPF capture engine', () => {
     expect(pids.size).toBe(2);
     expect(pids.has(bystander.pid)).toBe(false);
     expect(pids.has(shell.pid!)).toBe(false); // the shell exec'd nothing itself; its children did
+  });
+
+  it('is woken by a new process, not by every sample of a known one', async () => {
+    const burners = [run(callChain, ['3']), run(callChain, ['3'])];
+    const capture = await startHelper({ hz: 499, pids: burners.map((b) => b.pid) });
+    const switches = () => Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${capture.pid}/status`, 'utf8'))![1]);
+    const before = switches();
+    let after = 0;
+    const samples = await collect(capture, 2000, new Promise((r) => setTimeout(r, 2000)).then(() => (after = switches())));
+    await Promise.all(burners.map((b) => b.exited));
+    // About 2,000 samples; the helper reads the ring on its own timer (at most every 200 ms) plus once per new process.
+    expect(samples.length).toBeGreaterThan(500);
+    expect(after - before, `${after - before} wakeups for ${samples.length} samples`).toBeLessThan(samples.length / 10);
+    expect(capture.stats().lost).toBe(0);
   });
 
   it('counts samples lost while the reader stalls, and loses none after it', async () => {
