@@ -61,6 +61,7 @@ interface LoadedTable {
 
 export class BinarySymbols {
   private readonly frames = new Map<number, Frame>();
+  private readonly unknown = new Map<number, Frame>();
   /** Live processes mapping this binary; the cache evicts only unreferenced ones. */
   refs = 0;
   private loaded: LoadedTable | undefined;
@@ -137,8 +138,19 @@ export class BinarySymbols {
     return f;
   }
 
+  /**
+   * Unresolved addresses get one shared frame each, like resolved ones: a
+   * stripped binary's addresses recur in every sample, and a new frame per
+   * sample made every window hold thousands of copies.
+   */
   private unknownAt(vaddr: number): Frame {
-    return { name: `[unknown] ${this.module}+0x${vaddr.toString(16)}`, module: this.module, kind: 'unknown' };
+    let f = this.unknown.get(vaddr);
+    if (!f) {
+      f = { name: `[unknown] ${this.module}+0x${vaddr.toString(16)}`, module: this.module, kind: 'unknown' };
+      if (this.unknown.size >= MAX_CACHED_FRAMES) this.unknown.clear();
+      this.unknown.set(vaddr, f);
+    }
+    return f;
   }
 
   /** Releases the open file names are read from; frames already made stay valid. */

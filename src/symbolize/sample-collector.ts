@@ -8,7 +8,7 @@
 // it decides nothing about where the profile goes.
 import { readFileSync } from 'node:fs';
 import type { RawSample } from '../capture/capture-types.js';
-import { ProfileBuilder, type Frame, type Profile, type ValueType } from '../profile/model.js';
+import { ProfileBuilder, type Frame, type Labels, type Profile, type ValueType } from '../profile/model.js';
 import type { Symbolizer } from './symbolizer.js';
 
 export function cpuSampleTypes(): ValueType[] {
@@ -23,6 +23,33 @@ interface ProcessName {
   seenAt: number;
 }
 
+/** Samples per column chunk: a window grows by whole chunks, never by copying. */
+const CHUNK = 2048;
+
+interface ColumnChunk {
+  stack: Int32Array;
+  timeMs: Float64Array;
+  pid: Int32Array;
+  tid: Int32Array;
+  /** Index into the window's names: the thread's name, then the process's. */
+  thread: Int32Array;
+  process: Int32Array;
+  /** Index into the window's trace labels, or -1. */
+  trace: Int32Array;
+}
+
+function newChunk(): ColumnChunk {
+  return {
+    stack: new Int32Array(CHUNK),
+    timeMs: new Float64Array(CHUNK),
+    pid: new Int32Array(CHUNK),
+    tid: new Int32Array(CHUNK),
+    thread: new Int32Array(CHUNK),
+    process: new Int32Array(CHUNK),
+    trace: new Int32Array(CHUNK),
+  };
+}
+
 export class SampleCollector {
   private builder!: ProfileBuilder;
   /**
@@ -31,6 +58,18 @@ export class SampleCollector {
    * builder's string key for every frame of every sample.
    */
   private frameIds = new Map<Frame, number>();
+  /**
+   * The window's samples, in typed-array columns until the window is taken.
+   * A window holds every sample of a flush interval (seconds); an object per
+   * sample outlived V8's young generation, so each window's samples were
+   * promoted and then collected as old-generation garbage: the agent's heap
+   * growth and most of its GC work.
+   */
+  private chunks: ColumnChunk[] = [];
+  private names: string[] = [];
+  private nameIds = new Map<string, number>();
+  private traces: Labels[] = [];
+  private traceIds = new Map<string, number>();
   private readonly periodNs: number;
   private readonly processNames = new Map<number, ProcessName>();
   private windowStartMs = Date.now();
@@ -52,6 +91,11 @@ export class SampleCollector {
       periodType: { type: 'cpu', unit: 'nanoseconds' },
       defaultSampleType: 'cpu',
     });
+    this.chunks = [];
+    this.names = [];
+    this.nameIds = new Map();
+    this.traces = [];
+    this.traceIds = new Map();
     this.samplesInWindow = 0;
   }
 
@@ -67,6 +111,27 @@ export class SampleCollector {
     }
     this.processNames.set(pid, { name, seenAt: Date.now() });
     return name;
+  }
+
+  private nameId(name: string): number {
+    let id = this.nameIds.get(name);
+    if (id === undefined) {
+      id = this.names.length;
+      this.names.push(name);
+      this.nameIds.set(name, id);
+    }
+    return id;
+  }
+
+  private traceId(traceId: string, spanId: string | undefined): number {
+    const key = spanId ? `${traceId}/${spanId}` : traceId;
+    let id = this.traceIds.get(key);
+    if (id === undefined) {
+      id = this.traces.length;
+      this.traces.push(spanId ? { trace_id: traceId, span_id: spanId } : { trace_id: traceId });
+      this.traceIds.set(key, id);
+    }
+    return id;
   }
 
   addBatch(batch: RawSample[]): void {
@@ -87,33 +152,51 @@ export class SampleCollector {
         this.symbolizer.noteProcess(s.process);
         this.processNames.set(s.pid, { name: s.process.comm || s.comm, seenAt: Date.now() });
       }
-      const frames: Frame[] = [];
-      if (s.kernelStack.length) frames.push(...this.symbolizer.symbolizeKernel(s.kernelStack));
-      if (s.userStack.length && s.pid > 0) frames.push(...this.symbolizer.symbolizeUser(s.pid, s.userStack, s.timeMs));
-      const ids = frames.map((f) => {
-        let id = this.frameIds.get(f);
-        if (id === undefined) this.frameIds.set(f, (id = b.frameId(f)));
-        return id;
-      });
+      const ids: number[] = [];
+      if (s.kernelStack.length) this.internFrames(this.symbolizer.symbolizeKernel(s.kernelStack), ids);
+      if (s.userStack.length && s.pid > 0) this.internFrames(this.symbolizer.symbolizeUser(s.pid, s.userStack, s.timeMs), ids);
       if (ids.length === 0) ids.push(b.frameId({ name: `[${s.comm || 'unknown'}]`, module: '', kind: 'unknown' }));
-      const labels = s.traceId ? { trace_id: s.traceId, ...(s.spanId ? { span_id: s.spanId } : {}) } : undefined;
-      b.addSample({
-        stack: b.stackId(ids),
-        values: [1, this.periodNs],
-        timeMs: s.timeMs,
-        pid: s.pid,
-        tid: s.tid,
-        thread: s.comm,
-        process: s.pid === 0 ? 'swapper' : this.processName(s.pid, s.comm),
-        ...(labels ? { labels } : {}),
-      });
-      this.samplesInWindow++;
+      const n = this.samplesInWindow++;
+      const at = n % CHUNK;
+      if (at === 0) this.chunks.push(newChunk());
+      const c = this.chunks[this.chunks.length - 1]!;
+      c.stack[at] = b.stackId(ids);
+      c.timeMs[at] = s.timeMs;
+      c.pid[at] = s.pid;
+      c.tid[at] = s.tid;
+      c.thread[at] = this.nameId(s.comm);
+      c.process[at] = this.nameId(s.pid === 0 ? 'swapper' : this.processName(s.pid, s.comm));
+      c.trace[at] = s.traceId ? this.traceId(s.traceId, s.spanId) : -1;
+    }
+  }
+
+  private internFrames(frames: Frame[], ids: number[]): void {
+    for (const f of frames) {
+      let id = this.frameIds.get(f);
+      if (id === undefined) this.frameIds.set(f, (id = this.builder.frameId(f)));
+      ids.push(id);
     }
   }
 
   /** The samples collected since the last call, as a profile; starts a new window. */
   takeProfile(endMs = Date.now()): Profile {
-    const profile = this.builder.build();
+    const b = this.builder;
+    for (let i = 0; i < this.samplesInWindow; i++) {
+      const c = this.chunks[Math.floor(i / CHUNK)]!;
+      const at = i % CHUNK;
+      const trace = c.trace[at]!;
+      b.addSample({
+        stack: c.stack[at]!,
+        values: [1, this.periodNs],
+        timeMs: c.timeMs[at]!,
+        pid: c.pid[at]!,
+        tid: c.tid[at]!,
+        thread: this.names[c.thread[at]!]!,
+        process: this.names[c.process[at]!]!,
+        ...(trace >= 0 ? { labels: this.traces[trace]! } : {}),
+      });
+    }
+    const profile = b.build();
     profile.timeMs = this.windowStartMs;
     profile.durationMs = endMs - this.windowStartMs;
     this.windowStartMs = endMs;
