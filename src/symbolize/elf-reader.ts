@@ -133,6 +133,9 @@ const SHN_UNDEF = 0;
 const SHN_LORESERVE = 0xff00;
 const SHN_XINDEX = 0xffff;
 
+/** ELF files are read as little-endian (x86-64, arm64): so is every host profctl samples on. */
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 function u64(buf: Buffer, at: number): number {
   // Addresses above 2^53 do not occur in user-space ELF files; two 32-bit reads keep the rest exact
   // and are much cheaper than a BigInt per field.
@@ -347,12 +350,25 @@ export class ElfFile {
     const binds = new Uint8Array(max);
     const shndx = new Uint32Array(max);
     let n = 0;
+    // Entries are 4-byte aligned in the chunk: read them through one Uint32Array
+    // view rather than Buffer#readUInt32LE, whose arithmetic allocated a number
+    // per field while this loop ran unoptimized (megabytes for node's table).
+    // (A source may hand back its own bytes rather than the chunk: view whatever came.)
+    let viewed: Buffer | undefined;
+    let words: Uint32Array | undefined;
+    const word = (data: Buffer, at: number) => {
+      if (data !== viewed) {
+        viewed = data;
+        words = HOST_LITTLE_ENDIAN && data.byteOffset % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, data.length >>> 2) : undefined;
+      }
+      return words ? words[at >>> 2]! : data.readUInt32LE(at);
+    };
     each((data, at, sh, info) => {
-      const value = this.is64 ? u64(data, at + 8) : data.readUInt32LE(at + 4);
+      const value = this.is64 ? word(data, at + 8) + word(data, at + 12) * 0x100000000 : word(data, at + 4);
       if (value === 0 || n === max) return;
       values[n] = value;
-      sizes[n] = this.is64 ? u64(data, at + 16) : data.readUInt32LE(at + 8);
-      nameOffsets[n] = data.readUInt32LE(at);
+      sizes[n] = this.is64 ? word(data, at + 16) + word(data, at + 20) * 0x100000000 : word(data, at + 8);
+      nameOffsets[n] = word(data, at);
       binds[n] = info >> 4;
       shndx[n] = sh;
       n++;

@@ -244,16 +244,20 @@ class KallsymsBuilder {
       let l = 0;
       let p = lineStart;
       let digits = 0;
+      // Shifts keep both halves small integers (int32): this loop runs once per
+      // line before V8 optimizes it, and a double per step allocated megabytes.
       for (; p < end && text[p] !== 0x20; p++, digits++) {
         const d = HEX[text[p]!]!;
         if (d < 0) break;
-        h = (h * 16 + Math.floor(l / 0x10000000)) >>> 0;
-        l = ((l % 0x10000000) * 16 + d) >>> 0;
+        h = (h << 4) | (l >>> 28);
+        l = (l << 4) | d;
       }
       if (digits === 0 || digits > 16 || text[p] !== 0x20 || p + 2 >= end) continue;
       const type = text[p + 1]!;
       if (type !== 0x74 && type !== 0x54 && type !== 0x77 && type !== 0x57) continue; // t T w W
       if (text[p + 2] !== 0x20) continue;
+      h >>>= 0;
+      l >>>= 0;
       if (h === 0 && l === 0) {
         this.zeros++;
         continue;
@@ -282,7 +286,9 @@ class KallsymsBuilder {
         this.nameUsed = 0;
       }
       const nameBlock = this.nameBlocks.length - 1;
-      text.copy(this.nameBlocks[nameBlock]!, this.nameUsed, nameStart, nameStart + len);
+      // Byte by byte: Buffer#copy makes a view object per call (a name is ~25 bytes).
+      const names = this.nameBlocks[nameBlock]!;
+      for (let i = 0; i < len; i++) names[this.nameUsed + i] = text[nameStart + i]!;
       const e = this.n++;
       if ((e & BLOCK_MASK) === 0) this.blocks.push(new EntryBlock());
       const b = this.blocks[e >>> BLOCK_BITS]!;
