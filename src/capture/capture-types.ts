@@ -23,6 +23,12 @@ export interface RawSample {
   userStack: bigint[];
   /** Kernel return addresses, leaf first; empty when sampled in user mode. */
   kernelStack: bigint[];
+  /**
+   * The raw stacks as one string (engines that can give it cheaply): two
+   * samples of one process with equal keys have equal stacks, so a consumer
+   * can name a repeated stack once without reading userStack/kernelStack.
+   */
+  stackKey?: string;
   /** OpenTelemetry trace id (32 lowercase hex) read from the thread at sample time. */
   traceId?: string;
   /** OpenTelemetry span id (16 lowercase hex). */

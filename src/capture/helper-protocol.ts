@@ -202,23 +202,61 @@ function decodeSample(p: Buffer): RawSample {
   const traced = (p.readUInt16LE(24) & 1) === 1;
   const stacksAt = SAMPLE_FIXED + (traced ? TRACE_BYTES : 0);
   need(p, stacksAt + 8 * (userCount + kernelCount), 'sample');
-  const userStack = new Array<bigint>(userCount);
-  for (let i = 0; i < userCount; i++) userStack[i] = p.readBigUInt64LE(stacksAt + 8 * i);
-  const kernelAt = stacksAt + 8 * userCount;
-  const kernelStack = new Array<bigint>(kernelCount);
-  for (let i = 0; i < kernelCount; i++) kernelStack[i] = p.readBigUInt64LE(kernelAt + 8 * i);
-  const sample: RawSample = {
-    timeMs: nsToMs(p.readBigUInt64LE(0)),
-    pid: p.readUInt32LE(8),
-    tid: p.readUInt32LE(12),
-    cpu: p.readUInt32LE(16),
-    comm: cString(p, 28, 16),
-    userStack,
-    kernelStack,
-  };
+  const sample = new HelperSample(p, stacksAt, userCount, kernelCount);
   if (traced) {
     sample.traceId = hex(p, SAMPLE_FIXED, 16);
     sample.spanId = hex(p, SAMPLE_FIXED + 16, 8);
   }
   return sample;
+}
+
+/**
+ * A sample whose stacks stay bytes until someone asks for them: the agent
+ * names each distinct stack once per window (by stackKey) and never decodes
+ * the repeats, which were most of its per-sample work (a BigInt per frame).
+ */
+class HelperSample implements RawSample {
+  timeMs: number;
+  pid: number;
+  tid: number;
+  cpu: number;
+  comm: string;
+  traceId?: string;
+  spanId?: string;
+  process?: ProcessSnapshot;
+  /** The user then kernel stack bytes, as latin1 text: equal keys are equal stacks. */
+  readonly stackKey: string;
+  readonly #bytes: Buffer;
+  readonly #at: number;
+  readonly #users: number;
+  readonly #kernels: number;
+  #user: bigint[] | undefined;
+  #kernel: bigint[] | undefined;
+
+  constructor(p: Buffer, at: number, users: number, kernels: number) {
+    this.timeMs = nsToMs(p.readBigUInt64LE(0));
+    this.pid = p.readUInt32LE(8);
+    this.tid = p.readUInt32LE(12);
+    this.cpu = p.readUInt32LE(16);
+    this.comm = cString(p, 28, 16);
+    this.stackKey = p.toString('latin1', at, at + 8 * (users + kernels));
+    this.#bytes = p;
+    this.#at = at;
+    this.#users = users;
+    this.#kernels = kernels;
+  }
+
+  get userStack(): bigint[] {
+    return (this.#user ??= addresses(this.#bytes, this.#at, this.#users));
+  }
+
+  get kernelStack(): bigint[] {
+    return (this.#kernel ??= addresses(this.#bytes, this.#at + 8 * this.#users, this.#kernels));
+  }
+}
+
+function addresses(p: Buffer, at: number, count: number): bigint[] {
+  const out = new Array<bigint>(count);
+  for (let i = 0; i < count; i++) out[i] = p.readBigUInt64LE(at + 8 * i);
+  return out;
 }

@@ -50,6 +50,13 @@ function loadXz(): ((b: Buffer) => Buffer) | null {
   return xzDecompress;
 }
 
+/**
+ * Unresolved frames of loaded binaries: the address has no symbol, and asking
+ * again will not change that (unlike an address outside every mapping, which
+ * a newer perf map may name).
+ */
+export const settledUnknownFrames = new WeakSet<Frame>();
+
 /** Frames cached per binary, one per function that appeared in a stack; the oldest quarter goes when full. */
 const MAX_CACHED_FRAMES = 1 << 15;
 const VERSION_SUFFIX = /@@?[A-Za-z_][\w.]*$/;
@@ -149,6 +156,7 @@ export class BinarySymbols {
       f = { name: `[unknown] ${this.module}+0x${vaddr.toString(16)}`, module: this.module, kind: 'unknown' };
       if (this.unknown.size >= MAX_CACHED_FRAMES) this.unknown.clear();
       this.unknown.set(vaddr, f);
+      settledUnknownFrames.add(f);
     }
     return f;
   }

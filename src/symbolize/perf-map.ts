@@ -66,6 +66,9 @@ export function perfMapFrame(rawName: string): Frame {
 }
 
 /** One process's perf map, read incrementally. */
+/** How often a process without a perf map is looked at again on a miss. */
+const MISSING_RETRY_MS = 1000;
+
 export class PerfMap {
   private entries: PerfMapEntry[] = [];
   private sorted = true;
@@ -76,6 +79,8 @@ export class PerfMap {
   lastRefresh = 0;
   /** Lines that did not parse; reported, not fatal. */
   badLines = 0;
+  /** The file could be opened at the last read: the process writes a perf map. */
+  available = false;
 
   constructor(
     readonly path: string,
@@ -103,6 +108,10 @@ export class PerfMap {
    * ran), and otherwise at most once per interval.
    */
   refreshForMiss(sampleTimeMs: number | undefined, minIntervalMs = 50): boolean {
+    // No perf map at all (most processes): a stack with a garbage frame from a
+    // binary without frame pointers misses every time; look again once a second,
+    // not with an open() per sample.
+    if (!this.available && this.lastRefresh > 0) return this.refreshIfStale(MISSING_RETRY_MS);
     if (sampleTimeMs !== undefined && this.lastRefresh < sampleTimeMs + 20) return this.refresh();
     return this.refreshIfStale(minIntervalMs);
   }
@@ -114,6 +123,7 @@ export class PerfMap {
     try {
       fd = openSync(this.path, 'r');
     } catch {
+      this.available = false;
       if (this.fallbackPath === undefined) return false;
       try {
         fd = openSync(this.fallbackPath, 'r');
@@ -121,6 +131,7 @@ export class PerfMap {
         return false;
       }
     }
+    this.available = true;
     try {
       const size = fstatSync(fd).size;
       if (size < this.bytesRead) {

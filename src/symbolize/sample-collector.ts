@@ -70,6 +70,15 @@ export class SampleCollector {
   private nameIds = new Map<string, number>();
   private traces: Labels[] = [];
   private traceIds = new Map<string, number>();
+  /**
+   * The window's stack ids by raw stack (pid, snapshot epoch, the engine's
+   * stackKey): a busy process repeats a few stacks thousands of times, and
+   * each repeat used to be decoded, named frame by frame and interned again.
+   * Only stacks without a frame a later try could name are kept.
+   */
+  private rawStacks = new Map<string, number>();
+  /** Snapshots seen per pid this window: an exec gives the same addresses another meaning. */
+  private epochs = new Map<number, number>();
   private readonly periodNs: number;
   private readonly processNames = new Map<number, ProcessName>();
   private windowStartMs = Date.now();
@@ -96,6 +105,8 @@ export class SampleCollector {
     this.nameIds = new Map();
     this.traces = [];
     this.traceIds = new Map();
+    this.rawStacks = new Map();
+    this.epochs = new Map();
     this.samplesInWindow = 0;
   }
 
@@ -151,16 +162,24 @@ export class SampleCollector {
       if (s.process) {
         this.symbolizer.noteProcess(s.process);
         this.processNames.set(s.pid, { name: s.process.comm || s.comm, seenAt: Date.now() });
+        this.epochs.set(s.pid, (this.epochs.get(s.pid) ?? 0) + 1);
       }
-      const ids: number[] = [];
-      if (s.kernelStack.length) this.internFrames(this.symbolizer.symbolizeKernel(s.kernelStack), ids);
-      if (s.userStack.length && s.pid > 0) this.internFrames(this.symbolizer.symbolizeUser(s.pid, s.userStack, s.timeMs), ids);
-      if (ids.length === 0) ids.push(b.frameId({ name: `[${s.comm || 'unknown'}]`, module: '', kind: 'unknown' }));
+      const key = s.stackKey ? `${s.pid}:${this.epochs.get(s.pid) ?? 0}:${s.stackKey}` : undefined;
+      let stack = key !== undefined ? this.rawStacks.get(key) : undefined;
+      if (stack === undefined) {
+        const ids: number[] = [];
+        let settled = true;
+        if (s.kernelStack.length) settled = this.internFrames(this.symbolizer.symbolizeKernel(s.kernelStack), ids) && settled;
+        if (s.userStack.length && s.pid > 0) settled = this.internFrames(this.symbolizer.symbolizeUser(s.pid, s.userStack, s.timeMs), ids) && settled;
+        if (ids.length === 0) ids.push(b.frameId({ name: `[${s.comm || 'unknown'}]`, module: '', kind: 'unknown' }));
+        stack = b.stackId(ids);
+        if (key !== undefined && settled) this.rawStacks.set(key, stack);
+      }
       const n = this.samplesInWindow++;
       const at = n % CHUNK;
       if (at === 0) this.chunks.push(newChunk());
       const c = this.chunks[this.chunks.length - 1]!;
-      c.stack[at] = b.stackId(ids);
+      c.stack[at] = stack;
       c.timeMs[at] = s.timeMs;
       c.pid[at] = s.pid;
       c.tid[at] = s.tid;
@@ -170,12 +189,16 @@ export class SampleCollector {
     }
   }
 
-  private internFrames(frames: Frame[], ids: number[]): void {
+  /** Appends the frames' ids; false when one of them may get a better name on another try. */
+  private internFrames(frames: Frame[], ids: number[]): boolean {
+    let settled = true;
     for (const f of frames) {
       let id = this.frameIds.get(f);
       if (id === undefined) this.frameIds.set(f, (id = this.builder.frameId(f)));
+      if (settled && this.symbolizer.mayNameLater(f)) settled = false;
       ids.push(id);
     }
+    return settled;
   }
 
   /** The samples collected since the last call, as a profile; starts a new window. */

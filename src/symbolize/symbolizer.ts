@@ -10,6 +10,7 @@
 //   sym.symbolizeKernel(addrs)      // → Frame[]
 //   sym.forget(pid)                 // the process exited
 //   sym.forgetExited()              // forget all exited processes after a batch
+//   sym.mayNameLater(frame)        // an unknown frame another try could name
 //   sym.stats()
 //
 // - Stacks are leaf first. addrs[0] is the sampled instruction pointer; the
@@ -44,7 +45,7 @@
 import type { ProcessSnapshot } from '../capture/capture-types.js';
 import type { Frame } from '../profile/model.js';
 import { BinaryCache } from './binary-cache.js';
-import type { BinarySymbols } from './binary-symbols.js';
+import { settledUnknownFrames, type BinarySymbols } from './binary-symbols.js';
 import { demanglerError } from './demangle.js';
 import { KERNEL_MODULE, KernelSymbols } from './kallsyms.js';
 import { PerfMap } from './perf-map.js';
@@ -249,7 +250,10 @@ export class Symbolizer {
       const addr = toNumber(raw);
       this.counts.userFrames++;
       if (!state || addr <= 0) {
-        out[i] = unknownAddress(raw);
+        // No process to look in, or no address at all: nothing later can name it.
+        const f = unknownAddress(raw);
+        settledUnknownFrames.add(f);
+        out[i] = f;
         this.counts.userUnresolved++;
         continue;
       }
@@ -261,7 +265,13 @@ export class Symbolizer {
           refreshed = true;
           if (this.refreshMaps(state)) f = this.resolveUser(state, lookup, raw, timeMs);
         }
-        f ??= unknownAddress(raw);
+        if (!f) {
+          f = unknownAddress(raw);
+          // Outside every mapping of a process with no perf map (a garbage return
+          // address from code without frame pointers): nothing but a new snapshot,
+          // which callers see, could name it.
+          if (!state.perfMap.available) settledUnknownFrames.add(f);
+        }
         // Unknown frames are not cached here: a perf map or maps refresh may name them later.
         if (f.kind !== 'unknown') {
           if (state.frames.size >= MAX_PROCESS_FRAMES) state.frames.clear();
@@ -322,6 +332,16 @@ export class Symbolizer {
       out[i] = f;
     }
     return out;
+  }
+
+  /**
+   * Whether naming the same address again could give a better frame: an
+   * unknown frame outside every binary's symbols (JIT code a newer perf map
+   * may name, a mapping not yet seen). Callers that cache whole stacks must
+   * not cache those.
+   */
+  mayNameLater(frame: Frame): boolean {
+    return frame.kind === 'unknown' && !settledUnknownFrames.has(frame);
   }
 
   /** Re-reads /proc/kallsyms on next use (a module was loaded). */

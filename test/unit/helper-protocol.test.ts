@@ -72,11 +72,16 @@ describe('helper stream decoder', () => {
     expect(decoder.skipped).toBe(1);
     expect(decoder.trailingBytes).toBe(0);
     const first = records[1].type === 'sample' ? records[1].sample : undefined;
-    expect(first).toEqual({
+    // Stacks are decoded when asked for; the key is their bytes, user then kernel.
+    const stackBytes = Buffer.alloc(8 * (traced.user.length + traced.kernel.length));
+    [...traced.user, ...traced.kernel].forEach((a, i) => stackBytes.writeBigUInt64LE(a, 8 * i));
+    expect({ ...first, userStack: first?.userStack, kernelStack: first?.kernelStack }).toEqual({
       timeMs: 1_700_000_000_123.456, pid: 100, tid: 101, cpu: 1, comm: 'worker-1',
       userStack: traced.user, kernelStack: traced.kernel,
       traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7',
+      stackKey: stackBytes.toString('latin1'),
     });
+    expect(first?.userStack).toBe(first?.userStack); // decoded once
     const second = records[2].type === 'sample' ? records[2].sample : undefined;
     expect(second?.comm).toBe('a-sixteen-chars!');
     expect(second?.traceId).toBeUndefined();

@@ -1,0 +1,115 @@
+// The sample collector names each distinct raw stack once per window and
+// keeps every sample's own fields; what it must not cache (a snapshot between
+// two samples, a frame a later try could name, engines without a stack key)
+// is named again.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { ProcessSnapshot, RawSample } from '../../src/capture/capture-types.js';
+import type { Frame } from '../../src/profile/model.js';
+import { SampleCollector } from '../../src/symbolize/sample-collector.js';
+import type { Symbolizer } from '../../src/symbolize/symbolizer.js';
+
+/** A symbolizer that names address A as fn_A (or, from `unknownFrom` on, as a frame a later try could name), counting calls. */
+function stubSymbolizer(opts: { unknownFrom?: bigint } = {}) {
+  const frames = new Map<string, Frame>();
+  const retryable = new WeakSet<Frame>();
+  const frameFor = (addr: bigint, kind: 'native' | 'kernel', epoch: number): Frame => {
+    const key = `${kind}:${addr}:${epoch}`;
+    let f = frames.get(key);
+    if (!f) {
+      if (opts.unknownFrom !== undefined && addr >= opts.unknownFrom) {
+        f = { name: `[unknown] 0x${addr.toString(16)}`, module: '', kind: 'unknown' };
+        retryable.add(f);
+        return f; // never shared, like an address outside every mapping
+      }
+      f = { name: `${epoch ? `v${epoch}_` : ''}fn_${addr.toString(16)}`, module: kind === 'kernel' ? '[kernel.kallsyms]' : 'prog', kind };
+      frames.set(key, f);
+    }
+    return f;
+  };
+  const epochs = new Map<number, number>();
+  const calls = { user: 0, kernel: 0 };
+  const sym = {
+    notePids: () => {},
+    noteProcess: (p: ProcessSnapshot) => epochs.set(p.pid, (epochs.get(p.pid) ?? 0) + 1),
+    symbolizeUser: (pid: number, addrs: readonly bigint[]) => {
+      calls.user++;
+      return addrs.map((a) => frameFor(a, 'native', epochs.get(pid) ?? 0));
+    },
+    symbolizeKernel: (addrs: readonly bigint[]) => {
+      calls.kernel++;
+      return addrs.map((a) => frameFor(a, 'kernel', 0));
+    },
+    mayNameLater: (f: Frame) => retryable.has(f),
+  };
+  return { symbolizer: sym as unknown as Symbolizer, calls };
+}
+
+function sample(pid: number, tid: number, user: bigint[], kernel: bigint[], extra: Partial<RawSample> = {}, withKey = true): RawSample {
+  const key = Buffer.alloc(8 * (user.length + kernel.length));
+  [...user, ...kernel].forEach((a, i) => key.writeBigUInt64LE(a, 8 * i));
+  return {
+    timeMs: 1_700_000_000_000 + tid,
+    pid,
+    tid,
+    cpu: 0,
+    comm: `t${tid}`,
+    userStack: user,
+    kernelStack: kernel,
+    ...(withKey ? { stackKey: key.toString('latin1') } : {}),
+    ...extra,
+  };
+}
+
+const noProc = mkdtempSync(join(tmpdir(), 'profctl-collector-proc-'));
+
+function stacksOf(p: ReturnType<SampleCollector['takeProfile']>): string[] {
+  return p.samples.map((s) => p.stacks[s.stack]!.map((f) => p.frames[f]!.name).join(';'));
+}
+
+describe('SampleCollector', () => {
+  it('names a repeated raw stack once per window and keeps every sample’s own fields', () => {
+    const { symbolizer, calls } = stubSymbolizer();
+    const c = new SampleCollector(symbolizer, 99, noProc);
+    const batch = [1, 2, 3, 4].map((tid) => sample(10, tid, [0x401000n, 0x402000n], [0xffffffff81000000n], tid === 3 ? { traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8) } : {}));
+    c.addBatch(batch);
+    c.addBatch([sample(11, 5, [0x401000n, 0x402000n], [])]); // same addresses, another process
+    expect(calls).toEqual({ user: 2, kernel: 1 });
+    const p = c.takeProfile();
+    expect(stacksOf(p)).toEqual([...Array(4).fill('fn_ffffffff81000000;fn_401000;fn_402000'), 'fn_401000;fn_402000']);
+    expect(p.samples.map((s) => [s.pid, s.tid, s.thread, s.process, s.timeMs])).toEqual([
+      [10, 1, 't1', 't1', 1_700_000_000_001],
+      [10, 2, 't2', 't1', 1_700_000_000_002],
+      [10, 3, 't3', 't1', 1_700_000_000_003],
+      [10, 4, 't4', 't1', 1_700_000_000_004],
+      [11, 5, 't5', 't5', 1_700_000_000_005],
+    ]);
+    expect(p.samples.map((s) => s.labels)).toEqual([undefined, undefined, { trace_id: 'ab'.repeat(16), span_id: 'cd'.repeat(8) }, undefined, undefined]);
+    expect(p.samples.every((s) => s.values[0] === 1 && s.values[1] === Math.round(1e9 / 99))).toBe(true);
+    // A new window names it again.
+    c.addBatch([sample(10, 1, [0x401000n, 0x402000n], [0xffffffff81000000n])]);
+    expect(calls.user).toBe(3);
+    expect(c.takeProfile().samples).toHaveLength(1);
+  });
+
+  it('names the stack again after a snapshot of the process (an exec changes what addresses mean)', () => {
+    const { symbolizer, calls } = stubSymbolizer();
+    const c = new SampleCollector(symbolizer, 99, noProc);
+    const snap = (): ProcessSnapshot => ({ pid: 10, reason: 'exec', startTime: '1', timeMs: 0, nsPid: 10, comm: 'after', maps: '', sameRoot: true });
+    c.addBatch([sample(10, 1, [0x401000n], []), sample(10, 1, [0x401000n], [], { process: snap() }), sample(10, 1, [0x401000n], [])]);
+    expect(calls.user).toBe(2);
+    expect(stacksOf(c.takeProfile())).toEqual(['fn_401000', 'v1_fn_401000', 'v1_fn_401000']);
+  });
+
+  it('does not keep a stack with a frame a later try could name, nor stacks of engines without a key', () => {
+    const { symbolizer, calls } = stubSymbolizer({ unknownFrom: 0x7f0000000000n });
+    const c = new SampleCollector(symbolizer, 99, noProc);
+    c.addBatch([1, 2, 3].map((tid) => sample(10, tid, [0x7f0000001000n, 0x401000n], [])));
+    expect(calls.user).toBe(3);
+    c.addBatch([1, 2].map((tid) => sample(12, tid, [0x401000n], [], {}, false)));
+    expect(calls.user).toBe(5);
+    expect(stacksOf(c.takeProfile())).toEqual([...Array(3).fill('[unknown] 0x7f0000001000;fn_401000'), 'fn_401000', 'fn_401000']);
+  });
+});
