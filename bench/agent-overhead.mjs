@@ -3,13 +3,24 @@
 // with `profctl agent` running, and with the peers at the same 99 Hz:
 // `perf record -F 99 -g -a` (to a temp file), bpftrace's
 // `profile:hz:99 { @[ustack, kstack] = count(); }` and bcc's
-// `profile-bpfcc -F 99`. Configurations are interleaved and repeated; each
-// reports throughput kept (iterations / iterations alone, same round), and the
-// profiler's own CPU time (utime+stime of it and its children, from
-// /proc/PID/stat, scaled to an hour of sampling) and peak RSS (VmHWM of the
-// profiler's processes, summed: for profctl, the agent and its helper).
+// `profile-bpfcc -F 99`. Configurations are interleaved and repeated.
 //
-// Usage (root): node bench/agent-overhead.mjs [seconds=20] [rounds=3]
+// Every tool is measured the same way, as the CPU it takes to turn an hour of
+// sampling into named stacks:
+// - throughput kept: iterations / iterations alone, same round (in-kernel
+//   costs are billed to the benchmark, so they show here);
+// - CPU while sampling: utime+stime of the tool's processes (from
+//   /proc/PID/stat) while the loops ran, after a warm-up, scaled to an hour;
+// - CPU after sampling: from the stop signal to exit, read with the shell's
+//   `times` (a wrapper shell waits for the tool), plus, for perf, `perf script`
+//   over the recording — the step that names its samples (scaled to an hour
+//   by the samples it read, since it is linear in them);
+// - in-kernel BPF program time (kernel.bpf_stats_enabled, `run_time_ns` in
+//   the fdinfo of the tool's program fds), for the tools that use BPF;
+// - peak RSS (VmHWM of the tool's processes, summed: for profctl, the agent
+//   and its helper).
+//
+// Usage (root): node bench/agent-overhead.mjs [seconds=60] [rounds=3] [warmup=20]
 // Needs: cc, perf (linux-perf), bpftrace, profile-bpfcc (bpfcc-tools); a
 // missing peer is reported and skipped. Prints a markdown section.
 
@@ -19,8 +30,9 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const seconds = Number(process.argv[2] ?? 20);
+const seconds = Number(process.argv[2] ?? 60);
 const rounds = Number(process.argv[3] ?? 3);
+const warmup = Number(process.argv[4] ?? 20);
 const cpus = os.cpus().length;
 const root = join(import.meta.dirname, '..');
 const tmp = mkdtempSync(join(os.tmpdir(), 'profctl-overhead-'));
@@ -72,18 +84,84 @@ function usage(pids) {
   return { cpuS: ticks / TICK, hwmMb: hwmKb / 1024 };
 }
 
+/** Summed BPF program run time (ns) and runs of the programs these processes hold open. */
+function bpfProgramTime(pids) {
+  let ns = 0;
+  let runs = 0;
+  const seen = new Set();
+  for (const p of pids) {
+    let fds = [];
+    try {
+      fds = readdirSync(`/proc/${p}/fdinfo`);
+    } catch {}
+    for (const fd of fds) {
+      try {
+        const info = readFileSync(`/proc/${p}/fdinfo/${fd}`, 'utf8');
+        const id = /prog_id:\s+(\d+)/.exec(info)?.[1];
+        const t = /run_time_ns:\s+(\d+)/.exec(info);
+        if (!id || !t || seen.has(id)) continue;
+        seen.add(id);
+        ns += Number(t[1]);
+        runs += Number(/run_cnt:\s+(\d+)/.exec(info)?.[1] ?? 0);
+      } catch {}
+    }
+  }
+  return { ns, runs };
+}
+
+/** Runs argv under a shell that reports its children's CPU (`times`) when it ends. */
+function spawnTimed(cmd, args) {
+  const script = '"$@" & p=$!; trap \'kill -INT $p\' INT TERM; wait $p; wait $p; times >&2';
+  return spawn('sh', ['-c', script, 'sh', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** Children's user+sys seconds from the `times` output (its second line). */
+function childTimes(text) {
+  const lines = text.trim().split('\n').filter((l) => /\d+m[\d.]+s \d+m[\d.]+s/.test(l));
+  const last = lines[lines.length - 1];
+  if (!last) return NaN;
+  return [...last.matchAll(/(\d+)m([\d.]+)s/g)].reduce((a, m) => a + Number(m[1]) * 60 + Number(m[2]), 0);
+}
+
+/** CPU seconds of one command run to completion (for perf script). */
+async function timedRun(cmd, args) {
+  const c = spawnTimed(cmd, args);
+  let err = '';
+  c.stderr.on('data', (d) => (err += d));
+  await new Promise((res) => c.on('exit', res));
+  return childTimes(err);
+}
+
 const has = (cmd) => { try { execFileSync('which', [cmd], { stdio: 'ignore' }); return true; } catch { return false; } };
+const perfData = join(tmp, 'perf.data');
 const configs = [
   { name: 'alone', cmd: null },
   { name: 'profctl agent', cmd: () => [join(root, 'bin', 'profctl'), ['agent', '--store', join(tmp, 'store'), '--quiet']] },
-  ...(has('perf') ? [{ name: 'perf record -F 99 -g -a', cmd: () => ['perf', ['record', '-F', '99', '-g', '-a', '-q', '-o', join(tmp, 'perf.data')]] }] : []),
+  ...(has('perf') ? [{
+    name: 'perf record -F 99 -g -a',
+    cmd: () => ['perf', ['record', '-F', '99', '-g', '-a', '-q', '-o', perfData]],
+    // perf.data holds raw addresses: `perf script` names them (what FlameGraph's pipeline reads).
+    after: async () => {
+      const cpuS = await timedRun('sh', ['-c', `perf script -i ${perfData} > ${join(tmp, 'perf.txt')} 2>/dev/null`]);
+      let samples = 0;
+      for (const line of readFileSync(join(tmp, 'perf.txt'), 'utf8').split('\n')) if (line && line[0] !== '\t' && line[0] !== ' ') samples++;
+      rmSync(join(tmp, 'perf.txt'), { force: true });
+      return { cpuS, samples };
+    },
+  }] : []),
   ...(has('bpftrace') ? [{ name: 'bpftrace profile:hz:99 ustack+kstack', cmd: () => ['bpftrace', ['-e', 'profile:hz:99 { @[ustack, kstack] = count(); }']] }] : []),
   ...(has('profile-bpfcc') ? [{ name: 'profile-bpfcc -F 99', cmd: () => ['profile-bpfcc', ['-F', '99']] }] : []),
 ];
 const skipped = ['perf', 'bpftrace', 'profile-bpfcc'].filter((c) => !has(c));
 
+const statsPath = '/proc/sys/kernel/bpf_stats_enabled';
+const statsBefore = existsSync(statsPath) ? readFileSync(statsPath, 'utf8').trim() : undefined;
+if (statsBefore !== undefined) writeFileSync(statsPath, '1');
+const restoreStats = () => { if (statsBefore !== undefined) writeFileSync(statsPath, statsBefore); };
+process.on('exit', restoreStats);
+
 const failed = new Map();
-const results = new Map(configs.map((c) => [c.name, { kept: [], cpuPerHour: [], hwm: [], startup: [] }]));
+const results = new Map(configs.map((c) => [c.name, { kept: [], sampling: [], stop: [], post: [], bpf: [], hwm: [], total: [] }]));
 for (let r = 0; r < rounds; r++) {
   let alone;
   for (const c of configs) {
@@ -94,57 +172,76 @@ for (let r = 0; r < rounds; r++) {
       continue;
     }
     const [cmd, args] = c.cmd();
-    const prof = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    rmSync(join(tmp, 'store'), { recursive: true, force: true });
+    const prof = spawnTimed(cmd, args);
     let errText = '';
-    prof.stderr.on('data', (d) => (errText = (errText + d).slice(-2000)));
+    prof.stderr.on('data', (d) => (errText = (errText + d).slice(-4000)));
     let exited = false;
-    prof.on('exit', () => (exited = true));
-    await sleep(3000); // attached and past start-up (symbol loading counts below: it is part of the cost)
-    const started = Date.now();
-    const before = usage(descendants(prof.pid));
-    const iterations = await spin();
-    const pids = descendants(prof.pid);
-    const u = usage(pids);
-    // Steady state: CPU used while the loops ran; start-up (symbol tables, runtime) is reported apart.
-    const sampledS = (Date.now() - started) / 1000;
+    const done = new Promise((res) => prof.on('exit', () => { exited = true; res(); }));
+    // Warm-up: attached, symbol tables loaded, the runtime's compilers done with the hot code.
+    await sleep(warmup * 1000);
     if (exited) {
       // A peer that cannot run here (bcc compiles against kernel headers) is reported, not measured.
       failed.set(c.name, errText.trim().split('\n').filter((l) => /error|fatal|exception/i.test(l)).slice(0, 2).join(' / ') || 'exited at start');
       continue;
     }
-    process.kill(-prof.pid, 'SIGINT');
-    await new Promise((res) => { prof.on('exit', res); setTimeout(() => { try { process.kill(-prof.pid, 'SIGKILL'); } catch {} res(); }, 10000); });
+    const started = Date.now();
+    const before = usage(descendants(prof.pid));
+    const bpfBefore = bpfProgramTime(descendants(prof.pid));
+    const iterations = await spin();
+    const pids = descendants(prof.pid);
+    const u = usage(pids);
+    const bpfAfter = bpfProgramTime(pids);
+    const sampledS = (Date.now() - started) / 1000;
+    prof.kill('SIGINT');
+    const timer = setTimeout(() => { for (const p of descendants(prof.pid).reverse()) try { process.kill(p, 'SIGKILL'); } catch {} }, 20000);
+    await done;
+    clearTimeout(timer);
+    const totalS = childTimes(errText);
     const res = results.get(c.name);
+    const perHour = 3600 / sampledS;
     res.kept.push((iterations / alone) * 100);
-    res.cpuPerHour.push(((u.cpuS - before.cpuS) / sampledS) * 3600);
-    res.startup.push(before.cpuS);
+    res.sampling.push((u.cpuS - before.cpuS) * perHour);
+    res.stop.push(totalS - u.cpuS);
     res.hwm.push(u.hwmMb);
-    rmSync(join(tmp, 'perf.data'), { force: true });
+    res.bpf.push(((bpfAfter.ns - bpfBefore.ns) / 1e9) * perHour);
+    let post = 0;
+    if (c.after) {
+      const a = await c.after();
+      // Linear in the samples recorded: the samples of the measured window, scaled to an hour.
+      const windowShare = sampledS / (sampledS + warmup);
+      post = a.cpuS * windowShare * perHour;
+      res.postSamples = a.samples;
+    }
+    res.post.push(post);
+    res.total.push((u.cpuS - before.cpuS) * perHour + Math.max(0, totalS - u.cpuS) + post + ((bpfAfter.ns - bpfBefore.ns) / 1e9) * perHour);
+    rmSync(perfData, { force: true });
   }
   process.stderr.write(`round ${r + 1}/${rounds} done\n`);
 }
+restoreStats();
 
 const cpu = os.cpus()[0]?.model ?? 'unknown';
 const agent = results.get('profctl agent');
+const s0 = (x) => `${x.toFixed(1)} s`;
 const lines = [
   `## agent overhead (${new Date().toISOString().slice(0, 10)})`,
   '',
-  `Machine: ${cpus} CPUs (\`nproc\`), ${cpu}, kernel ${os.release()}, Node ${process.version}. Command: \`sudo node bench/agent-overhead.mjs ${seconds} ${rounds}\` (after \`npx tsc -p .\` and \`npm run build:native\`).`,
-  `Workload: ${cpus} copies (one per CPU) of a tight C loop (-O2, frame pointers) counting iterations for ${seconds} s. Each round runs every configuration once, in turn (alone first); ${rounds} rounds; medians. Each profiler starts 3 s before the loops (its start-up counts in its CPU time) and stops after. The machine is shared with other engineers' test suites, so runs are noisy: compare within a round.${skipped.length ? ` Not installed, skipped: ${skipped.join(', ')}.` : ''}`,
+  `Machine: ${cpus} CPUs (\`nproc\`), ${cpu}, kernel ${os.release()}, Node ${process.version}; load average at the end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}. Command: \`sudo node bench/agent-overhead.mjs ${seconds} ${rounds} ${warmup}\` (after \`npx tsc -p .\` and \`npm run build:native\`).`,
+  `Workload: ${cpus} copies (one per CPU) of a tight C loop (-O2, frame pointers) counting iterations for ${seconds} s. Each round runs every configuration once, in turn (alone first); ${rounds} rounds; medians. Each tool starts ${warmup} s before the loops (warm-up, not counted as sampling) and is stopped with SIGINT after them.${skipped.length ? ` Not installed, skipped: ${skipped.join(', ')}.` : ''}`,
   '',
-  '| configuration | throughput kept (median %) | per round (%) | own CPU per hour of sampling, steady (median) | CPU in its first 3 s | peak RSS (median, MiB) |',
-  '|---|---:|---|---:|---:|---:|',
+  '| configuration | throughput kept (median %) | per round (%) | CPU while sampling, per hour | in-kernel BPF time, per hour | CPU to stop (once) | naming the samples afterwards, per hour | **total CPU per hour of named samples** | peak RSS (MiB) |',
+  '|---|---:|---|---:|---:|---:|---:|---:|---:|',
   ...configs.map((c) => {
     const r = results.get(c.name);
-    if (!c.cmd) return `| ${c.name} | 100 | | | | |`;
-    if (failed.has(c.name)) return `| ${c.name} | could not run here: ${failed.get(c.name).replace(/\|/g, '/')} | | | | |`;
-    return `| ${c.name} | ${median(r.kept).toFixed(1)} | ${r.kept.map((x) => x.toFixed(1)).join(', ')} | ${median(r.cpuPerHour).toFixed(0)} s (${(median(r.cpuPerHour) / 36).toFixed(2)}% of a CPU) | ${median(r.startup).toFixed(2)} s | ${median(r.hwm).toFixed(0)} |`;
+    if (!c.cmd) return `| ${c.name} | 100 | | | | | | | |`;
+    if (failed.has(c.name)) return `| ${c.name} | could not run here: ${failed.get(c.name).replace(/\|/g, '/')} | | | | | | | |`;
+    return `| ${c.name} | ${median(r.kept).toFixed(1)} | ${r.kept.map((x) => x.toFixed(1)).join(', ')} | ${s0(median(r.sampling))} | ${s0(median(r.bpf))} | ${s0(median(r.stop))} | ${c.after ? s0(median(r.post)) : '—'} | **${s0(median(r.total))}** (${r.total.map((x) => x.toFixed(1)).join(', ')}) | ${median(r.hwm).toFixed(0)} |`;
   }),
   '',
   ...configs.filter((c) => c.cmd && c.name !== 'profctl agent' && !failed.has(c.name)).map((c) => {
     const r = results.get(c.name);
-    const cpuRatio = median(r.cpuPerHour) > 0 ? `${(median(agent.cpuPerHour) / median(r.cpuPerHour)).toFixed(2)}×` : `n/a (${c.name} used under one clock tick of user-space CPU while sampling: it defers its work to exit or report time)`;
-    return `- profctl agent / ${c.name}: steady CPU ${cpuRatio}, peak RSS ${(median(agent.hwm) / median(r.hwm)).toFixed(2)}×.`;
+    return `- profctl agent / ${c.name}: total CPU ${(median(agent.total) / median(r.total)).toFixed(2)}×, peak RSS ${(median(agent.hwm) / median(r.hwm)).toFixed(2)}×.`;
   }),
   '',
 ];
