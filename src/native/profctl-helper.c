@@ -415,7 +415,8 @@ int main(int argc, char **argv) {
     /* Samples of known processes do not wake the helper: read the ring at
      * least every --flush-ms (it holds two seconds of samples). */
     uint64_t due = next_stats < next_flush ? next_stats : next_flush;
-    int wait_ms = now >= due ? 0 : (int)((due - now) / 1000000);
+    /* Rounded up: a wait rounded down to 0 ms spun on poll() until the deadline. */
+    int wait_ms = now >= due ? 0 : (int)((due - now + 999999) / 1000000);
     if (wait_ms > 200) wait_ms = 200; /* bounded latency even without a wakeup */
     int n = poll(fds, stdin_open ? 2 : 1, wait_ms);
     if (n < 0 && errno != EINTR) break;
