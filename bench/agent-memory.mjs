@@ -11,6 +11,8 @@
 //   sudo node bench/agent-memory.mjs --seconds 120 --rounds 3 --compare /tmp/old/bin/profctl
 // With PROFCTL_MEMORY_PROBE=1 the agent also writes process.memoryUsage()
 // (heap, external, array buffers) to stderr every 10 s (bench/agent-memory-probe.mjs).
+// --loops N sets the number of CPU-bound loops (default one per CPU); --loops 0
+// gives the agent's baseline cost on an idle machine.
 // Prints a markdown section. Root is needed (the agent loads BPF).
 
 import { execFileSync, spawn } from 'node:child_process';
@@ -30,6 +32,8 @@ const root = join(import.meta.dirname, '..');
 const builds = [{ name: 'current', bin: join(root, 'bin', 'profctl') }];
 for (let i = 0; i < args.length; i++) if (args[i] === '--compare') builds.push({ name: args[i + 1], bin: args[i + 1] });
 const extraAgentArgs = (opt('--agent-args', '') || '').split(' ').filter(Boolean);
+// CPU-bound loops beside the agent (default one per CPU); 0 measures an idle machine's baseline.
+const loops = Number(opt('--loops', os.cpus().length));
 
 const cpus = os.cpus().length;
 const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
@@ -75,7 +79,7 @@ function childOf(pid) {
 async function runOnce(build) {
   const store = join(tmp, 'store');
   rmSync(store, { recursive: true, force: true });
-  const spins = Array.from({ length: cpus }, () => spawn(join(tmp, 'spin'), [String(seconds + 5)], { stdio: 'ignore' }));
+  const spins = Array.from({ length: loops }, () => spawn(join(tmp, 'spin'), [String(seconds + 5)], { stdio: 'ignore' }));
   const env = process.env.PROFCTL_MEMORY_PROBE ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${join(import.meta.dirname, 'agent-memory-probe.mjs')}` } : process.env;
   const agent = spawn(build.bin, ['agent', '--store', store, '--flush', '10s', ...extraAgentArgs], { stdio: ['ignore', 'ignore', 'pipe'], env });
   let errText = '';
@@ -135,7 +139,7 @@ const lines = [
   `## agent memory (${new Date().toISOString().slice(0, 10)})`,
   '',
   `Machine: ${cpus} CPUs (\`nproc\`), ${os.cpus()[0]?.model ?? 'unknown'}, kernel ${os.release()}, Node ${process.version}; shared with other engineers' builds and tests, so CPU numbers are noisy (medians of ${rounds} round${rounds > 1 ? 's' : ''}, builds interleaved).`,
-  `Command: \`sudo node bench/agent-memory.mjs --seconds ${seconds} --rounds ${rounds}${builds.slice(1).map((b) => ` --compare ${b.bin}`).join('')}${extraAgentArgs.length ? ` --agent-args '${extraAgentArgs.join(' ')}'` : ''}\` — \`profctl agent --store TMP --flush 10s\` for ${seconds} s, ${cpus} CPU-bound C loops running (one per CPU); /proc read every second.`,
+  `Command: \`sudo node bench/agent-memory.mjs --seconds ${seconds} --rounds ${rounds}${builds.slice(1).map((b) => ` --compare ${b.bin}`).join('')}${extraAgentArgs.length ? ` --agent-args '${extraAgentArgs.join(' ')}'` : ''}${loops !== cpus ? ` --loops ${loops}` : ''}\` — \`profctl agent --store TMP --flush 10s\` for ${seconds} s, ${loops} CPU-bound C loop${loops === 1 ? '' : 's'} running beside it; /proc read every second.`,
   '',
   '| build | peak RSS agent+helper (MiB, VmHWM; median, then per round) | agent peak | helper peak | RSS at end agent / helper (anon+file+shmem) | CPU per hour of sampling (agent+helper) | samples | lost | load avg at end |',
   '|---|---:|---:|---:|---|---:|---:|---:|---|',
