@@ -68,6 +68,8 @@ export function perfMapFrame(rawName: string): Frame {
 /** One process's perf map, read incrementally. */
 /** How often a process without a perf map is looked at again on a miss. */
 const MISSING_RETRY_MS = 1000;
+/** How long a perf map must have been missing before a miss counts as final. */
+const SETTLE_MISSING_MS = 2000;
 
 export class PerfMap {
   private entries: PerfMapEntry[] = [];
@@ -81,6 +83,8 @@ export class PerfMap {
   badLines = 0;
   /** The file could be opened at the last read: the process writes a perf map. */
   available = false;
+  /** Date.now() of the first failed open since the file was last readable (0: not missing). */
+  private missingSince = 0;
 
   constructor(
     readonly path: string,
@@ -111,7 +115,7 @@ export class PerfMap {
     // No perf map at all (most processes): a stack with a garbage frame from a
     // binary without frame pointers misses every time; look again once a second,
     // not with an open() per sample.
-    if (!this.available && this.lastRefresh > 0) return this.refreshIfStale(MISSING_RETRY_MS);
+    if (this.settledMissing) return this.refreshIfStale(MISSING_RETRY_MS);
     if (sampleTimeMs !== undefined && this.lastRefresh < sampleTimeMs + 20) return this.refresh();
     return this.refreshIfStale(minIntervalMs);
   }
@@ -123,15 +127,15 @@ export class PerfMap {
     try {
       fd = openSync(this.path, 'r');
     } catch {
-      this.available = false;
-      if (this.fallbackPath === undefined) return false;
+      if (this.fallbackPath === undefined) return this.missing();
       try {
         fd = openSync(this.fallbackPath, 'r');
       } catch {
-        return false;
+        return this.missing();
       }
     }
     this.available = true;
+    this.missingSince = 0;
     try {
       const size = fstatSync(fd).size;
       if (size < this.bytesRead) {
@@ -154,6 +158,21 @@ export class PerfMap {
     } finally {
       closeSync(fd);
     }
+  }
+
+  private missing(): false {
+    this.available = false;
+    if (this.missingSince === 0) this.missingSince = this.lastRefresh;
+    return false;
+  }
+
+  /**
+   * The process has had no perf map for a while: it does not write one. (A
+   * runtime that has just started may not have created its file yet, so the
+   * first seconds of a process do not count.)
+   */
+  get settledMissing(): boolean {
+    return !this.available && this.missingSince > 0 && Date.now() - this.missingSince >= SETTLE_MISSING_MS;
   }
 
   /** Adds perf-map text; an incomplete last line waits for the next read. */

@@ -267,10 +267,10 @@ export class Symbolizer {
         }
         if (!f) {
           f = unknownAddress(raw);
-          // Outside every mapping of a process with no perf map (a garbage return
-          // address from code without frame pointers): nothing but a new snapshot,
-          // which callers see, could name it.
-          if (!state.perfMap.available) settledUnknownFrames.add(f);
+          // Outside every mapping of a process that has written no perf map for
+          // seconds (a garbage return address from code without frame pointers):
+          // nothing but a new snapshot, which callers see, could name it.
+          if (state.perfMap.settledMissing) settledUnknownFrames.add(f);
         }
         // Unknown frames are not cached here: a perf map or maps refresh may name them later.
         if (f.kind !== 'unknown') {

@@ -4,7 +4,7 @@
 
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { demangle } from '../../src/symbolize/demangle.js';
 import { KERNEL_MODULE, KernelSymbols } from '../../src/symbolize/kallsyms.js';
 import { JIT_MODULE, PerfMap, parsePerfMapLine, perfMapFrame } from '../../src/symbolize/perf-map.js';
@@ -88,6 +88,36 @@ describe('perf maps', () => {
     expect(map.frameAt(0x1100)).toBeUndefined();
     expect(map.size).toBe(4);
     expect(new PerfMap(join(tempDir(), 'missing.map')).refresh()).toBe(false);
+  });
+
+  it('stops looking for a perf map on every miss once the process has gone seconds without one', () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    try {
+      const path = join(tempDir(), 'late.map');
+      const map = new PerfMap(path);
+      expect(map.refresh()).toBe(false);
+      // A runtime that has just started may not have written its map yet: misses keep looking.
+      expect(map.settledMissing).toBe(false);
+      vi.advanceTimersByTime(100);
+      map.refreshForMiss(Date.now());
+      expect(map.lastRefresh).toBe(1_000_100);
+      vi.advanceTimersByTime(2000);
+      expect(map.settledMissing).toBe(true);
+      map.refreshForMiss(Date.now()); // a second since the last look: look again
+      expect(map.lastRefresh).toBe(1_002_100);
+      vi.advanceTimersByTime(10);
+      map.refreshForMiss(Date.now()); // not once per sample
+      expect(map.lastRefresh).toBe(1_002_100);
+      // A map that appears later is still read.
+      writeFileSync(path, '1000 10 late\n');
+      vi.advanceTimersByTime(1000);
+      map.refreshForMiss(Date.now());
+      expect(map.frameAt(0x1004)?.name).toBe('late');
+      expect(map.available).toBe(true);
+      expect(map.settledMissing).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('counts malformed lines instead of failing', () => {
