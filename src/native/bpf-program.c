@@ -246,13 +246,14 @@ static void build_sampler(struct prog_buf *p, const struct bpf_maps *m) {
    * samples wait for the helper's next timed read instead of waking it (one
    * wakeup per sample was most of the helper's CPU and put a reschedule in
    * the sampled task's interrupt). A new process wakes it, so that its maps
-   * are read while it is alive. */
+   * are read while it is alive — with a forced wakeup: the default (adaptive)
+   * one is skipped while unwoken records wait in the ring. */
   STX(BPF_W, BPF_REG_10, BPF_REG_7, -48);
   LD_MAP(BPF_REG_1, m->known);
   MOV64_REG(BPF_REG_2, BPF_REG_10);
   ADD64_IMM(BPF_REG_2, -48);
   CALL(BPF_FUNC_map_lookup_elem);
-  MOV64_IMM(BPF_REG_2, 0);
+  MOV64_IMM(BPF_REG_2, BPF_RB_FORCE_WAKEUP);
   JEQ(BPF_REG_0, 0, L_WAKE);
   MOV64_IMM(BPF_REG_2, BPF_RB_NO_WAKEUP);
   LABEL(L_WAKE);
@@ -327,9 +328,11 @@ static void build_task_event(struct prog_buf *p, const struct bpf_maps *m, int k
   MOV64_REG(BPF_REG_2, BPF_REG_10);
   ADD64_IMM(BPF_REG_2, -TEV_SIZE);
   MOV64_IMM(BPF_REG_3, TEV_SIZE);
-  /* An exec wakes the reader (it looks up the program's trace-context
-   * offset before its first sample); an exit can wait for the next sample. */
-  MOV64_IMM(BPF_REG_4, kind == TEV_EXEC ? 0 : BPF_RB_NO_WAKEUP);
+  /* An exec wakes the reader at once (it snapshots the new program's maps and
+   * looks up its trace-context offset before its samples are named): forced,
+   * since an adaptive wakeup is skipped while unwoken samples wait in the
+   * ring. An exit can wait for the reader's next timed read. */
+  MOV64_IMM(BPF_REG_4, kind == TEV_EXEC ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
   CALL(BPF_FUNC_ringbuf_output);
   LABEL(L_EXIT);
   MOV64_IMM(BPF_REG_0, 0);
