@@ -89,20 +89,6 @@ export interface SectionHeader {
   entsize: number;
 }
 
-/** One FUNC or IFUNC symbol; the name stays as an offset into its string table. */
-export interface RawSymbol {
-  value: number;
-  size: number;
-  bind: number;
-  shndx: number;
-  nameOffset: number;
-}
-
-export interface SymbolSection {
-  strtab: Buffer;
-  symbols: RawSymbol[];
-}
-
 /**
  * FUNC and IFUNC symbols of one section as parallel typed arrays (no object
  * per symbol), and where their string table lives: names are read on demand.
@@ -282,37 +268,7 @@ export class ElfFile {
     return s && this.sectionData(s);
   }
 
-  /** FUNC and IFUNC symbols of a SYMTAB or DYNSYM section, with their string table. */
-  functionSymbols(kind: 'symtab' | 'dynsym'): SymbolSection | undefined {
-    const type = kind === 'symtab' ? SHT_SYMTAB : SHT_DYNSYM;
-    const sec = this.sections.find((s) => s.type === type);
-    if (!sec) return undefined;
-    const data = this.sectionData(sec);
-    const strSec = this.sections[sec.link];
-    const strtab = strSec && this.sectionData(strSec);
-    if (!data || !strtab) return undefined;
-    const entsize = sec.entsize || (this.is64 ? 24 : 16);
-    const symbols: RawSymbol[] = [];
-    for (let at = 0; at + entsize <= data.length; at += entsize) {
-      const info = this.is64 ? data[at + 4]! : data[at + 12]!;
-      const type = info & 0xf;
-      if (type !== STT_FUNC && type !== STT_GNU_IFUNC) continue;
-      const shndx = this.is64 ? data.readUInt16LE(at + 6) : data.readUInt16LE(at + 14);
-      if (shndx === SHN_UNDEF || (shndx >= SHN_LORESERVE && shndx !== SHN_XINDEX)) continue;
-      const value = this.is64 ? u64(data, at + 8) : data.readUInt32LE(at + 4);
-      if (value === 0) continue;
-      symbols.push({
-        value,
-        size: this.is64 ? u64(data, at + 16) : data.readUInt32LE(at + 8),
-        bind: info >> 4,
-        shndx,
-        nameOffset: data.readUInt32LE(at),
-      });
-    }
-    return { strtab, symbols };
-  }
-
-  /** Like functionSymbols, as typed arrays; the string table is not read. */
+  /** FUNC and IFUNC symbols of a SYMTAB or DYNSYM section, as typed arrays; the string table is not read. */
   functionSymbolArrays(kind: 'symtab' | 'dynsym'): SymbolArrays | undefined {
     const type = kind === 'symtab' ? SHT_SYMTAB : SHT_DYNSYM;
     const sec = this.sections.find((s) => s.type === type);
@@ -363,11 +319,13 @@ export class ElfFile {
       }
       return words ? words[at >>> 2]! : data.readUInt32LE(at);
     };
+    // Like u64: exact below 2^53, which user-space ELF addresses and sizes are.
+    const word64 = (data: Buffer, at: number) => word(data, at) + word(data, at + 4) * 0x100000000;
     each((data, at, sh, info) => {
-      const value = this.is64 ? word(data, at + 8) + word(data, at + 12) * 0x100000000 : word(data, at + 4);
+      const value = this.is64 ? word64(data, at + 8) : word(data, at + 4);
       if (value === 0 || n === max) return;
       values[n] = value;
-      sizes[n] = this.is64 ? word(data, at + 16) + word(data, at + 20) * 0x100000000 : word(data, at + 8);
+      sizes[n] = this.is64 ? word64(data, at + 16) : word(data, at + 8);
       nameOffsets[n] = word(data, at);
       binds[n] = info >> 4;
       shndx[n] = sh;
