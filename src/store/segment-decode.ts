@@ -116,6 +116,18 @@ export function decodeMeta(bytes: Uint8Array): SegmentMeta {
   return meta as SegmentMeta;
 }
 
+/** One column of n values per sample type; none when every value is 1 ('unit' mode). */
+function readValueColumns(r: ByteReader, meta: SegmentMeta, n: number): Float64Array[] | undefined {
+  if (meta.valueMode.kind === 'unit') return undefined;
+  const columns: Float64Array[] = [];
+  for (let t = 0; t < meta.sampleTypes.length; t++) {
+    const col = new Float64Array(n);
+    for (let i = 0; i < n; i++) col[i] = readValue(r, meta.valueMode);
+    columns.push(col);
+  }
+  return columns;
+}
+
 function readValue(r: ByteReader, mode: ValueMode): number {
   return mode.kind === 'int' ? r.svar() : r.f64();
 }
@@ -149,15 +161,7 @@ export function decodeRows(bytes: Uint8Array, meta: SegmentMeta, stackCount: num
     prevStack = s;
   }
   for (let i = 0; i < n; i++) count[i] = r.uvar();
-  let sums: Float64Array[] | undefined;
-  if (meta.valueMode.kind !== 'unit') {
-    sums = [];
-    for (let t = 0; t < meta.sampleTypes.length; t++) {
-      const col = new Float64Array(n);
-      for (let i = 0; i < n; i++) col[i] = readValue(r, meta.valueMode);
-      sums.push(col);
-    }
-  }
+  const sums = readValueColumns(r, meta, n);
   if (r.remaining !== 0) bad('rows section length');
   return { tuple, stack, count, sums };
 }
@@ -179,15 +183,7 @@ export function decodeSamples(bytes: Uint8Array, meta: SegmentMeta, rowCount: nu
     if (x >= rowCount) bad(`row ${x}`);
     row[i] = x;
   }
-  let values: Float64Array[] | undefined;
-  if (meta.valueMode.kind !== 'unit') {
-    values = [];
-    for (let t = 0; t < meta.sampleTypes.length; t++) {
-      const col = new Float64Array(n);
-      for (let i = 0; i < n; i++) col[i] = readValue(r, meta.valueMode);
-      values.push(col);
-    }
-  }
+  const values = readValueColumns(r, meta, n);
   if (r.remaining !== 0) bad('samples section length');
   return { timeMs, row, values };
 }
