@@ -81,6 +81,14 @@ static int map_update(int fd, const void *key, const void *value) {
   return (int)sys_bpf(BPF_MAP_UPDATE_ELEM, &a, sizeof(a));
 }
 
+static void map_delete(int fd, const void *key) {
+  union bpf_attr a;
+  memset(&a, 0, sizeof(a));
+  a.map_fd = fd;
+  a.key = (uint64_t)(uintptr_t)key;
+  sys_bpf(BPF_MAP_DELETE_ELEM, &a, sizeof(a));
+}
+
 static void add_target(uint32_t pid, uint32_t flags) { map_update(maps.targets, &pid, &flags); }
 
 /* ---- processes whose samples need not wake the helper ---- */
@@ -101,11 +109,7 @@ static void mark_known(uint32_t pid) {
  * wakes the helper again so that its maps are read at once. */
 static void forget_known(uint32_t pid) {
   if (known_cache[pid % KNOWN_CACHE] == pid) known_cache[pid % KNOWN_CACHE] = 0;
-  union bpf_attr a;
-  memset(&a, 0, sizeof(a));
-  a.map_fd = maps.known;
-  a.key = (uint64_t)(uintptr_t)&pid;
-  sys_bpf(BPF_MAP_DELETE_ELEM, &a, sizeof(a));
+  map_delete(maps.known, &pid);
 }
 
 /* ---- per-process OpenTelemetry TLS offsets ---- */
@@ -150,11 +154,7 @@ static void check_tls(uint32_t pid, uint64_t now_ns) {
   if (found == 1) {
     set_tls_offset(pid, offset);
   } else {
-    union bpf_attr a;
-    memset(&a, 0, sizeof(a));
-    a.map_fd = maps.tls;
-    a.key = (uint64_t)(uintptr_t)&pid;
-    sys_bpf(BPF_MAP_DELETE_ELEM, &a, sizeof(a)); /* exec'd into something else */
+    map_delete(maps.tls, &pid); /* exec'd into something else */
   }
 }
 
