@@ -65,12 +65,12 @@ export function perfMapFrame(rawName: string): Frame {
   return { name: rawName === '' ? '[unknown jit]' : rawName, module: JIT_MODULE, kind: 'jit' };
 }
 
-/** One process's perf map, read incrementally. */
 /** How often a process without a perf map is looked at again on a miss. */
 const MISSING_RETRY_MS = 1000;
 /** How long a perf map must have been missing before a miss counts as final. */
 const SETTLE_MISSING_MS = 2000;
 
+/** One process's perf map, read incrementally. */
 export class PerfMap {
   private entries: PerfMapEntry[] = [];
   private sorted = true;
