@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import type { Span } from './model.js';
 import { decodeOtlpTraces, encodeExportResponse, encodeRpcStatus, WireError } from './otlp-proto.js';
-import { parseOtlpJson } from './otlp-json.js';
+import { decodeOtlpJsonText } from './otlp-json.js';
 
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);
@@ -22,12 +22,6 @@ export interface ReceiverOptions {
   /** Largest accepted body, before and after decompression (default 16 MiB). */
   maxBodyBytes?: number;
   onSpans: (spans: Span[]) => void;
-}
-
-/** An OTLP/JSON request body → spans; throws when it is not OTLP trace JSON. */
-export function decodeOtlpJsonRequest(text: string): { spans: Span[]; rejected: number } {
-  const r = parseOtlpJson(text, 'request body');
-  return { spans: r.spans, rejected: r.badSpans };
 }
 
 export interface ReceiverStats {
@@ -147,7 +141,7 @@ export async function startOtlpReceiver(opts: ReceiverOptions): Promise<Receiver
       const body = await decompress(raw, req.headers['content-encoding'] as string | undefined, limit);
       let decoded: { spans: Span[]; rejected: number };
       try {
-        decoded = proto ? decodeOtlpTraces(body) : decodeOtlpJsonRequest(body.toString('utf8'));
+        decoded = proto ? decodeOtlpTraces(body) : decodeOtlpJsonText(body.toString('utf8'));
       } catch (e) {
         throw new HttpError(400, `malformed ${proto ? 'protobuf' : 'JSON'} body: ${(e as Error).message}`);
       }

@@ -90,6 +90,11 @@ describe('OTLP receiver with bad requests', () => {
     const r = await post('/v1/traces', Buffer.from('not gzip at all'), { 'content-type': 'application/json', 'content-encoding': 'gzip' });
     expect(r.status).toBe(400);
   });
+  it('400 for an empty JSON body and for file-exporter lines: a request is one JSON object', async () => {
+    expect((await post('/v1/traces', '', { 'content-type': 'application/json' })).status).toBe(400);
+    expect((await post('/v1/traces', '{}\n{}\n', { 'content-type': 'application/json' })).status).toBe(400);
+    expect((await post('/v1/traces', '{}', { 'content-type': 'application/json' })).status).toBe(200);
+  });
   it('413 for an oversized body', async () => {
     const r = await post('/v1/traces', Buffer.alloc(100 * 1024, 0x20), { 'content-type': 'application/json' });
     expect(r.status).toBe(413);
