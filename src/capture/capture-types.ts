@@ -73,8 +73,23 @@ export interface CaptureStats {
   errors: number;
 }
 
+/** The kernel's own name for a kernel address (bpf engine). */
+export interface KernelName {
+  /** Empty when the kernel could not name the address. */
+  name: string;
+  /** "[modname]" for a loadable module, empty for the kernel image. */
+  module: string;
+}
+
 export interface Capture {
   readonly engine: 'bpf' | 'perf';
+  /**
+   * Names of the samples' kernel addresses as the kernel gave them, by lookup
+   * address (a leaf as sampled, a caller's return address minus one), each
+   * filled in before the first batch that holds it; absent when the engine
+   * does not name kernel frames (then /proc/kallsyms does).
+   */
+  readonly kernelNames?: ReadonlyMap<bigint, KernelName>;
   /** Batches of samples, in arrival order, until stop() or the engine fails (then it throws). */
   samples(): AsyncIterable<RawSample[]>;
   stats(): CaptureStats;

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, UserError } from '../errors.js';
-import type { Capture, CaptureStats, ProcessSnapshot, RawSample } from './capture-types.js';
+import type { Capture, CaptureStats, KernelName, ProcessSnapshot, RawSample } from './capture-types.js';
 import { HelperErrorCode, HelperStreamDecoder, type HelperRecord, type ReadyRecord, type StatsRecord } from './helper-protocol.js';
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -82,6 +82,8 @@ export interface HelperOptions {
   ringbufMb?: number;
   /** How often the helper writes its buffered records, ms (its default: 100). Fewer writes, fewer wakeups here. */
   flushMs?: number;
+  /** false: no KSYM records, kernel frames are named from /proc/kallsyms (default: the helper names them where the kernel can). */
+  kernelNames?: boolean;
   /** Called with each stats record (e.g. for `status`). */
   onStats?: (stats: StatsRecord) => void;
   onTls?: (pid: number, offset: number) => void;
@@ -101,6 +103,7 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
   if (opts.statsMs) args.push('--stats-ms', String(opts.statsMs));
   if (opts.ringbufMb) args.push('--ringbuf-mb', String(opts.ringbufMb));
   if (opts.flushMs !== undefined) args.push('--flush-ms', String(Math.round(opts.flushMs)));
+  if (opts.kernelNames === false) args.push('--no-kernel-names');
   const child: ChildProcessWithoutNullStreams = spawn(path, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const decoder = new HelperStreamDecoder();
   const queue: RawSample[][] = [];
@@ -115,6 +118,8 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
   let stderrTail = '';
   /** Snapshots waiting for their process's next sample (the helper writes one right before it). */
   const snapshots = new Map<number, ProcessSnapshot>();
+  /** KSYM records: the kernel's names for the kernel addresses of samples (a later record for an address replaces the earlier). */
+  const kernelNames = new Map<bigint, KernelName>();
 
   const notify = () => { const w = wake; wake = undefined; w?.(); };
 
@@ -151,6 +156,7 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
           }
           batch.push(r.sample);
         } else if (r.type === 'process') snapshots.set(r.process.pid, r.process);
+        else if (r.type === 'ksym') kernelNames.set(r.addr, { name: r.name, module: r.module });
         else if (r.type === 'stats') { last = r; opts.onStats?.(r); }
         else if (r.type === 'tls') opts.onTls?.(r.pid, r.offset);
         else if (r.type === 'error') fail(helperErrorFor(r.code, r.message));
@@ -177,6 +183,7 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
       engine: 'bpf',
       pid: child.pid ?? 0,
       get ready() { return ready as ReadyRecord; },
+      get kernelNames() { return ready?.kernelNames ? kernelNames : undefined; },
       async *samples() {
         for (;;) {
           if (queue.length) {

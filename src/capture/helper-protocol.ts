@@ -4,18 +4,18 @@
 // [u16 flags]. Little-endian. Chunks may split records anywhere; the decoder
 // keeps the remainder. Unknown record types are skipped (newer helpers may
 // add some); an unknown version or a bad length is a protocol error. Version 2
-// added PROCESS records (type 6) and nothing else, so version 1 streams still
-// decode.
+// added PROCESS records (type 6), version 3 KSYM records (type 7), and nothing
+// else, so older streams still decode.
 // This module only decodes bytes: no process handling, no symbolization.
 
 import type { ProcessSnapshot, RawSample } from './capture-types.js';
 
 export const PROTOCOL_MAGIC = 0x4c544350;
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 /** Oldest stream version this decoder reads (same framing, fewer record types). */
 export const PROTOCOL_MIN_VERSION = 1;
 
-export const RecordType = { ready: 1, sample: 2, stats: 3, error: 4, tls: 5, process: 6 } as const;
+export const RecordType = { ready: 1, sample: 2, stats: 3, error: 4, tls: 5, process: 6, ksym: 7 } as const;
 
 /** The helper's stable failure codes (exit status and error record code). */
 export const HelperErrorCode = {
@@ -38,6 +38,8 @@ export interface ReadyRecord {
   /** task_struct.thread.fsbase offset found in BTF, or -1. */
   fsbaseOffset: number;
   tlsEnabled: boolean;
+  /** Kernel addresses come named in KSYM records: /proc/kallsyms is not needed. */
+  kernelNames: boolean;
   userStackMax: number;
   kernelStackMax: number;
 }
@@ -56,8 +58,14 @@ export interface StatsRecord {
 export interface ErrorRecord { type: 'error'; code: number; errno: number; message: string }
 export interface TlsRecord { type: 'tls'; pid: number; offset: number }
 export interface ProcessRecord { type: 'process'; process: ProcessSnapshot }
+/**
+ * The kernel's name for a kernel address, sent before the first sample that
+ * holds it. addr is the lookup address: a leaf as sampled, a caller's return
+ * address minus one. An empty name: the kernel could not name it.
+ */
+export interface KsymRecord { type: 'ksym'; addr: bigint; name: string; module: string }
 export interface HeaderRecord { type: 'header'; version: number; helperPid: number }
-export type HelperRecord = HeaderRecord | ReadyRecord | SampleRecord | StatsRecord | ErrorRecord | TlsRecord | ProcessRecord;
+export type HelperRecord = HeaderRecord | ReadyRecord | SampleRecord | StatsRecord | ErrorRecord | TlsRecord | ProcessRecord | KsymRecord;
 
 export class ProtocolError extends Error {
   override name = 'ProtocolError';
@@ -136,6 +144,7 @@ export function decodeRecord(type: number, p: Buffer): HelperRecord | undefined 
         wallOffsetNs: p.readBigInt64LE(8),
         fsbaseOffset: p.readInt32LE(16),
         tlsEnabled: (p.readUInt32LE(20) & 1) === 1,
+        kernelNames: (p.readUInt32LE(20) & 2) === 2,
         userStackMax: p.readUInt32LE(24),
         kernelStackMax: p.readUInt32LE(28),
       };
@@ -160,6 +169,13 @@ export function decodeRecord(type: number, p: Buffer): HelperRecord | undefined 
       return { type: 'tls', pid: p.readUInt32LE(0), offset: Number(p.readBigInt64LE(8)) };
     case RecordType.process:
       return { type: 'process', process: decodeProcess(p) };
+    case RecordType.ksym: {
+      need(p, 24, 'ksym');
+      const nameLen = p.readUInt16LE(16);
+      const moduleLen = p.readUInt16LE(18);
+      need(p, 24 + nameLen + moduleLen, 'ksym');
+      return { type: 'ksym', addr: p.readBigUInt64LE(0), name: p.toString('utf8', 24, 24 + nameLen), module: p.toString('utf8', 24 + nameLen, 24 + nameLen + moduleLen) };
+    }
     default:
       return undefined;
   }

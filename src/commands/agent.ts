@@ -64,7 +64,7 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
     writer.close();
     throw e;
   }
-  const symbolizer = new Symbolizer();
+  const symbolizer = new Symbolizer({ kernelNames: capture.kernelNames });
   const collector = new SampleCollector(symbolizer, opts.hz);
   const pendingSpans: Span[] = [];
   let spansReceived = 0;

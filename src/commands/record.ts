@@ -105,7 +105,7 @@ export async function run(args: string[], options: Record<string, unknown>): Pro
     sink?.abort();
     throw e;
   }
-  const symbolizer = new Symbolizer();
+  const symbolizer = new Symbolizer({ kernelNames: capture.kernelNames });
   const collector = new SampleCollector(symbolizer, opts.hz);
   const startMs = Date.now();
 

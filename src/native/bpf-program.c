@@ -16,6 +16,9 @@
  *    sched_process_exit, the latter for thread-group leaders only) that put a
  *    16-byte event into the samples' ring buffer, so the helper sees an exec
  *    in order with the samples around it (process-table.c).
+ *  - the kernel namer (BPF_PROG_TYPE_SYSCALL, never attached: run on demand
+ *    with BPF_PROG_TEST_RUN): formats KNAME_BATCH kernel addresses from its
+ *    context with bpf_snprintf("%pS") into an array map (kernel-names.c).
  *
  * This file must not do I/O beyond bpf(2): attaching and reading live in
  * profctl-helper.c. Jumps are assembled with labels so offsets stay right.
@@ -43,16 +46,18 @@ int errno_to_error(int err) {
   return ERR_INTERNAL;
 }
 
-static int create_map(int type, int key, int value, int entries, const char *name) {
+static int create_map_flags(int type, int key, int value, int entries, uint32_t flags, const char *name) {
   union bpf_attr a;
   memset(&a, 0, sizeof(a));
   a.map_type = type;
+  a.map_flags = flags;
   a.key_size = key;
   a.value_size = value;
   a.max_entries = entries;
   strncpy(a.map_name, name, sizeof(a.map_name) - 1);
   return (int)sys_bpf(BPF_MAP_CREATE, &a, sizeof(a));
 }
+#define create_map(type, key, value, entries, name) create_map_flags(type, key, value, entries, 0, name)
 
 int create_maps(struct bpf_maps *m, uint32_t ringbuf_bytes, char *msg, size_t msglen) {
   struct { int *fd; int type, key, value, entries; const char *name; } specs[] = {
@@ -340,6 +345,43 @@ static void build_task_event(struct prog_buf *p, const struct bpf_maps *m, int k
   resolve(p);
 }
 
+/* Not in every linux/bpf.h this may be built against (they are kernel ABI, stable). */
+#define PCTL_PROG_TYPE_SYSCALL 31 /* BPF_PROG_TYPE_SYSCALL, Linux 5.14 */
+#define PCTL_FUNC_SNPRINTF 165    /* BPF_FUNC_snprintf, Linux 5.13 */
+#ifndef BPF_F_SLEEPABLE
+#define BPF_F_SLEEPABLE (1U << 4)
+#endif
+#ifndef BPF_F_RDONLY_PROG
+#define BPF_F_RDONLY_PROG (1U << 7)
+#endif
+#ifndef BPF_PSEUDO_MAP_VALUE
+#define BPF_PSEUDO_MAP_VALUE 2
+#endif
+/* A pointer into an array map's only value, BPF_LD_IMM64 with BPF_PSEUDO_MAP_VALUE. */
+#define LD_MAP_VALUE(d, fd, off) do { emit(p, BPF_LD | BPF_DW | BPF_IMM, d, BPF_PSEUDO_MAP_VALUE, 0, fd); emit(p, 0, 0, 0, 0, off); } while (0)
+
+/*
+ * For each i < KNAME_BATCH: snprintf(out + i*KNAME_SLOT, KNAME_SLOT, "%pS",
+ * ctx[i]). The format must live in a frozen read-only map; the address goes
+ * through the stack because bpf_snprintf takes an array of u64 arguments.
+ */
+static void build_kernel_namer(struct prog_buf *p, int fmt_map, int out_map) {
+  MOV64_REG(BPF_REG_6, BPF_REG_1);
+  for (int i = 0; i < KNAME_BATCH; i++) {
+    LDX(BPF_DW, BPF_REG_0, BPF_REG_6, i * 8);
+    STX(BPF_DW, BPF_REG_10, BPF_REG_0, -8);
+    LD_MAP_VALUE(BPF_REG_1, out_map, i * KNAME_SLOT);
+    MOV64_IMM(BPF_REG_2, KNAME_SLOT);
+    LD_MAP_VALUE(BPF_REG_3, fmt_map, 0);
+    MOV64_REG(BPF_REG_4, BPF_REG_10);
+    ADD64_IMM(BPF_REG_4, -8);
+    MOV64_IMM(BPF_REG_5, 8);
+    CALL(PCTL_FUNC_SNPRINTF);
+  }
+  MOV64_IMM(BPF_REG_0, 0);
+  EXIT();
+}
+
 static char verifier_log[65536];
 
 /* Load; on failure load again with a log buffer so the verifier says why. */
@@ -347,6 +389,7 @@ static int load_one(int type, const struct prog_buf *p, const char *name, int *f
   union bpf_attr a;
   memset(&a, 0, sizeof(a));
   a.prog_type = type;
+  if (type == PCTL_PROG_TYPE_SYSCALL) a.prog_flags = BPF_F_SLEEPABLE; /* the kernel accepts no other kind */
   a.insns = (uint64_t)(uintptr_t)p->insn;
   a.insn_cnt = p->n;
   a.license = (uint64_t)(uintptr_t)"GPL"; /* get_stack, probe_read_* are GPL-only */
@@ -388,4 +431,39 @@ int load_programs(const struct bpf_maps *m, struct loaded_programs *progs, char 
   rc = load_one(BPF_PROG_TYPE_RAW_TRACEPOINT, &exec_ev, "pctl_exec", &progs->exec_prog, msg, msglen);
   if (rc) return rc;
   return load_one(BPF_PROG_TYPE_RAW_TRACEPOINT, &exit_ev, "pctl_exit", &progs->exit_prog, msg, msglen);
+}
+
+int load_kernel_namer(struct kernel_namer *kn, char *msg, size_t msglen) {
+  static struct prog_buf namer;
+  kn->fmt_map = kn->out_map = kn->prog = -1;
+  /* The format must be in a frozen map that programs can only read. */
+  kn->fmt_map = create_map_flags(BPF_MAP_TYPE_ARRAY, 4, 8, 1, BPF_F_RDONLY_PROG, "pctl_kname_fmt");
+  int fmt_ok = 0;
+  if (kn->fmt_map >= 0) {
+    char fmt[8] = "%pS";
+    uint32_t zero = 0;
+    union bpf_attr a;
+    memset(&a, 0, sizeof(a));
+    a.map_fd = (uint32_t)kn->fmt_map;
+    a.key = (uint64_t)(uintptr_t)&zero;
+    a.value = (uint64_t)(uintptr_t)fmt;
+    if (sys_bpf(BPF_MAP_UPDATE_ELEM, &a, sizeof(a)) == 0) {
+      memset(&a, 0, sizeof(a));
+      a.map_fd = (uint32_t)kn->fmt_map;
+      fmt_ok = sys_bpf(BPF_MAP_FREEZE, &a, sizeof(a)) == 0;
+    }
+  }
+  if (!fmt_ok) {
+    snprintf(msg, msglen, "the format map for bpf_snprintf: %s", strerror(errno));
+    return errno_to_error(errno);
+  }
+  kn->out_map = create_map(BPF_MAP_TYPE_ARRAY, 4, KNAME_BATCH * KNAME_SLOT, 1, "pctl_kname_out");
+  if (kn->out_map < 0) {
+    snprintf(msg, msglen, "the output map for kernel names: %s", strerror(errno));
+    return errno_to_error(errno);
+  }
+  memset(&namer, 0, sizeof(namer));
+  struct prog_buf *p = &namer;
+  build_kernel_namer(p, kn->fmt_map, kn->out_map);
+  return load_one(PCTL_PROG_TYPE_SYSCALL, &namer, "pctl_kname", &kn->prog, msg, msglen);
 }

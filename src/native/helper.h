@@ -5,8 +5,9 @@
  * (built in bpf-program.c as a struct bpf_insn array, no clang, no libbpf),
  * attaches it to one cpu-clock perf event per online CPU, and streams raw
  * samples to its parent on stdout in the record format of protocol.md.
- * It must not symbolize, store or filter beyond what the BPF program does:
- * everything else is TypeScript.
+ * It must not symbolize (beyond asking the kernel for the names of its own
+ * addresses, kernel-names.c), store or filter beyond what the BPF program
+ * does: everything else is TypeScript.
  */
 #ifndef PROFCTL_HELPER_H
 #define PROFCTL_HELPER_H
@@ -16,7 +17,7 @@
 
 /* Wire protocol (see protocol.md). Bump PROTO_VERSION on any change. */
 #define PROTO_MAGIC 0x4c544350u /* "PCTL" little-endian */
-#define PROTO_VERSION 2 /* 2 added PROCESS records; framing unchanged */
+#define PROTO_VERSION 3 /* 2 added PROCESS records, 3 KSYM records; framing unchanged */
 enum record_type {
   REC_READY = 1,  /* attached and sampling */
   REC_SAMPLE = 2, /* one sample */
@@ -24,7 +25,10 @@ enum record_type {
   REC_ERROR = 4,  /* fatal: stable code, errno, message; then exit */
   REC_TLS = 5,    /* a process's otel_thread_ctx_v1 TLS offset was found */
   REC_PROCESS = 6,/* a process's identity and executable mappings (process-table.c) */
+  REC_KSYM = 7,   /* the kernel's name for a kernel address (kernel-names.c) */
 };
+#define READY_FLAG_TLS 1u          /* trace-context reading is on */
+#define READY_FLAG_KERNEL_NAMES 2u /* kernel frames come with KSYM records */
 
 /* PROCESS record reasons and flags. */
 enum process_reason { PROC_NEW = 1, PROC_EXEC = 2, PROC_MAPS_CHANGED = 3 };
@@ -91,7 +95,15 @@ struct loaded_programs {
   int exit_prog;    /* ... on sched_process_exit (the leader only): a TEV_EXIT event */
 };
 
+/* The kernel namer: a syscall program run with BPF_PROG_TEST_RUN. */
+#define KNAME_BATCH 16  /* addresses per run (the context: u64[KNAME_BATCH]) */
+#define KNAME_SLOT 256  /* bytes of "%pS" text per address */
+struct kernel_namer {
+  int fmt_map, out_map, prog;
+};
+
 /* bpf-program.c */
+int load_kernel_namer(struct kernel_namer *kn, char *msg, size_t msglen);
 int create_maps(struct bpf_maps *maps, uint32_t ringbuf_bytes, char *msg, size_t msglen);
 int load_programs(const struct bpf_maps *maps, struct loaded_programs *progs, char *msg, size_t msglen);
 long sys_bpf(int cmd, void *attr, unsigned int size);
@@ -103,6 +115,11 @@ struct task_offsets {
   int64_t tgid;   /* task_struct.tgid, -1 if not found */
 };
 int find_task_offsets(const char *btf_path, struct task_offsets *out, char *msg, size_t msglen);
+
+/* kernel-names.c: KSYM records for the kernel addresses of samples */
+int knames_init(char *msg, size_t msglen); /* 0: names on; else why not */
+void knames_for_stack(const uint64_t *kstack, uint32_t n);
+void knames_forget(void); /* names are sent again as they recur */
 
 /* tls-offset.c: 1 found, 0 absent, -1 unreadable */
 int find_otel_tls_offset(const char *elf_path, int64_t *offset);

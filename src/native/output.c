@@ -53,13 +53,13 @@ void out_header(void) {
   PUT(p, 12, (uint32_t)0);
 }
 
-void out_ready(uint32_t hz, uint32_t cpus, int64_t wall_offset_ns, int32_t fsbase_offset, int tls_enabled) {
+void out_ready(uint32_t hz, uint32_t cpus, int64_t wall_offset_ns, int32_t fsbase_offset, uint32_t flags) {
   uint8_t *p = begin(REC_READY, 32);
   PUT(p, 0, hz);
   PUT(p, 4, cpus);
   PUT(p, 8, wall_offset_ns);
   PUT(p, 16, fsbase_offset);
-  PUT(p, 20, (uint32_t)(tls_enabled ? 1 : 0));
+  PUT(p, 20, flags);
   PUT(p, 24, (uint32_t)USTACK_MAX);
   PUT(p, 28, (uint32_t)KSTACK_MAX);
 }
@@ -144,4 +144,17 @@ int out_flush(void) {
   memmove(buf, buf + done, len - done);
   len -= done;
   return 0;
+}
+
+void out_ksym(uint64_t addr, uint64_t start, const char *name, size_t name_len, const char *module, size_t module_len) {
+  if (name_len > 0xffff) name_len = 0xffff;
+  if (module_len > 0xffff) module_len = 0xffff;
+  uint8_t *p = begin(REC_KSYM, 24 + name_len + module_len);
+  PUT(p, 0, addr);
+  PUT(p, 8, start);
+  PUT(p, 16, (uint16_t)name_len);
+  PUT(p, 18, (uint16_t)module_len);
+  PUT(p, 20, (uint32_t)0);
+  memcpy(p + 24, name, name_len);
+  memcpy(p + 24 + name_len, module, module_len);
 }

@@ -8,13 +8,14 @@
 #include <stdint.h>
 
 void out_header(void);
-void out_ready(uint32_t hz, uint32_t cpus, int64_t wall_offset_ns, int32_t fsbase_offset, int tls_enabled);
+void out_ready(uint32_t hz, uint32_t cpus, int64_t wall_offset_ns, int32_t fsbase_offset, uint32_t flags);
 void out_sample(const uint8_t *bpf_record, uint64_t wall_ns);
 void out_stats(uint64_t samples, uint64_t lost, uint64_t errors, uint64_t followed, uint64_t cpu_ns, uint64_t wall_ns);
 void out_error(uint32_t code, int32_t err, const char *message);
 void out_tls(uint32_t pid, int64_t offset);
 void out_process(uint32_t pid, uint32_t reason, uint32_t flags, uint64_t start_ticks, uint64_t wall_ns, uint32_t nspid,
                  const char comm[16], const char *maps, size_t maps_len, const char *perf_map);
+void out_ksym(uint64_t addr, uint64_t start, const char *name, size_t name_len, const char *module, size_t module_len);
 size_t out_pending(void); /* bytes buffered, not yet written */
 int out_flush(void); /* -1 when stdout is gone */
 #endif

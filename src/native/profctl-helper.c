@@ -3,7 +3,7 @@
  * its parent. Usage (the TypeScript side in src/capture/ is the only caller):
  *
  *   profctl-helper [--hz N] [--pid P]... [--follow P]... [--ringbuf-mb N]
- *                  [--no-tls] [--stats-ms N] [--flush-ms N]
+ *                  [--no-tls] [--no-kernel-names] [--stats-ms N] [--flush-ms N]
  *
  * stdout carries the binary record stream of protocol.md; stderr is for
  * notes. Commands arrive as lines on stdin ("pid P", "follow P",
@@ -43,6 +43,7 @@ static void on_signal(int sig) { (void)sig; stopping = 1; }
 
 static struct bpf_maps maps = { -1, -1, -1, -1, -1, -1 };
 static int tls_enabled = 1;
+static int kernel_names = 1; /* KSYM records (kernel-names.c) unless --no-kernel-names */
 
 static void fail(int code, const char *fmt, const char *detail) {
   int err = errno;
@@ -257,7 +258,9 @@ static void drain(struct ringbuf *rb, int64_t wall_offset) {
       memcpy(&mono, r + BREC_TIME, 8);
       uint32_t tid;
       memcpy(&tid, r + BREC_TID, 4);
-      /* The process's maps go out before its sample: the reader needs them first. */
+      /* Names of its kernel addresses and the process's maps go out before
+       * the sample: the reader needs them first. */
+      if (krc > 0) knames_for_stack((const uint64_t *)(r + BREC_KSTACK), (uint32_t)krc / 8);
       procs_on_sample(tgid, tid, (const char *)r + BREC_COMM, (const uint64_t *)(r + BREC_USTACK),
                       urc > 0 ? (uint32_t)urc / 8 : 0, clock_ns(CLOCK_MONOTONIC), wall_offset);
       out_sample(r, mono + (uint64_t)wall_offset);
@@ -322,6 +325,7 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     const char *next = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(argv[i], "--no-tls")) { tls_enabled = 0; continue; }
+    if (!strcmp(argv[i], "--no-kernel-names")) { kernel_names = 0; continue; }
     if (!next) fail(ERR_USAGE, "option %s needs a value", argv[i]);
     unsigned long v = strtoul(next, NULL, 10);
     if (!strcmp(argv[i], "--hz") && v > 0 && v <= 10000) hz = (unsigned)v;
@@ -395,8 +399,14 @@ int main(int argc, char **argv) {
     opened++;
   }
   if (!opened) fail(ERR_PERF_EVENT, "%s", "no online CPU accepted a cpu-clock event");
+  if (kernel_names && knames_init(msg, sizeof(msg)) != ERR_NONE) {
+    /* Linux before 5.14 has no syscall programs: the reader uses /proc/kallsyms. */
+    fprintf(stderr, "profctl-helper: kernel frames are not named here (%s)\n", msg);
+    kernel_names = 0;
+  }
   int64_t wall_offset = wall_offset_ns();
-  out_ready(hz, (uint32_t)opened, wall_offset, (int32_t)offs.fsbase, tls_enabled);
+  out_ready(hz, (uint32_t)opened, wall_offset, (int32_t)offs.fsbase,
+            (tls_enabled ? READY_FLAG_TLS : 0) | (kernel_names ? READY_FLAG_KERNEL_NAMES : 0));
   for (int i = 0; i < npids; i++) check_tls(pids[i], clock_ns(CLOCK_MONOTONIC));
   out_flush();
 
@@ -409,6 +419,7 @@ int main(int argc, char **argv) {
    * write per --flush-ms keeps the reader's wakeups, its main cost, low. */
   uint64_t next_flush = clock_ns(CLOCK_MONOTONIC) + flush_ms * 1000000ull;
   uint64_t next_sweep = clock_ns(CLOCK_MONOTONIC) + 10000 * 1000000ull;
+  unsigned sweeps = 0;
   while (!stopping) {
     struct pollfd fds[2] = { { maps.events, POLLIN, 0 }, { 0, POLLIN, 0 } };
     uint64_t now = clock_ns(CLOCK_MONOTONIC);
@@ -444,6 +455,9 @@ int main(int argc, char **argv) {
     }
     if (now >= next_sweep) {
       procs_sweep();
+      /* Every 10 minutes kernel names are sent again as they recur: a
+       * module or BPF program loaded since may have taken an address. */
+      if (++sweeps % 60 == 0) knames_forget();
       next_sweep = now + 10000 * 1000000ull;
     }
     if (now >= next_flush || out_pending() > (1u << 20)) {

@@ -22,7 +22,9 @@
 //   `[unknown] <module>+0x<offset>` (kind 'unknown'; offset = ELF virtual
 //   address when the ELF is readable, else the file offset) or
 //   `[unknown] 0x<addr>` when no mapping or module holds it. Kernel frames
-//   that cannot be resolved keep module '[kernel.kallsyms]'.
+//   that cannot be resolved keep module '[kernel.kallsyms]'. Kernel names
+//   come from the capture engine when it has them (the BPF helper asks the
+//   kernel itself, `kernelNames`), else from /proc/kallsyms, read on first use.
 // - Frame kinds and modules: 'native' from ELF symbols, module = basename of
 //   the binary ('[vdso]' for the vdso); 'jit' from perf maps, module '[jit]',
 //   with V8's "JS:*" prefix and tier marker stripped from the name and the
@@ -42,7 +44,7 @@
 //
 // It must not decide what to sample or store: it only names addresses.
 
-import type { ProcessSnapshot } from '../capture/capture-types.js';
+import type { KernelName, ProcessSnapshot } from '../capture/capture-types.js';
 import type { Frame } from '../profile/model.js';
 import { BinaryCache } from './binary-cache.js';
 import { settledUnknownFrames, type BinarySymbols } from './binary-symbols.js';
@@ -58,6 +60,11 @@ export interface SymbolizerOptions {
   debugDirs?: string[];
   /** Path of kallsyms; default `${procRoot}/kallsyms`. */
   kallsymsPath?: string;
+  /**
+   * The capture engine's names for kernel addresses, by lookup address
+   * (Capture.kernelNames): when given, /proc/kallsyms is never read.
+   */
+  kernelNames?: ReadonlyMap<bigint, KernelName>;
 }
 
 export interface SymbolizerStats {
@@ -113,11 +120,15 @@ export class Symbolizer {
   /** Kernel frames by symbol (KernelSymbols.indexOf): one per function, however many addresses in it were sampled. */
   private readonly kernelFrames = new Map<number, Frame>();
   private readonly kallsymsPath: string;
+  private readonly kernelNames: ReadonlyMap<bigint, KernelName> | undefined;
+  /** Frames of engine-named kernel functions, by name and module. */
+  private readonly namedKernelFrames = new Map<string, Frame>();
   private counts = { userFrames: 0, userUnresolved: 0, kernelFrames: 0, kernelUnresolved: 0, mapsReads: 0, pidReuses: 0, snapshots: 0, execs: 0 };
 
   constructor(opts: SymbolizerOptions = {}) {
     this.procRoot = opts.procRoot ?? '/proc';
     this.kallsymsPath = opts.kallsymsPath ?? `${this.procRoot}/kallsyms`;
+    this.kernelNames = opts.kernelNames;
     this.binaries = new BinaryCache({ procRoot: this.procRoot, debugDirs: opts.debugDirs });
   }
 
@@ -313,6 +324,7 @@ export class Symbolizer {
   }
 
   symbolizeKernel(addrs: readonly (bigint | number)[]): Frame[] {
+    if (this.kernelNames) return this.nameKernelFromEngine(addrs, this.kernelNames);
     this.kernel ??= KernelSymbols.read(this.kallsymsPath);
     const out: Frame[] = new Array<Frame>(addrs.length);
     for (let i = 0; i < addrs.length; i++) {
@@ -329,6 +341,31 @@ export class Symbolizer {
         this.kernelFrames.set(at, f);
       }
       if (f.kind === 'unknown') this.counts.kernelUnresolved++;
+      out[i] = f;
+    }
+    return out;
+  }
+
+  private nameKernelFromEngine(addrs: readonly (bigint | number)[], names: ReadonlyMap<bigint, KernelName>): Frame[] {
+    const out: Frame[] = new Array<Frame>(addrs.length);
+    for (let i = 0; i < addrs.length; i++) {
+      const raw = addrs[i]!;
+      let addr = typeof raw === 'bigint' ? raw : BigInt(raw);
+      if (i > 0 && addr > 0n) addr -= 1n;
+      this.counts.kernelFrames++;
+      const hit = names.get(addr);
+      if (!hit?.name) {
+        this.counts.kernelUnresolved++;
+        out[i] = unknownAddress(raw, hit?.module || KERNEL_MODULE);
+        continue;
+      }
+      const module = hit.module || KERNEL_MODULE;
+      const key = `${hit.name}\0${module}`;
+      let f = this.namedKernelFrames.get(key);
+      if (!f) {
+        if (this.namedKernelFrames.size >= MAX_PROCESS_FRAMES * 4) this.namedKernelFrames.clear();
+        this.namedKernelFrames.set(key, (f = { name: hit.name, module, kind: 'kernel' }));
+      }
       out[i] = f;
     }
     return out;

@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startCapture, type Capture, type RawSample } from '../../src/capture/engine.js';
 import { startHelper } from '../../src/capture/helper-process.js';
+import { KernelSymbols } from '../../src/symbolize/kallsyms.js';
+import { Symbolizer } from '../../src/symbolize/symbolizer.js';
 import { buildHelper, buildTarget, functionSymbols, nameStack, skipReason } from './helper-fixtures.js';
 
 async function collect(capture: Capture, untilMs: number, stopWhen?: Promise<unknown>): Promise<RawSample[]> {
@@ -68,6 +70,51 @@ describe.skipIf(skipReason !== undefined)('BPF capture engine', () => {
     for (const s of inKernel) for (const a of s.kernelStack) expect(a >= 0xffff800000000000n).toBe(true);
     // The user part of a kernel-mode sample still starts in user space.
     expect(inKernel.filter((s) => s.userStack.length > 0).length).toBeGreaterThan(0);
+  });
+
+  it('names kernel frames with the kernel\'s own names, without /proc/kallsyms', async () => {
+    const target = run(syscallHeavy, ['2']);
+    const capture = await startCapture({ hz: 199, pids: [target.pid], engine: 'bpf' });
+    const names = capture.kernelNames;
+    expect(names, 'this kernel (5.14+) can run the kernel namer').toBeDefined();
+    const samples = await collect(capture, 1500);
+    await target.exited;
+    const inKernel = samples.filter((s) => s.kernelStack.length > 0);
+    expect(inKernel.length).toBeGreaterThan(10);
+    // Every kernel address arrived named before its sample, as kallsyms names it.
+    const kallsyms = KernelSymbols.read();
+    const namesAt = new Map<bigint, Set<string>>();
+    for (const line of readFileSync('/proc/kallsyms', 'utf8').split('\n')) {
+      const [addr, type, name] = line.split(/\s+/);
+      if (!name || !/^[tTwW]$/.test(type!)) continue;
+      const a = BigInt(`0x${addr}`);
+      if (!namesAt.has(a)) namesAt.set(a, new Set());
+      namesAt.get(a)!.add(name);
+    }
+    let checked = 0;
+    for (const s of inKernel) {
+      s.kernelStack.forEach((raw, i) => {
+        const addr = i > 0 ? raw - 1n : raw;
+        const got = names!.get(addr);
+        expect(got, `a name for 0x${addr.toString(16)}`).toBeDefined();
+        const expected = kallsyms.lookup(addr);
+        if (!got!.name || !expected) return; // neither side can name it (e.g. a trampoline)
+        // The kernel and kallsyms may pick different aliases of one address.
+        expect(namesAt.get(expected.start), `0x${addr.toString(16)}`).toContain(got!.name);
+        checked++;
+      });
+    }
+    expect(checked).toBeGreaterThan(20);
+    // The symbolizer uses them and never opens kallsyms.
+    const sym = new Symbolizer({ kernelNames: names, kallsymsPath: '/nonexistent/kallsyms' });
+    const frames = sym.symbolizeKernel(inKernel[0]!.kernelStack);
+    expect(frames.filter((f) => f.kind === 'kernel').length).toBeGreaterThan(0);
+    expect(frames.every((f) => f.kind !== 'kernel' || f.module === '[kernel.kallsyms]')).toBe(true);
+    // Without them (--no-kernel-names, or a kernel before 5.14), kallsyms names kernel frames.
+    const plain = await startHelper({ hz: 99, pids: [process.pid], kernelNames: false });
+    expect(plain.kernelNames).toBeUndefined();
+    expect(plain.ready.kernelNames).toBe(false);
+    await plain.stop();
   });
 
   it('includes children a launched command forks after capture started', async () => {

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HelperStreamDecoder, ProtocolError, type HelperRecord } from '../../src/capture/helper-protocol.js';
 
-function header(version = 2, magic = 0x4c544350): Buffer {
+function header(version = 3, magic = 0x4c544350): Buffer {
   const b = Buffer.alloc(16);
   b.writeUInt32LE(magic, 0);
   b.writeUInt16LE(version, 4);
@@ -142,9 +142,42 @@ describe('helper stream decoder', () => {
     expect(decodeAll([header(1), sample(plain)]).records.map((r) => r.type)).toEqual(['header', 'sample']);
   });
 
+  it('decodes kernel names (version 3) and the ready flag that announces them', () => {
+    const ksym = (addr: bigint, start: bigint, name: string, module: string) => {
+      const fixed = Buffer.alloc(24);
+      fixed.writeBigUInt64LE(addr, 0);
+      fixed.writeBigUInt64LE(start, 8);
+      fixed.writeUInt16LE(Buffer.byteLength(name), 16);
+      fixed.writeUInt16LE(Buffer.byteLength(module), 18);
+      return record(7, Buffer.concat([fixed, Buffer.from(name), Buffer.from(module)]));
+    };
+    const ready = Buffer.alloc(32);
+    ready.writeUInt32LE(99, 0);
+    ready.writeUInt32LE(2, 4);
+    ready.writeInt32LE(-1, 16);
+    ready.writeUInt32LE(2, 20); // kernel names on, TLS off
+    const { records } = decodeAll([
+      header(3),
+      record(1, ready),
+      ksym(0xffffffff816b7437n, 0xffffffff816b7430n, 'do_sys_openat2', ''),
+      ksym(0xffffffffc0de0000n, 0xffffffffc0ddff00n, 'nf_hook_slow', '[nf_tables]'),
+      ksym(0xffffffffc0201000n, 0n, '', ''),
+      sample(plain),
+    ]);
+    expect(records[1]).toMatchObject({ type: 'ready', tlsEnabled: false, kernelNames: true });
+    expect(records.slice(2, 5)).toEqual([
+      { type: 'ksym', addr: 0xffffffff816b7437n, name: 'do_sys_openat2', module: '' },
+      { type: 'ksym', addr: 0xffffffffc0de0000n, name: 'nf_hook_slow', module: '[nf_tables]' },
+      { type: 'ksym', addr: 0xffffffffc0201000n, name: '', module: '' },
+    ]);
+    const cut = ksym(1n, 0n, 'a_long_name', '');
+    cut.writeUInt32LE(cut.length - 4, 0);
+    expect(() => decodeAll([header(3), cut.subarray(0, cut.length - 4)])).toThrow(/ksym record too short/);
+  });
+
   it('refuses a stream that is not the helper, another version, or a broken length', () => {
     expect(() => new HelperStreamDecoder().push(header(1, 0xdeadbeef))).toThrow(ProtocolError);
-    expect(() => new HelperStreamDecoder().push(header(3))).toThrow(/version 3/);
+    expect(() => new HelperStreamDecoder().push(header(4))).toThrow(/version 4/);
     const bad = Buffer.alloc(8);
     bad.writeUInt32LE(4, 0);
     expect(() => new HelperStreamDecoder().push(Buffer.concat([header(), bad]))).toThrow(/bad record length 4/);
