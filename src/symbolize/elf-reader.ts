@@ -91,16 +91,26 @@ export interface SectionHeader {
 
 /**
  * FUNC and IFUNC symbols of one section as parallel typed arrays (no object
- * per symbol), and where their string table lives: names are read on demand.
+ * per symbol), already in the form a symbol table keeps, and where their
+ * string table lives: names are read on demand. Symbols at address 0 or with
+ * no name are left out.
  */
 export interface SymbolArrays {
   count: number;
-  values: Float64Array;
-  sizes: Float64Array;
+  /** Start address (ELF virtual address). */
+  starts: Float64Array;
+  /** start + size; a zero-sized symbol ends where its section ends (Infinity when it lies outside it). */
+  ends: Float64Array;
+  /** Alias rank, lower wins: a sized symbol before a zero-sized label, then global, weak, local. */
+  ranks: Uint16Array;
   nameOffsets: Uint32Array;
-  binds: Uint8Array;
-  shndx: Uint32Array;
   strtab: SectionHeader;
+}
+
+/** Lower rank wins when several symbols share an address (aliases such as __libc_malloc / malloc). */
+export function symbolRank(bind: number, sized: boolean): number {
+  const bindRank = bind === STB_GLOBAL ? 0 : bind === STB_WEAK ? 1 : bind === STB_LOCAL ? 2 : 3;
+  return (sized ? 0 : 1000) + bindRank * 100;
 }
 
 export const PT_LOAD = 1;
@@ -277,61 +287,80 @@ export class ElfFile {
     if (!strtab || strtab.type === SHT_NOBITS || strtab.offset + strtab.size > this.source.size) return undefined;
     if (sec.type === SHT_NOBITS || sec.offset + sec.size > this.source.size) return undefined;
     const entsize = sec.entsize || (this.is64 ? 24 : 16);
+    if (entsize % 4 !== 0 || entsize < (this.is64 ? 24 : 16)) return undefined;
     const total = Math.floor(sec.size / entsize);
     // Read twice (count, then fill) through one reused 256 KiB buffer: a big
     // binary's table (node: ~4 MB of entries, a third of them functions) is
     // never held whole, and the arrays are exactly as long as the functions
-    // they hold.
+    // they hold. Fields are read as 32-bit words of one Uint32Array view and
+    // kept small integers where they can be: this runs once per binary,
+    // partly before V8 optimizes it, and a boxed number per field was
+    // megabytes of garbage for node's table (young-generation growth: the
+    // agent's peak memory).
     const perChunk = Math.max(1, Math.floor((1 << 18) / entsize));
     const chunk = Buffer.allocUnsafeSlow(Math.min(total, perChunk) * entsize);
-    const each = (visit: (data: Buffer, at: number, sh: number, info: number) => void) => {
-      for (let first = 0; first < total; first += perChunk) {
-        const count = Math.min(perChunk, total - first);
-        const data = this.source.readInto(sec.offset + first * entsize, chunk.subarray(0, count * entsize));
-        for (let at = 0; at + entsize <= data.length; at += entsize) {
-          const info = this.is64 ? data[at + 4]! : data[at + 12]!;
-          const t = info & 0xf;
-          if (t !== STT_FUNC && t !== STT_GNU_IFUNC) continue;
-          const sh = this.is64 ? data.readUInt16LE(at + 6) : data.readUInt16LE(at + 14);
-          if (sh === SHN_UNDEF || (sh >= SHN_LORESERVE && sh !== SHN_XINDEX)) continue;
-          visit(data, at, sh, info);
-        }
-      }
+    const words = new Uint32Array(chunk.buffer, chunk.byteOffset, chunk.length >>> 2);
+    const stride = entsize >>> 2;
+    // Word offsets of the fields in an entry (Elf64_Sym / Elf32_Sym).
+    const INFO = this.is64 ? 1 : 3; // st_info | st_other << 8 | st_shndx << 16
+    const VALUE = this.is64 ? 2 : 1;
+    const SIZE = this.is64 ? 4 : 2;
+    const strSize = strtab.size;
+    const load = (first: number): number => {
+      const count = Math.min(perChunk, total - first);
+      const data = this.source.readInto(sec.offset + first * entsize, chunk.subarray(0, count * entsize));
+      if (data !== chunk && data.length) data.copy(chunk, 0, 0, count * entsize); // a source that hands back its own bytes
+      if (!HOST_LITTLE_ENDIAN) chunk.subarray(0, count * entsize).swap32();
+      return count;
+    };
+    const wanted = (w: number, at: number): boolean => {
+      const info = words[w + INFO]!;
+      const t = info & 0xf;
+      if (t !== STT_FUNC && t !== STT_GNU_IFUNC) return false;
+      const sh = info >>> 16;
+      if (sh === SHN_UNDEF || (sh >= SHN_LORESERVE && sh !== SHN_XINDEX)) return false;
+      const name = words[w]!;
+      if (name === 0 || name >= strSize) return false; // the empty name, or past the table: corrupt
+      return at !== 0;
+    };
+    // 64-bit fields are exact below 2^53, which user-space addresses and sizes are; the high word is almost always 0.
+    const valueAt = (w: number): number => {
+      const hi = this.is64 ? words[w + VALUE + 1]! : 0;
+      return hi === 0 ? words[w + VALUE]! : words[w + VALUE]! + hi * 0x100000000;
+    };
+    const sizeAt = (w: number): number => {
+      const hi = this.is64 ? words[w + SIZE + 1]! : 0;
+      return hi === 0 ? words[w + SIZE]! : words[w + SIZE]! + hi * 0x100000000;
     };
     let max = 0;
-    each(() => max++);
-    const values = new Float64Array(max);
-    const sizes = new Float64Array(max);
+    for (let first = 0; first < total; first += perChunk) {
+      const count = load(first);
+      for (let i = 0, w = 0; i < count; i++, w += stride) if (wanted(w, valueAt(w))) max++;
+    }
+    const starts = new Float64Array(max);
+    const ends = new Float64Array(max);
+    const ranks = new Uint16Array(max);
     const nameOffsets = new Uint32Array(max);
-    const binds = new Uint8Array(max);
-    const shndx = new Uint32Array(max);
+    const sections = this.sections;
     let n = 0;
-    // Entries are 4-byte aligned in the chunk: read them through one Uint32Array
-    // view rather than Buffer#readUInt32LE, whose arithmetic allocated a number
-    // per field while this loop ran unoptimized (megabytes for node's table).
-    // (A source may hand back its own bytes rather than the chunk: view whatever came.)
-    let viewed: Buffer | undefined;
-    let words: Uint32Array | undefined;
-    const word = (data: Buffer, at: number) => {
-      if (data !== viewed) {
-        viewed = data;
-        words = HOST_LITTLE_ENDIAN && data.byteOffset % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, data.length >>> 2) : undefined;
+    for (let first = 0; first < total && n < max; first += perChunk) {
+      const count = load(first);
+      for (let i = 0, w = 0; i < count && n < max; i++, w += stride) {
+        const value = valueAt(w);
+        if (!wanted(w, value)) continue;
+        const size = sizeAt(w);
+        starts[n] = value;
+        if (size > 0) ends[n] = value + size;
+        else {
+          const s = sections[words[w + INFO]! >>> 16];
+          ends[n] = s && s.addr <= value && value < s.addr + s.size ? s.addr + s.size : Infinity;
+        }
+        ranks[n] = symbolRank((words[w + INFO]! >>> 4) & 0xf, size > 0);
+        nameOffsets[n] = words[w]!;
+        n++;
       }
-      return words ? words[at >>> 2]! : data.readUInt32LE(at);
-    };
-    // Like u64: exact below 2^53, which user-space ELF addresses and sizes are.
-    const word64 = (data: Buffer, at: number) => word(data, at) + word(data, at + 4) * 0x100000000;
-    each((data, at, sh, info) => {
-      const value = this.is64 ? word64(data, at + 8) : word(data, at + 4);
-      if (value === 0 || n === max) return;
-      values[n] = value;
-      sizes[n] = this.is64 ? word64(data, at + 16) : word(data, at + 8);
-      nameOffsets[n] = word(data, at);
-      binds[n] = info >> 4;
-      shndx[n] = sh;
-      n++;
-    });
-    return { count: n, values, sizes, nameOffsets, binds, shndx, strtab };
+    }
+    return { count: n, starts, ends, ranks, nameOffsets, strtab };
   }
 
   /** Maps a file offset inside a PT_LOAD segment to the ELF virtual address symbols use. */

@@ -11,7 +11,7 @@
 // whole: aliases are ranked by reading the first bytes of their names. It
 // must not demangle or build frames.
 
-import { STB_GLOBAL, STB_LOCAL, STB_WEAK, type ByteSource, type SectionHeader, type SymbolArrays } from './elf-reader.js';
+import type { ByteSource, SectionHeader, SymbolArrays } from './elf-reader.js';
 
 export interface SymbolHit {
   name: string;
@@ -28,13 +28,6 @@ export interface SymbolSource {
   file: ByteSource;
 }
 
-/** Lower rank wins when several symbols share an address (aliases such as __libc_malloc / malloc). */
-function baseRank(bind: number, size: number): number {
-  const bindRank = bind === STB_GLOBAL ? 0 : bind === STB_WEAK ? 1 : bind === STB_LOCAL ? 2 : 3;
-  // A sized symbol beats a zero-sized label; then global > weak > local; then (aliasRank) fewer leading underscores.
-  return (size > 0 ? 0 : 1000) + bindRank * 100;
-}
-
 /** Leading underscores of a name, read from the file: only aliases need it, so the string table is never read whole. Empty names rank last. */
 function leadingUnderscores(file: ByteSource, strtab: { offset: number; size: number }, nameOffset: number): number {
   const n = Math.min(9, strtab.size - nameOffset);
@@ -48,8 +41,12 @@ function leadingUnderscores(file: ByteSource, strtab: { offset: number; size: nu
 
 const INDEX_BITS = 2 ** 21;
 
-/** Candidate indices ordered by start address. Packs (start, index) into one double when both fit. */
-function orderByStart(starts: Float64Array, n: number): Uint32Array {
+/**
+ * Candidate indices ordered by start address, and a scratch array of n
+ * doubles (the packed keys, free once sorted). Packs (start, index) into one
+ * double when both fit.
+ */
+function orderByStart(starts: Float64Array, n: number): { order: Uint32Array; scratch: Float64Array } {
   const order = new Uint32Array(n);
   let packable = n < INDEX_BITS;
   for (let i = 0; packable && i < n; i++) if (starts[i]! >= 2 ** 32) packable = false;
@@ -58,11 +55,32 @@ function orderByStart(starts: Float64Array, n: number): Uint32Array {
     for (let i = 0; i < n; i++) keys[i] = starts[i]! * INDEX_BITS + i;
     keys.sort();
     for (let i = 0; i < n; i++) order[i] = keys[i]! % INDEX_BITS;
-    return order;
+    return { order, scratch: keys };
   }
   for (let i = 0; i < n; i++) order[i] = i;
   order.sort((a, b) => starts[a]! - starts[b]! || a - b);
-  return order;
+  return { order, scratch: new Float64Array(n) };
+}
+
+/**
+ * Reorders the columns so that column[k] becomes column[order[k]], through
+ * one scratch array (the sort's keys, reused): one loop per column keeps
+ * each loop's element type fixed, so V8 optimizes it instead of boxing every
+ * value it moves.
+ */
+function permuteColumns(order: Uint32Array, scratch: Float64Array, starts: Float64Array, ends: Float64Array, ranks: Uint16Array, offs: Uint32Array, srcs: Uint8Array): void {
+  const n = order.length;
+  const tmp = scratch.subarray(0, n);
+  for (let k = 0; k < n; k++) tmp[k] = starts[order[k]!]!;
+  starts.set(tmp);
+  for (let k = 0; k < n; k++) tmp[k] = ends[order[k]!]!;
+  ends.set(tmp);
+  for (let k = 0; k < n; k++) tmp[k] = offs[order[k]!]!;
+  offs.set(tmp);
+  for (let k = 0; k < n; k++) tmp[k] = ranks[order[k]!]!;
+  ranks.set(tmp);
+  for (let k = 0; k < n; k++) tmp[k] = srcs[order[k]!]!;
+  srcs.set(tmp);
 }
 
 class NameReader {
@@ -130,29 +148,38 @@ export class SymbolTable {
     const used = sources.slice(0, 256);
     let total = 0;
     for (const s of used) total += s.symbols.count;
-    const starts = new Float64Array(total);
-    const ends = new Float64Array(total);
-    const ranks = new Uint16Array(total);
+    // One source (the usual case) is used as it is; several are concatenated.
+    let starts: Float64Array;
+    let ends: Float64Array;
+    let ranks: Uint16Array;
+    let offs: Uint32Array;
     const srcs = new Uint8Array(total);
-    const offs = new Uint32Array(total);
-    let n = 0;
-    used.forEach(({ symbols: sym, sections }, src) => {
-      for (let i = 0; i < sym.count; i++) {
-        const off = sym.nameOffsets[i]!;
-        // Offset 0 is the empty name; a name past the table is corrupt.
-        if (off === 0 || off >= sym.strtab.size) continue;
-        const value = sym.values[i]!;
-        const size = sym.sizes[i]!;
-        const sec = sections[sym.shndx[i]!];
-        const secEnd = sec && sec.addr <= value && value < sec.addr + sec.size ? sec.addr + sec.size : Infinity;
-        starts[n] = value;
-        ends[n] = size > 0 ? value + size : secEnd;
-        ranks[n] = baseRank(sym.binds[i]!, size);
-        srcs[n] = src;
-        offs[n] = off;
-        n++;
-      }
-    });
+    if (used.length === 1) {
+      const sym = used[0]!.symbols;
+      starts = sym.starts.subarray(0, total);
+      ends = sym.ends.subarray(0, total);
+      ranks = sym.ranks.subarray(0, total);
+      offs = sym.nameOffsets.subarray(0, total);
+    } else {
+      starts = new Float64Array(total);
+      ends = new Float64Array(total);
+      ranks = new Uint16Array(total);
+      offs = new Uint32Array(total);
+      let at = 0;
+      used.forEach(({ symbols: sym }, src) => {
+        const c = sym.count;
+        starts.set(sym.starts.subarray(0, c), at);
+        ends.set(sym.ends.subarray(0, c), at);
+        ranks.set(sym.ranks.subarray(0, c), at);
+        offs.set(sym.nameOffsets.subarray(0, c), at);
+        srcs.fill(src, at, at + c);
+        at += c;
+      });
+    }
+    // Into address order in place (the columns are the table's own arrays:
+    // no second copy of a big binary's symbols while it loads).
+    const { order, scratch } = orderByStart(starts, total);
+    permuteColumns(order, scratch, starts, ends, ranks, offs, srcs);
     const underscores = (i: number) => {
       const s = used[srcs[i]!]!;
       return leadingUnderscores(s.file, s.symbols.strtab, offs[i]!);
@@ -160,34 +187,27 @@ export class SymbolTable {
     // Negative when i beats j; names are read only when size and binding tie.
     const compareAliases = (i: number, j: number) => ranks[i]! - ranks[j]! || underscores(i) - underscores(j) || ends[j]! - ends[i]!;
     // One symbol per start address: the best ranked, then the longest (compacted in place).
-    const keep = orderByStart(starts, n);
     let m = 0;
-    for (let k = 0; k < n; k++) {
-      const i = keep[k]!;
-      if (m > 0 && starts[keep[m - 1]!] === starts[i]) {
-        if (compareAliases(i, keep[m - 1]!) < 0) keep[m - 1] = i;
-      } else keep[m++] = i;
-    }
-    const outStarts = new Float64Array(m);
-    const outEnds = new Float64Array(m);
-    const outSrcs = new Uint8Array(m);
-    const outOffs = new Uint32Array(m);
-    for (let k = 0; k < m; k++) {
-      const i = keep[k]!;
-      outStarts[k] = starts[i]!;
-      outEnds[k] = ends[i]!;
-      outSrcs[k] = srcs[i]!;
-      outOffs[k] = offs[i]!;
+    for (let k = 0; k < total; k++) {
+      const into = m > 0 && starts[m - 1] === starts[k] ? (compareAliases(k, m - 1) < 0 ? m - 1 : -1) : m++;
+      if (into < 0 || into === k) continue;
+      starts[into] = starts[k]!;
+      ends[into] = ends[k]!;
+      ranks[into] = ranks[k]!;
+      offs[into] = offs[k]!;
+      srcs[into] = srcs[k]!;
     }
     // A zero-sized symbol (assembly labels, some MiniDebugInfo entries) runs to the next symbol.
     for (let k = 0; k < m; k++) {
-      const end = outEnds[k]!;
-      const next = k + 1 < m ? outStarts[k + 1]! : undefined;
-      if (end === Infinity || end <= outStarts[k]!) outEnds[k] = next ?? outStarts[k]! + 1;
-      else if (ranks[keep[k]!]! >= 1000 && next !== undefined) outEnds[k] = Math.min(end, next);
+      const end = ends[k]!;
+      const next = k + 1 < m ? starts[k + 1]! : undefined;
+      if (end === Infinity || end <= starts[k]!) ends[k] = next ?? starts[k]! + 1;
+      else if (ranks[k]! >= 1000 && next !== undefined) ends[k] = Math.min(end, next);
     }
+    // Aliases are few: keep the spare tail unless it is a sizeable share.
+    const fit = <T extends Float64Array | Uint32Array | Uint8Array>(a: T): T => (m > total * 0.9 ? (a.subarray(0, m) as T) : (a.slice(0, m) as T));
     const names = used.map((s) => new NameReader(s.file, s.symbols.strtab.offset, s.symbols.strtab.size));
-    return new SymbolTable(names, used.map((s) => s.file), outStarts, outEnds, outSrcs, outOffs);
+    return new SymbolTable(names, used.map((s) => s.file), fit(starts), fit(ends), fit(srcs), fit(offs));
   }
 
   /** Index of the innermost function whose [start, end) holds addr, or -1. */
