@@ -159,7 +159,7 @@ export function decodeRecord(type: number, p: Buffer): HelperRecord | undefined 
         errors: Number(p.readBigUInt64LE(16)),
         followed: Number(p.readBigUInt64LE(24)),
         helperCpuNs: Number(p.readBigUInt64LE(32)),
-        wallMs: nsToMs(p.readBigUInt64LE(40)),
+        wallMs: nsToMs(p, 40),
       };
     case RecordType.error:
       need(p, 8, 'error');
@@ -195,7 +195,7 @@ function decodeProcess(p: Buffer): ProcessSnapshot {
     reason,
     sameRoot: (p.readUInt16LE(6) & 1) === 1,
     startTime: p.readBigUInt64LE(8).toString(),
-    timeMs: nsToMs(p.readBigUInt64LE(16)),
+    timeMs: nsToMs(p, 16),
     nsPid: p.readUInt32LE(24),
     comm: cString(p, 32, 16),
     maps: p.toString('utf8', PROCESS_FIXED, PROCESS_FIXED + mapsLen),
@@ -203,9 +203,18 @@ function decodeProcess(p: Buffer): ProcessSnapshot {
   };
 }
 
-/** Wall-clock ns → ms with the microseconds as the fraction, exact in a double. */
-function nsToMs(ns: bigint): number {
-  return Number(ns / 1000n) / 1000;
+/**
+ * The u64 wall-clock ns at `at` → ms with the microseconds as the fraction,
+ * exact in a double. Done on the two 32-bit halves without a BigInt (two
+ * allocations per sample): 2^32 = 1000 * 4294967 + 296, so
+ * floor(ns / 1000) = hi * 4294967 + floor((hi * 296 + lo) / 1000), and every
+ * term stays an integer below 2^53 for wall-clock times until 2255 (2^53 µs).
+ */
+function nsToMs(p: Buffer, at: number): number {
+  const lo = p.readUInt32LE(at);
+  const hi = p.readUInt32LE(at + 4);
+  const us = hi * 4294967 + Math.floor((hi * 296 + lo) / 1000);
+  return us / 1000;
 }
 
 const SAMPLE_FIXED = 44;
@@ -250,7 +259,7 @@ class HelperSample implements RawSample {
   #kernel: bigint[] | undefined;
 
   constructor(p: Buffer, at: number, users: number, kernels: number) {
-    this.timeMs = nsToMs(p.readBigUInt64LE(0));
+    this.timeMs = nsToMs(p, 0);
     this.pid = p.readUInt32LE(8);
     this.tid = p.readUInt32LE(12);
     this.cpu = p.readUInt32LE(16);

@@ -89,6 +89,14 @@ describe('helper stream decoder', () => {
     expect(records[3]).toMatchObject({ type: 'stats', samples: 2, lost: 5, errors: 3, followed: 1, helperCpuNs: 123456789, wallMs: 1_700_000_000_123.456 });
   });
 
+  it('turns nanosecond times (to the year 2255) into exact µs-precision milliseconds', () => {
+    fc.assert(fc.property(fc.bigInt({ min: 0n, max: 2n ** 53n * 1000n - 1n }), (wallNs) => {
+      const { records } = decodeAll([header(), sample({ ...plain, wallNs })]);
+      const s = records[1]!.type === 'sample' ? records[1].sample : undefined;
+      expect(s?.timeMs).toBe(Number(wallNs / 1000n) / 1000);
+    }), { numRuns: 2000 });
+  });
+
   it('gives the same records however the stream is split into chunks', () => {
     const whole = decodeAll([stream]).records;
     fc.assert(fc.property(fc.uniqueArray(fc.integer({ min: 1, max: stream.length - 1 }), { maxLength: 12 }), (cuts) => {
