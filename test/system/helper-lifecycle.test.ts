@@ -62,7 +62,7 @@ describe.skipIf(skipReason !== undefined)('helper life cycle', () => {
   it('detaches everything on stop()', async () => {
     const capture = await startHelper({ hz: 99 });
     const ids = heldProgramIds(capture.pid);
-    expect(ids.length).toBe(4); // the sampler, the fork follower, the exec and exit events
+    expect(ids.length).toBe(5); // the sampler, the fork follower, the exec and exit events, the kernel namer
     expect(perfEventFds(capture.pid)).toBeGreaterThanOrEqual(1);
     for (const id of ids) expect(loadedIds().has(id)).toBe(true);
     await capture.stop();
@@ -78,11 +78,11 @@ describe.skipIf(skipReason !== undefined)('helper life cycle', () => {
     const parent = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
     const helperPid = await new Promise<number>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
     let ids: number[] = [];
-    for (let i = 0; i < 40 && ids.length < 4; i++) {
+    for (let i = 0; i < 40 && ids.length < 5; i++) {
       ids = heldProgramIds(helperPid);
-      if (ids.length < 4) await new Promise((r) => setTimeout(r, 100));
+      if (ids.length < 5) await new Promise((r) => setTimeout(r, 100));
     }
-    expect(ids.length).toBe(4);
+    expect(ids.length).toBe(5);
     parent.kill('SIGKILL');
     expect(await waitGone(helperPid, 5000)).toBe(true);
     expect(await programsUnloaded(ids)).toEqual([]);
