@@ -20,7 +20,7 @@
 // - peak RSS (VmHWM of the tool's processes, summed: for profctl, the agent
 //   and its helper).
 //
-// Usage (root): node bench/agent-overhead.mjs [seconds=60] [rounds=3] [warmup=20]
+// Usage (root): [ONLY=agent,perf] node bench/agent-overhead.mjs [seconds=60] [rounds=3] [warmup=20]
 // Needs: cc, perf (linux-perf), bpftrace, profile-bpfcc (bpfcc-tools); a
 // missing peer is reported and skipped. Prints a markdown section.
 
@@ -152,6 +152,9 @@ const configs = [
   ...(has('bpftrace') ? [{ name: 'bpftrace profile:hz:99 ustack+kstack', cmd: () => ['bpftrace', ['-e', 'profile:hz:99 { @[ustack, kstack] = count(); }']] }] : []),
   ...(has('profile-bpfcc') ? [{ name: 'profile-bpfcc -F 99', cmd: () => ['profile-bpfcc', ['-F', '99']] }] : []),
 ];
+// ONLY=agent,perf keeps the configurations whose names contain one of the words (and "alone"), for longer runs of a few tools.
+const only = (process.env.ONLY ?? '').split(',').filter(Boolean);
+if (only.length) configs.splice(0, configs.length, ...configs.filter((c) => !c.cmd || only.some((w) => c.name.includes(w))));
 const skipped = ['perf', 'bpftrace', 'profile-bpfcc'].filter((c) => !has(c));
 
 const statsPath = '/proc/sys/kernel/bpf_stats_enabled';
@@ -229,7 +232,7 @@ const s0 = (x) => `${x.toFixed(1)} s`;
 const lines = [
   `## agent overhead (${new Date().toISOString().slice(0, 10)})`,
   '',
-  `Machine: ${cpus} CPUs (\`nproc\`), ${cpu}, kernel ${os.release()}, Node ${process.version}; load average at the end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}. Command: \`sudo node bench/agent-overhead.mjs ${seconds} ${rounds} ${warmup}\` (after \`npx tsc -p .\` and \`npm run build:native\`).`,
+  `Machine: ${cpus} CPUs (\`nproc\`), ${cpu}, kernel ${os.release()}, Node ${process.version}; load average at the end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}. Command: \`${only.length ? `ONLY=${only.join(",")} ` : ""}sudo node bench/agent-overhead.mjs ${seconds} ${rounds} ${warmup}\` (after \`npx tsc -p .\` and \`npm run build:native\`).`,
   `Workload: ${cpus} copies (one per CPU) of a tight C loop (-O2, frame pointers) counting iterations for ${seconds} s. Each round runs every configuration once, in turn (alone first); ${rounds} rounds; medians. Each tool starts ${warmup} s before the loops (warm-up, not counted as sampling) and is stopped with SIGINT after them.${skipped.length ? ` Not installed, skipped: ${skipped.join(', ')}.` : ''}`,
   '',
   '| configuration | throughput kept (median %) | per round (%) | CPU while sampling, per hour | in-kernel BPF time, per hour | CPU to stop (once) | naming the samples afterwards, per hour | **total CPU per hour of named samples** | peak RSS (MiB) |',
