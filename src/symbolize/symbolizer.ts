@@ -324,51 +324,47 @@ export class Symbolizer {
   }
 
   symbolizeKernel(addrs: readonly (bigint | number)[]): Frame[] {
-    if (this.kernelNames) return this.nameKernelFromEngine(addrs, this.kernelNames);
-    this.kernel ??= KernelSymbols.read(this.kallsymsPath);
+    const names = this.kernelNames;
+    const kernel = names ? undefined : (this.kernel ??= KernelSymbols.read(this.kallsymsPath));
     const out: Frame[] = new Array<Frame>(addrs.length);
     for (let i = 0; i < addrs.length; i++) {
       const raw = addrs[i]!;
       let addr = typeof raw === 'bigint' ? raw : BigInt(raw);
       if (i > 0 && addr > 0n) addr -= 1n;
+      const f = names ? this.engineKernelFrame(names, addr, raw) : this.kallsymsKernelFrame(kernel!, addr, raw);
       this.counts.kernelFrames++;
-      const at = this.kernel.indexOf(addr);
-      let f = at >= 0 ? this.kernelFrames.get(at) : unknownAddress(raw, KERNEL_MODULE);
-      if (!f) {
-        const hit = this.kernel.symbolAt(at);
-        f = { name: hit.name, module: hit.module, kind: 'kernel' };
-        if (this.kernelFrames.size >= MAX_PROCESS_FRAMES * 4) this.kernelFrames.clear();
-        this.kernelFrames.set(at, f);
-      }
       if (f.kind === 'unknown') this.counts.kernelUnresolved++;
       out[i] = f;
     }
     return out;
   }
 
-  private nameKernelFromEngine(addrs: readonly (bigint | number)[], names: ReadonlyMap<bigint, KernelName>): Frame[] {
-    const out: Frame[] = new Array<Frame>(addrs.length);
-    for (let i = 0; i < addrs.length; i++) {
-      const raw = addrs[i]!;
-      let addr = typeof raw === 'bigint' ? raw : BigInt(raw);
-      if (i > 0 && addr > 0n) addr -= 1n;
-      this.counts.kernelFrames++;
-      const hit = names.get(addr);
-      if (!hit?.name) {
-        this.counts.kernelUnresolved++;
-        out[i] = unknownAddress(raw, hit?.module || KERNEL_MODULE);
-        continue;
-      }
-      const module = hit.module || KERNEL_MODULE;
-      const key = `${hit.name}\0${module}`;
-      let f = this.namedKernelFrames.get(key);
-      if (!f) {
-        if (this.namedKernelFrames.size >= MAX_PROCESS_FRAMES * 4) this.namedKernelFrames.clear();
-        this.namedKernelFrames.set(key, (f = { name: hit.name, module, kind: 'kernel' }));
-      }
-      out[i] = f;
+  /** A kernel frame from kallsyms, one per function (KernelSymbols.indexOf). */
+  private kallsymsKernelFrame(kernel: KernelSymbols, addr: bigint, raw: bigint | number): Frame {
+    const at = kernel.indexOf(addr);
+    if (at < 0) return unknownAddress(raw, KERNEL_MODULE);
+    let f = this.kernelFrames.get(at);
+    if (!f) {
+      const hit = kernel.symbolAt(at);
+      f = { name: hit.name, module: hit.module, kind: 'kernel' };
+      if (this.kernelFrames.size >= MAX_PROCESS_FRAMES * 4) this.kernelFrames.clear();
+      this.kernelFrames.set(at, f);
     }
-    return out;
+    return f;
+  }
+
+  /** A kernel frame from the capture engine's names, one per function (name and module). */
+  private engineKernelFrame(names: ReadonlyMap<bigint, KernelName>, addr: bigint, raw: bigint | number): Frame {
+    const hit = names.get(addr);
+    if (!hit?.name) return unknownAddress(raw, hit?.module || KERNEL_MODULE);
+    const module = hit.module || KERNEL_MODULE;
+    const key = `${hit.name}\0${module}`;
+    let f = this.namedKernelFrames.get(key);
+    if (!f) {
+      if (this.namedKernelFrames.size >= MAX_PROCESS_FRAMES * 4) this.namedKernelFrames.clear();
+      this.namedKernelFrames.set(key, (f = { name: hit.name, module, kind: 'kernel' }));
+    }
+    return f;
   }
 
   /**
