@@ -82,15 +82,36 @@ function frameKey(f: Frame): string {
 }
 
 /**
+ * Ids for distinct keys, in first-seen order, and the value kept for each
+ * (values[id]): the interning behind ProfileBuilder, the pprof string table
+ * and the capture window's names.
+ */
+export class Interner<K, V> {
+  readonly values: V[] = [];
+  private readonly ids = new Map<K, number>();
+
+  /** The key's id; value is kept when the key is new. */
+  id(key: K, value: V): number {
+    let id = this.ids.get(key);
+    if (id === undefined) {
+      id = this.values.length;
+      this.values.push(value);
+      this.ids.set(key, id);
+    }
+    return id;
+  }
+}
+
+/**
  * Builds a Profile while interning frames and stacks. Readers use it so that
  * identical frames and stacks are stored once whatever the input's size.
  */
 export class ProfileBuilder {
-  readonly frames: Frame[] = [];
-  readonly stacks: number[][] = [];
+  private readonly frameTable = new Interner<string, Frame>();
+  private readonly stackTable = new Interner<string, number[]>();
+  readonly frames: Frame[] = this.frameTable.values;
+  readonly stacks: number[][] = this.stackTable.values;
   readonly samples: Sample[] = [];
-  private frameIds = new Map<string, number>();
-  private stackIds = new Map<string, number>();
 
   constructor(
     readonly sampleTypes: ValueType[],
@@ -98,26 +119,12 @@ export class ProfileBuilder {
   ) {}
 
   frameId(frame: Frame): number {
-    const key = frameKey(frame);
-    let id = this.frameIds.get(key);
-    if (id === undefined) {
-      id = this.frames.length;
-      this.frames.push(frame);
-      this.frameIds.set(key, id);
-    }
-    return id;
+    return this.frameTable.id(frameKey(frame), frame);
   }
 
   /** Interns a stack given as frame ids, leaf first. */
   stackId(frameIds: number[]): number {
-    const key = frameIds.join(',');
-    let id = this.stackIds.get(key);
-    if (id === undefined) {
-      id = this.stacks.length;
-      this.stacks.push(frameIds);
-      this.stackIds.set(key, id);
-    }
-    return id;
+    return this.stackTable.id(frameIds.join(','), frameIds);
   }
 
   addSample(sample: Sample): void {

@@ -7,7 +7,7 @@
 // and timestamp_ns (numeric, unit nanoseconds). It never changes values.
 
 import { gzipSync } from 'node:zlib';
-import type { Frame, Profile } from './model.js';
+import { Interner, type Frame, type Profile } from './model.js';
 import { PID_LABEL, PROCESS_LABEL, THREAD_LABEL, TID_LABEL, TIMESTAMP_LABEL, frameKindOf } from './pprof-decode.js';
 import { WireType, WireWriter } from './protobuf-wire.js';
 
@@ -18,17 +18,14 @@ export interface EncodePprofOptions {
   comments?: string[];
 }
 
-class StringTable {
-  readonly strings: string[] = [''];
-  private ids = new Map<string, number>([['', 0]]);
-  id(s: string): number {
-    let i = this.ids.get(s);
-    if (i === undefined) {
-      i = this.strings.length;
-      this.strings.push(s);
-      this.ids.set(s, i);
-    }
-    return i;
+/** pprof's string table: index 0 is the empty string. */
+class StringTable extends Interner<string, string> {
+  constructor() {
+    super();
+    this.id('');
+  }
+  override id(s: string): number {
+    return super.id(s, s);
   }
 }
 
@@ -193,7 +190,7 @@ export function encodePprof(profile: Profile, opts: EncodePprofOptions = {}): Ui
   const comments = [...(profile.comments ?? []), ...(opts.comments ?? [])].map((c) => st.id(c));
   const defaultType = profile.defaultSampleType !== undefined ? st.id(profile.defaultSampleType) : 0;
   // The string table goes last, after every id above was handed out.
-  for (const s of st.strings) out.stringField(6, s);
+  for (const s of st.values) out.stringField(6, s);
   if (profile.timeMs !== undefined) out.uintField(9, Math.round(profile.timeMs * 1e6));
   if (profile.durationMs !== undefined) out.uintField(10, Math.round(profile.durationMs * 1e6));
   if (profile.period !== undefined) out.uintField(12, profile.period);

@@ -8,7 +8,7 @@
 // it decides nothing about where the profile goes.
 import { readFileSync } from 'node:fs';
 import type { RawSample } from '../capture/capture-types.js';
-import { ProfileBuilder, type Frame, type Labels, type Profile, type ValueType } from '../profile/model.js';
+import { Interner, ProfileBuilder, type Frame, type Labels, type Profile, type ValueType } from '../profile/model.js';
 import type { Symbolizer } from './symbolizer.js';
 
 export function cpuSampleTypes(): ValueType[] {
@@ -50,6 +50,12 @@ function newChunk(): ColumnChunk {
   };
 }
 
+/** A window's trace key ("trace_id" or "trace_id/span_id", hex ids) as sample labels. */
+function traceLabels(key: string): Labels {
+  const slash = key.indexOf('/');
+  return slash < 0 ? { trace_id: key } : { trace_id: key.slice(0, slash), span_id: key.slice(slash + 1) };
+}
+
 export class SampleCollector {
   private builder!: ProfileBuilder;
   /**
@@ -66,10 +72,10 @@ export class SampleCollector {
    * growth and most of its GC work.
    */
   private chunks: ColumnChunk[] = [];
-  private names: string[] = [];
-  private nameIds = new Map<string, number>();
-  private traces: Labels[] = [];
-  private traceIds = new Map<string, number>();
+  /** The window's thread and process names. */
+  private names = new Interner<string, string>();
+  /** The window's trace contexts, as "trace_id" or "trace_id/span_id" (labels are made at the flush). */
+  private traces = new Interner<string, string>();
   /**
    * The window's stack ids by raw stack (pid, snapshot epoch, the engine's
    * stackKey): a busy process repeats a few stacks thousands of times, and
@@ -101,10 +107,8 @@ export class SampleCollector {
       defaultSampleType: 'cpu',
     });
     this.chunks = [];
-    this.names = [];
-    this.nameIds = new Map();
-    this.traces = [];
-    this.traceIds = new Map();
+    this.names = new Interner();
+    this.traces = new Interner();
     this.rawStacks = new Map();
     this.epochs = new Map();
     this.samplesInWindow = 0;
@@ -122,27 +126,6 @@ export class SampleCollector {
     }
     this.processNames.set(pid, { name, seenAt: Date.now() });
     return name;
-  }
-
-  private nameId(name: string): number {
-    let id = this.nameIds.get(name);
-    if (id === undefined) {
-      id = this.names.length;
-      this.names.push(name);
-      this.nameIds.set(name, id);
-    }
-    return id;
-  }
-
-  private traceId(traceId: string, spanId: string | undefined): number {
-    const key = spanId ? `${traceId}/${spanId}` : traceId;
-    let id = this.traceIds.get(key);
-    if (id === undefined) {
-      id = this.traces.length;
-      this.traces.push(spanId ? { trace_id: traceId, span_id: spanId } : { trace_id: traceId });
-      this.traceIds.set(key, id);
-    }
-    return id;
   }
 
   addBatch(batch: RawSample[]): void {
@@ -183,9 +166,13 @@ export class SampleCollector {
       c.timeMs[at] = s.timeMs;
       c.pid[at] = s.pid;
       c.tid[at] = s.tid;
-      c.thread[at] = this.nameId(s.comm);
-      c.process[at] = this.nameId(s.pid === 0 ? 'swapper' : this.processName(s.pid, s.comm));
-      c.trace[at] = s.traceId ? this.traceId(s.traceId, s.spanId) : -1;
+      c.thread[at] = this.names.id(s.comm, s.comm);
+      const processName = s.pid === 0 ? 'swapper' : this.processName(s.pid, s.comm);
+      c.process[at] = this.names.id(processName, processName);
+      if (s.traceId) {
+        const key = s.spanId ? `${s.traceId}/${s.spanId}` : s.traceId;
+        c.trace[at] = this.traces.id(key, key);
+      } else c.trace[at] = -1;
     }
   }
 
@@ -204,6 +191,8 @@ export class SampleCollector {
   /** The samples collected since the last call, as a profile; starts a new window. */
   takeProfile(endMs = Date.now()): Profile {
     const b = this.builder;
+    const names = this.names.values;
+    const labels = this.traces.values.map(traceLabels);
     for (let i = 0; i < this.samplesInWindow; i++) {
       const c = this.chunks[Math.floor(i / CHUNK)]!;
       const at = i % CHUNK;
@@ -214,9 +203,9 @@ export class SampleCollector {
         timeMs: c.timeMs[at]!,
         pid: c.pid[at]!,
         tid: c.tid[at]!,
-        thread: this.names[c.thread[at]!]!,
-        process: this.names[c.process[at]!]!,
-        ...(trace >= 0 ? { labels: this.traces[trace]! } : {}),
+        thread: names[c.thread[at]!]!,
+        process: names[c.process[at]!]!,
+        ...(trace >= 0 ? { labels: labels[trace]! } : {}),
       });
     }
     const profile = b.build();
