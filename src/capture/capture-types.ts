@@ -24,11 +24,11 @@ export interface RawSample {
   /** Kernel return addresses, leaf first; empty when sampled in user mode. */
   kernelStack: bigint[];
   /**
-   * The raw stacks as one string (engines that can give it cheaply): two
-   * samples of one process with equal keys have equal stacks, so a consumer
-   * can name a repeated stack once without reading userStack/kernelStack.
+   * The engine's numbered stack (bpf engine): samples of one process image
+   * with equal stacks share this object, so a consumer can name a repeated
+   * stack once, by identity, without reading userStack/kernelStack.
    */
-  stackKey?: string;
+  shared?: SharedStack;
   /** OpenTelemetry trace id (32 lowercase hex) read from the thread at sample time. */
   traceId?: string;
   /** OpenTelemetry span id (16 lowercase hex). */
@@ -40,6 +40,12 @@ export interface RawSample {
    * be gone or describe a later program by the time the sample is named.
    */
   process?: ProcessSnapshot;
+}
+
+/** Stacks an engine numbered once and samples refer to (see RawSample.shared). */
+export interface SharedStack {
+  readonly userStack: bigint[];
+  readonly kernelStack: bigint[];
 }
 
 /** A process's identity and executable mappings, read while it was alive. */

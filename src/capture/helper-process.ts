@@ -149,7 +149,7 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
       const batch: RawSample[] = [];
       for (const r of records) {
         if (r.type === 'sample') {
-          const snap = snapshots.get(r.sample.pid);
+          const snap = snapshots.size ? snapshots.get(r.sample.pid) : undefined;
           if (snap) {
             r.sample.process = snap;
             snapshots.delete(r.sample.pid);

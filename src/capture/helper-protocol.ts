@@ -4,18 +4,24 @@
 // [u16 flags]. Little-endian. Chunks may split records anywhere; the decoder
 // keeps the remainder. Unknown record types are skipped (newer helpers may
 // add some); an unknown version or a bad length is a protocol error. Version 2
-// added PROCESS records (type 6), version 3 KSYM records (type 7), and nothing
-// else, so older streams still decode.
+// added PROCESS records (type 6), version 3 KSYM records (type 7), version 4
+// numbered stacks and thread names (STACK 8, COMM 9) and samples that refer
+// to them (SAMPLE_REF 10), and nothing else, so older streams still decode.
+// STACK and COMM records are kept by the decoder, not returned: a SAMPLE_REF
+// comes out as a sample whose `shared` stack is the one object every sample
+// with that number shares.
 // This module only decodes bytes: no process handling, no symbolization.
 
-import type { ProcessSnapshot, RawSample } from './capture-types.js';
+import type { ProcessSnapshot, RawSample, SharedStack } from './capture-types.js';
 
 export const PROTOCOL_MAGIC = 0x4c544350;
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 /** Oldest stream version this decoder reads (same framing, fewer record types). */
 export const PROTOCOL_MIN_VERSION = 1;
 
-export const RecordType = { ready: 1, sample: 2, stats: 3, error: 4, tls: 5, process: 6, ksym: 7 } as const;
+export const RecordType = { ready: 1, sample: 2, stats: 3, error: 4, tls: 5, process: 6, ksym: 7, stack: 8, comm: 9, sampleRef: 10 } as const;
+/** STACK record flag: numbering restarted, every earlier stack number is void. */
+export const STACK_FLAG_RESET = 1;
 
 /** The helper's stable failure codes (exit status and error record code). */
 export const HelperErrorCode = {
@@ -78,6 +84,9 @@ export class HelperStreamDecoder {
   private sawHeader = false;
   /** Records skipped because their type is unknown to this version. */
   skipped = 0;
+  /** The helper's numbered stacks and thread names (STACK and COMM records). */
+  private stacks: (SharedStack | undefined)[] = [];
+  private comms: string[] = [];
 
   /** Feed a chunk; returns every record it completes. Throws ProtocolError on a broken stream. */
   push(chunk: Buffer): HelperRecord[] {
@@ -100,18 +109,58 @@ export class HelperStreamDecoder {
       pos = headerLen;
       this.sawHeader = true;
     }
+    // DataView reads: Buffer's readUInt32LE validates its offset in JavaScript on
+    // every call, which was the largest single cost of decoding a busy stream.
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
     while (buf.length - pos >= 8) {
-      const len = buf.readUInt32LE(pos);
+      const len = view.getUint32(pos, true);
       if (len < 8 || len > MAX_RECORD) throw new ProtocolError(`bad record length ${len} at byte ${pos}`);
       if (buf.length - pos < len) break;
-      const type = buf.readUInt16LE(pos + 4);
-      const record = decodeRecord(type, buf.subarray(pos + 8, pos + len));
-      if (record) out.push(record);
-      else this.skipped++;
+      const type = view.getUint16(pos + 4, true);
+      if (type === RecordType.sampleRef) out.push({ type: 'sample', sample: this.sampleRef(buf, view, pos + 8, len - 8) });
+      else if (type === RecordType.stack) this.defineStack(buf.subarray(pos + 8, pos + len));
+      else if (type === RecordType.comm) {
+        need(buf.subarray(pos + 8, pos + len), 20, 'comm');
+        this.comms[buf.readUInt32LE(pos + 8)] = cString(buf, pos + 12, 16);
+      } else {
+        const record = decodeRecord(type, buf.subarray(pos + 8, pos + len));
+        if (record) out.push(record);
+        else this.skipped++;
+      }
       pos += len;
     }
     this.pending = pos === buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(pos));
     return out;
+  }
+
+  private defineStack(p: Buffer): void {
+    need(p, 16, 'stack');
+    const id = p.readUInt32LE(0);
+    const users = p.readUInt16LE(8);
+    const kernels = p.readUInt16LE(10);
+    need(p, 16 + 8 * (users + kernels), 'stack');
+    if (p.readUInt32LE(12) & STACK_FLAG_RESET) this.stacks = [];
+    if (id > this.stacks.length + 1_000_000) throw new ProtocolError(`stack number ${id} out of range`);
+    // A copy: the stream's chunk is not kept alive by the stacks it defined.
+    this.stacks[id] = new NumberedStack(Buffer.from(p.subarray(16, 16 + 8 * (users + kernels))), users, kernels);
+  }
+
+  /** A SAMPLE_REF record at buf[at, at + len): its numbers must have been defined. */
+  private sampleRef(buf: Buffer, view: DataView, at: number, len: number): RawSample {
+    if (len < SAMPLE_REF_FIXED) throw new ProtocolError(`sample record too short (${len} < ${SAMPLE_REF_FIXED} bytes)`);
+    const stackId = view.getUint32(at + 20, true);
+    const commId = view.getUint32(at + 24, true);
+    const shared = this.stacks[stackId];
+    const comm = this.comms[commId];
+    if (!shared || comm === undefined) throw new ProtocolError(`sample names ${shared ? `thread name ${commId}` : `stack ${stackId}`}, which was not defined`);
+    const timeMs = wallMs(view.getUint32(at, true), view.getUint32(at + 4, true));
+    const sample = new RefSample(timeMs, view.getUint32(at + 8, true), view.getUint32(at + 12, true), view.getUint32(at + 16, true), comm, shared);
+    if (view.getUint16(at + 28, true) & 1) {
+      if (len < SAMPLE_REF_FIXED + TRACE_BYTES) throw new ProtocolError(`sample record too short for its trace context (${len} bytes)`);
+      sample.traceId = buf.toString('hex', at + SAMPLE_REF_FIXED, at + SAMPLE_REF_FIXED + 16);
+      sample.spanId = buf.toString('hex', at + SAMPLE_REF_FIXED + 16, at + SAMPLE_REF_FIXED + 24);
+    }
+    return sample;
   }
 
   /** Bytes of an unfinished record at the end of the stream (0 after a clean end). */
@@ -211,8 +260,11 @@ function decodeProcess(p: Buffer): ProcessSnapshot {
  * term stays an integer below 2^53 for wall-clock times until 2255 (2^53 µs).
  */
 function nsToMs(p: Buffer, at: number): number {
-  const lo = p.readUInt32LE(at);
-  const hi = p.readUInt32LE(at + 4);
+  return wallMs(p.readUInt32LE(at), p.readUInt32LE(at + 4));
+}
+
+/** nsToMs of a u64 given as its low and high 32 bits. */
+function wallMs(lo: number, hi: number): number {
   const us = hi * 4294967 + Math.floor((hi * 296 + lo) / 1000);
   return us / 1000;
 }
@@ -235,11 +287,7 @@ function decodeSample(p: Buffer): RawSample {
   return sample;
 }
 
-/**
- * A sample whose stacks stay bytes until someone asks for them: the agent
- * names each distinct stack once per window (by stackKey) and never decodes
- * the repeats, which were most of its per-sample work (a BigInt per frame).
- */
+/** A SAMPLE (type 2) record's sample: its stacks stay bytes until someone asks for them. */
 class HelperSample implements RawSample {
   timeMs: number;
   pid: number;
@@ -249,8 +297,6 @@ class HelperSample implements RawSample {
   traceId?: string;
   spanId?: string;
   process?: ProcessSnapshot;
-  /** The user then kernel stack bytes, as latin1 text: equal keys are equal stacks. */
-  readonly stackKey: string;
   readonly #bytes: Buffer;
   readonly #at: number;
   readonly #users: number;
@@ -264,7 +310,6 @@ class HelperSample implements RawSample {
     this.tid = p.readUInt32LE(12);
     this.cpu = p.readUInt32LE(16);
     this.comm = cString(p, 28, 16);
-    this.stackKey = p.toString('latin1', at, at + 8 * (users + kernels));
     this.#bytes = p;
     this.#at = at;
     this.#users = users;
@@ -277,6 +322,50 @@ class HelperSample implements RawSample {
 
   get kernelStack(): bigint[] {
     return (this.#kernel ??= addresses(this.#bytes, this.#at + 8 * this.#users, this.#kernels));
+  }
+}
+
+const SAMPLE_REF_FIXED = 32;
+
+/** A STACK record's stack: addresses decoded on first use, then kept. */
+class NumberedStack implements SharedStack {
+  #user: bigint[] | undefined;
+  #kernel: bigint[] | undefined;
+  constructor(
+    private readonly bytes: Buffer,
+    private readonly users: number,
+    private readonly kernels: number,
+  ) {}
+
+  get userStack(): bigint[] {
+    return (this.#user ??= addresses(this.bytes, 0, this.users));
+  }
+
+  get kernelStack(): bigint[] {
+    return (this.#kernel ??= addresses(this.bytes, 8 * this.users, this.kernels));
+  }
+}
+
+/** A SAMPLE_REF record's sample: no strings or stack bytes of its own. */
+class RefSample implements RawSample {
+  traceId?: string;
+  spanId?: string;
+  process?: ProcessSnapshot;
+  constructor(
+    readonly timeMs: number,
+    readonly pid: number,
+    readonly tid: number,
+    readonly cpu: number,
+    readonly comm: string,
+    readonly shared: SharedStack,
+  ) {}
+
+  get userStack(): bigint[] {
+    return this.shared.userStack;
+  }
+
+  get kernelStack(): bigint[] {
+    return this.shared.kernelStack;
   }
 }
 

@@ -112,10 +112,10 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
 
   const flush = () => {
     const now = Date.now();
-    const profile = collector.takeProfile(now);
+    const columns = collector.takeColumns(now);
     const spans = pendingSpans.splice(0);
-    if (profile.samples.length || spans.length) {
-      const r = writer.appendSegment({ startMs: windowStart, endMs: now, profile, spans });
+    if (columns.count || spans.length) {
+      const r = writer.appendSegment({ startMs: windowStart, endMs: now, columns, spans });
       const b = writer.enforceBounds(now);
       if (!opts.quiet) {
         const evicted = b.deletedSegments ? `, evicted ${b.deletedSegments} old segments` : '';

@@ -17,7 +17,7 @@
 
 /* Wire protocol (see protocol.md). Bump PROTO_VERSION on any change. */
 #define PROTO_MAGIC 0x4c544350u /* "PCTL" little-endian */
-#define PROTO_VERSION 3 /* 2 added PROCESS records, 3 KSYM records; framing unchanged */
+#define PROTO_VERSION 4 /* 2 added PROCESS records, 3 KSYM records, 4 STACK, COMM and SAMPLE_REF; framing unchanged */
 enum record_type {
   REC_READY = 1,  /* attached and sampling */
   REC_SAMPLE = 2, /* one sample */
@@ -26,7 +26,11 @@ enum record_type {
   REC_TLS = 5,    /* a process's otel_thread_ctx_v1 TLS offset was found */
   REC_PROCESS = 6,/* a process's identity and executable mappings (process-table.c) */
   REC_KSYM = 7,   /* the kernel's name for a kernel address (kernel-names.c) */
+  REC_STACK = 8,  /* a numbered stack (stack-table.c) */
+  REC_COMM = 9,   /* a numbered thread name (stack-table.c) */
+  REC_SAMPLE_REF = 10, /* one sample naming its stack and comm by number */
 };
+#define STACK_FLAG_RESET 1u /* numbering restarted: earlier STACK numbers are void */
 #define READY_FLAG_TLS 1u          /* trace-context reading is on */
 #define READY_FLAG_KERNEL_NAMES 2u /* kernel frames come with KSYM records */
 
@@ -121,13 +125,20 @@ int knames_init(char *msg, size_t msglen); /* 0: names on; else why not */
 void knames_for_stack(const uint64_t *kstack, uint32_t n);
 void knames_forget(void); /* names are sent again as they recur */
 
+/* stack-table.c: numbers for stacks and comms (STACK and COMM records) */
+void stacks_prepare(uint32_t frames, uint64_t now_ns); /* before a sample's numbers are taken */
+uint32_t stacks_intern(uint32_t pid, uint32_t serial, const uint64_t *user, uint32_t nu, const uint64_t *kernel, uint32_t nk);
+uint32_t comms_intern(const char comm[16]);
+
 /* tls-offset.c: 1 found, 0 absent, -1 unreadable */
 int find_otel_tls_offset(const char *elf_path, int64_t *offset);
 
 /* process-table.c: snapshots of sampled processes (PROCESS records) */
 void procs_init(void);
-void procs_on_sample(uint32_t pid, uint32_t tid, const char *comm, const uint64_t *ustack, uint32_t n_user,
-                     uint64_t now_ns, int64_t wall_offset);
+/* Returns the process's serial: it changes whenever the meaning of its user
+ * addresses may have (a PROCESS record went out, or the pid is a new process). */
+uint32_t procs_on_sample(uint32_t pid, uint32_t tid, const char *comm, const uint64_t *ustack, uint32_t n_user,
+                         uint64_t now_ns, int64_t wall_offset);
 void procs_on_exec(uint32_t pid);
 void procs_on_exit(uint32_t pid);
 void procs_sweep(void);

@@ -64,27 +64,36 @@ void out_ready(uint32_t hz, uint32_t cpus, int64_t wall_offset_ns, int32_t fsbas
   PUT(p, 28, (uint32_t)KSTACK_MAX);
 }
 
-void out_sample(const uint8_t *r, uint64_t wall_ns) {
-  int32_t urc, krc;
-  memcpy(&urc, r + BREC_USTACK_RC, 4);
-  memcpy(&krc, r + BREC_KSTACK_RC, 4);
-  uint16_t nu = urc > 0 ? (uint16_t)(urc / 8) : 0, nk = krc > 0 ? (uint16_t)(krc / 8) : 0;
+void out_sample_ref(const uint8_t *r, uint64_t wall_ns, uint32_t stack_id, uint32_t comm_id) {
   static const uint8_t zeros[16];
   int traced = r[BREC_OTEL_VALID] != 0 && memcmp(r + BREC_OTEL, zeros, 16) != 0;
-  size_t head = 44 + (traced ? 24 : 0);
-  uint8_t *p = begin(REC_SAMPLE, head + 8u * (nu + nk));
+  uint8_t *p = begin(REC_SAMPLE_REF, 32 + (traced ? 24 : 0));
   PUT(p, 0, wall_ns);
   memcpy(p + 8, r + BREC_TGID, 4);
   memcpy(p + 12, r + BREC_TID, 4);
   memcpy(p + 16, r + BREC_CPU, 4);
-  PUT(p, 20, nu);
-  PUT(p, 22, nk);
-  PUT(p, 24, (uint16_t)(traced ? 1 : 0));
-  PUT(p, 26, (uint16_t)0);
-  memcpy(p + 28, r + BREC_COMM, 16);
-  if (traced) memcpy(p + 44, r + BREC_OTEL, 24);
-  memcpy(p + head, r + BREC_USTACK, 8u * nu);
-  memcpy(p + head + 8u * nu, r + BREC_KSTACK, 8u * nk);
+  PUT(p, 20, stack_id);
+  PUT(p, 24, comm_id);
+  PUT(p, 28, (uint16_t)(traced ? 1 : 0));
+  PUT(p, 30, (uint16_t)0);
+  if (traced) memcpy(p + 32, r + BREC_OTEL, 24);
+}
+
+void out_stack(uint32_t id, uint32_t pid, uint32_t flags, const uint64_t *user, uint32_t nu, const uint64_t *kernel, uint32_t nk) {
+  uint8_t *p = begin(REC_STACK, 16 + 8u * (nu + nk));
+  PUT(p, 0, id);
+  PUT(p, 4, pid);
+  PUT(p, 8, (uint16_t)nu);
+  PUT(p, 10, (uint16_t)nk);
+  PUT(p, 12, flags);
+  memcpy(p + 16, user, 8u * nu);
+  memcpy(p + 16 + 8u * nu, kernel, 8u * nk);
+}
+
+void out_comm(uint32_t id, const char comm[16]) {
+  uint8_t *p = begin(REC_COMM, 20);
+  PUT(p, 0, id);
+  memcpy(p + 4, comm, 16);
 }
 
 void out_stats(uint64_t samples, uint64_t lost, uint64_t errors, uint64_t followed, uint64_t cpu_ns, uint64_t wall_ns) {

@@ -42,6 +42,7 @@ struct proc_entry {
   uint64_t start_ticks, exe_dev, exe_ino;
   uint64_t checked_ns, refresh_after_ns, refresh_step_ns;
   uint64_t maps_hash;
+  uint32_t serial;  /* changes with every PROCESS record: what the process's addresses mean */
   uint32_t nranges;
   uint64_t *ranges; /* start, end pairs, sorted by start */
 };
@@ -49,6 +50,7 @@ struct proc_entry {
 static struct proc_entry *table;
 static uint32_t table_size, table_used;
 static uint64_t snapshots_sent;
+static uint32_t last_serial;
 static struct stat self_root, self_pidns;
 static int have_self_root, have_self_pidns;
 
@@ -71,6 +73,7 @@ static struct proc_entry *insert(uint32_t pid) {
   if (table[i].pid == 0) {
     memset(&table[i], 0, sizeof(table[i]));
     table[i].pid = pid;
+    table[i].serial = ++last_serial;
     table_used++;
   }
   return &table[i];
@@ -273,6 +276,7 @@ static int snapshot(struct proc_entry *e, uint32_t reason, uint64_t now_ns, int6
     if (access(perf_map, R_OK) != 0) perf_map[0] = 0;
   }
   out_process(e->pid, reason, flags, start_ticks, now_ns + (uint64_t)wall_offset, nspid, comm, maps_buf, (size_t)len, perf_map);
+  e->serial = ++last_serial;
   snapshots_sent++;
   return 0;
 }
@@ -282,9 +286,12 @@ void procs_init(void) {
   have_self_pidns = stat("/proc/self/ns/pid", &self_pidns) == 0;
 }
 
-void procs_on_sample(uint32_t pid, uint32_t tid, const char *comm, const uint64_t *ustack, uint32_t n_user,
-                     uint64_t now_ns, int64_t wall_offset) {
-  if (pid == 0 || n_user == 0) return; /* kernel threads have no maps */
+uint32_t procs_on_sample(uint32_t pid, uint32_t tid, const char *comm, const uint64_t *ustack, uint32_t n_user,
+                         uint64_t now_ns, int64_t wall_offset) {
+  if (pid == 0 || n_user == 0) { /* kernel threads have no maps */
+    struct proc_entry *known = pid ? lookup(pid) : NULL;
+    return known ? known->serial : 0;
+  }
   struct proc_entry *e = lookup(pid);
   uint32_t reason = 0;
   if (!e) {
@@ -313,6 +320,7 @@ void procs_on_sample(uint32_t pid, uint32_t tid, const char *comm, const uint64_
     e->checked_ns = now_ns;
     e->refresh_after_ns = now_ns + REFRESH_MAX_NS;
   }
+  return e->serial;
 }
 
 void procs_on_exec(uint32_t pid) {

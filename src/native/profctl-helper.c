@@ -260,10 +260,16 @@ static void drain(struct ringbuf *rb, int64_t wall_offset) {
       memcpy(&tid, r + BREC_TID, 4);
       /* Names of its kernel addresses and the process's maps go out before
        * the sample: the reader needs them first. */
-      if (krc > 0) knames_for_stack((const uint64_t *)(r + BREC_KSTACK), (uint32_t)krc / 8);
-      procs_on_sample(tgid, tid, (const char *)r + BREC_COMM, (const uint64_t *)(r + BREC_USTACK),
-                      urc > 0 ? (uint32_t)urc / 8 : 0, clock_ns(CLOCK_MONOTONIC), wall_offset);
-      out_sample(r, mono + (uint64_t)wall_offset);
+      uint32_t nu = urc > 0 ? (uint32_t)urc / 8 : 0, nk = krc > 0 ? (uint32_t)krc / 8 : 0;
+      const uint64_t *ustack = (const uint64_t *)(r + BREC_USTACK), *kstack = (const uint64_t *)(r + BREC_KSTACK);
+      uint64_t now = clock_ns(CLOCK_MONOTONIC);
+      if (nk) knames_for_stack(kstack, nk);
+      uint32_t serial = procs_on_sample(tgid, tid, (const char *)r + BREC_COMM, ustack, nu, now, wall_offset);
+      /* The stack's and the thread name's numbers (and their records, when new) go out before the sample too. */
+      stacks_prepare(nu + nk, now);
+      uint32_t stack_id = stacks_intern(tgid, serial, ustack, nu, kstack, nk);
+      uint32_t comm_id = comms_intern((const char *)r + BREC_COMM);
+      out_sample_ref(r, mono + (uint64_t)wall_offset, stack_id, comm_id);
       samples_written++;
       check_tls(tgid, mono);
       mark_known(tgid); /* after its snapshot went out */

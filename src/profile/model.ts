@@ -66,6 +66,37 @@ export interface Profile {
   labelUnits?: Record<string, string>;
 }
 
+/** What a sample shares with its thread's other samples: who ran it, and in which trace. */
+export type SampleContext = Pick<Sample, 'pid' | 'tid' | 'thread' | 'process' | 'labels'>;
+
+/**
+ * A profile whose samples are columns, as a capture window holds them:
+ * sample i has stack `stack[i]`, time `time[i]` (ms since the epoch) and context
+ * `contexts[context[i]]`. The resident agent writes these to the store
+ * without an object per sample.
+ */
+export interface ColumnarProfile extends Omit<Profile, 'samples'> {
+  count: number;
+  stack: Int32Array;
+  time: Float64Array;
+  context: Int32Array;
+  contexts: SampleContext[];
+  /** Every sample's values (one period of CPU, say)… */
+  values: number[];
+  /** …unless samples differ: then sample i has sampleValues[i]. */
+  sampleValues?: number[][];
+}
+
+/** The columns as a Profile with one Sample object each. */
+export function profileFromColumns(c: ColumnarProfile): Profile {
+  const { count, stack, time, context, contexts, values, sampleValues, ...rest } = c;
+  const samples: Sample[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    samples[i] = { ...contexts[context[i]!]!, stack: stack[i]!, values: sampleValues ? sampleValues[i]! : values, timeMs: time[i]! };
+  }
+  return { ...rest, samples };
+}
+
 /** Index of the sample type a command reads: a name from --sample-type, or the default. */
 export function sampleTypeIndex(profile: Profile, name?: string): number {
   const wanted = name ?? profile.defaultSampleType;

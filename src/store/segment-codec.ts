@@ -18,8 +18,8 @@ export interface SegmentInput {
   generation: number;
   stackCount: number;
   meta: SegmentMeta;
-  /** Samples in any order; times in ms, stack ids global. */
-  samples: { timeMs: number; tuple: number; stack: number; values: number[] }[];
+  /** Samples in columns, in any order; times in ms, stack ids global; values per sample unless meta.valueMode is 'unit'. */
+  samples: { count: number; time: ArrayLike<number>; tuple: ArrayLike<number>; stack: ArrayLike<number>; values?: number[][] };
   /** An encoded SPANS section body (uncompressed), if any. */
   spans?: Uint8Array;
   codec: Codec;
@@ -117,27 +117,36 @@ export function encodeSegment(input: SegmentInput): Uint8Array {
   const { meta: m } = input;
   const nTypes = m.sampleTypes.length;
   const unit = Math.max(1, Math.floor(m.timeUnitUs));
-  const samples = input.samples.slice().sort((a, b) => a.timeMs - b.timeMs);
-  const timeBaseMs = samples.length ? Math.floor((samples[0]!.timeMs * 1000) / unit) * unit / 1000 : input.windowStartMs;
+  const { count, time, tuple, stack, values } = input.samples;
+  if (m.valueMode.kind !== 'unit' && !values) throw new Error(`value mode ${m.valueMode.kind} needs every sample's values`);
+  // Samples in time order (a capture window is nearly there already: the sort is then one pass).
+  const byTime = new Uint32Array(count);
+  let sorted = true;
+  for (let i = 0; i < count; i++) {
+    byTime[i] = i;
+    if (i > 0 && time[i]! < time[i - 1]!) sorted = false;
+  }
+  if (!sorted) byTime.sort((a, b) => time[a]! - time[b]! || a - b);
+  const timeBaseMs = count ? Math.floor((time[byTime[0]!]! * 1000) / unit) * unit / 1000 : input.windowStartMs;
 
   // Rows: distinct (tuple, stack), sorted so stack ids delta-code well.
   const rowOf = new Map<number, number>();
   const rowKeys: { tuple: number; stack: number; count: number; sums: number[] }[] = [];
-  const sampleRow = new Uint32Array(samples.length);
+  const sampleRow = new Uint32Array(count);
   const stackSpan = input.stackCount + 1;
-  for (let i = 0; i < samples.length; i++) {
-    const s = samples[i]!;
-    const key = s.tuple * stackSpan + s.stack;
+  for (let k = 0; k < count; k++) {
+    const i = byTime[k]!;
+    const key = tuple[i]! * stackSpan + stack[i]!;
     let r = rowOf.get(key);
     if (r === undefined) {
       r = rowKeys.length;
-      rowKeys.push({ tuple: s.tuple, stack: s.stack, count: 0, sums: new Array<number>(nTypes).fill(0) });
+      rowKeys.push({ tuple: tuple[i]!, stack: stack[i]!, count: 0, sums: new Array<number>(nTypes).fill(0) });
       rowOf.set(key, r);
     }
     const row = rowKeys[r]!;
     row.count++;
-    for (let t = 0; t < nTypes; t++) row.sums[t]! += s.values[t] ?? 0;
-    sampleRow[i] = r;
+    if (values) for (let t = 0; t < nTypes; t++) row.sums[t]! += values[i]![t] ?? 0;
+    sampleRow[k] = r;
   }
   const order = rowKeys.map((_, i) => i).sort((a, b) => rowKeys[a]!.tuple - rowKeys[b]!.tuple || rowKeys[a]!.stack - rowKeys[b]!.stack);
   const newIndex = new Uint32Array(order.length);
@@ -172,17 +181,17 @@ export function encodeSegment(input: SegmentInput): Uint8Array {
   for (const i of order) rows.uvar(rowKeys[i]!.count);
   if (vm.kind !== 'unit') for (let t = 0; t < nTypes; t++) for (const i of order) writeValue(rows, rowKeys[i]!.sums[t]!, vm);
 
-  const sw = new ByteWriter(samples.length * 3 + 16);
-  sw.uvar(samples.length);
+  const sw = new ByteWriter(count * 3 + 16);
+  sw.uvar(count);
   sw.f64(timeBaseMs);
   let prevUnits = 0;
-  for (const s of samples) {
-    const units = Math.max(prevUnits, Math.round(((s.timeMs - timeBaseMs) * 1000) / unit));
+  for (let k = 0; k < count; k++) {
+    const units = Math.max(prevUnits, Math.round(((time[byTime[k]!]! - timeBaseMs) * 1000) / unit));
     sw.uvar(units - prevUnits);
     prevUnits = units;
   }
-  for (let i = 0; i < samples.length; i++) sw.uvar(newIndex[sampleRow[i]!]!);
-  if (vm.kind !== 'unit') for (let t = 0; t < nTypes; t++) for (const s of samples) writeValue(sw, s.values[t] ?? 0, vm);
+  for (let k = 0; k < count; k++) sw.uvar(newIndex[sampleRow[k]!]!);
+  if (values && vm.kind !== 'unit') for (let t = 0; t < nTypes; t++) for (let k = 0; k < count; k++) writeValue(sw, values[byTime[k]!]![t] ?? 0, vm);
 
   const bodies: [SectionKind, Uint8Array][] = [
     [SectionKind.meta, encodeMeta(meta)],

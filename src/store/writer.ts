@@ -16,7 +16,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Frame, Labels, Profile, ValueType } from '../profile/model.js';
+import type { ColumnarProfile, Frame, Labels, Profile, SampleContext, ValueType } from '../profile/model.js';
 import type { Span } from '../spans/model.js';
 import { UserError, ExitCode } from '../errors.js';
 import type { Codec, SampleTuple, ValueMode } from './segment-codec.js';
@@ -53,7 +53,9 @@ export interface SegmentData {
   /** The flush window. */
   startMs: number;
   endMs: number;
-  /** The window's samples as a Profile (samples carry timeMs, pid, tid, thread, process, labels)… */
+  /** The window's samples in columns (the agent's capture window)… */
+  columns?: ColumnarProfile;
+  /** …or as a Profile (samples carry timeMs, pid, tid, thread, process, labels)… */
   profile?: Profile;
   /** …or as plain samples with their frames (then sampleTypes says what values mean). */
   samples?: StoredSample[];
@@ -145,25 +147,64 @@ export function processAlive(pid: number): boolean {
   }
 }
 
-/** Picks how values are kept: one shared value vector (the usual case) or per sample. */
-function chooseValueMode(rows: number[][], nTypes: number): ValueMode {
-  const first = rows[0];
-  if (!first) return { kind: 'unit', unit: new Array<number>(nTypes).fill(0) };
-  let same = true;
-  let ints = true;
-  for (const v of rows) {
-    for (let t = 0; t < nTypes; t++) {
-      const x = v[t] ?? 0;
-      if (x !== (first[t] ?? 0)) same = false;
-      if (!Number.isSafeInteger(x)) ints = false;
-    }
-  }
-  if (same) return { kind: 'unit', unit: Array.from({ length: nTypes }, (_, t) => first[t] ?? 0) };
+/** How values are kept: one shared value vector (the usual case), or per sample as integers or floats. */
+function chooseValueMode(c: ColumnarProfile, nTypes: number): ValueMode {
+  if (!c.sampleValues) return { kind: 'unit', unit: Array.from({ length: nTypes }, (_, t) => c.values[t] ?? 0) };
+  const ints = c.sampleValues.every((v) => v.every((x) => Number.isSafeInteger(x)));
   return ints ? { kind: 'int' } : { kind: 'float' };
 }
 
-function tupleKey(s: SampleTuple): string {
+function tupleKey(s: SampleContext): string {
   return JSON.stringify([s.pid, s.tid, s.thread, s.process, s.labels ?? null]);
+}
+
+/**
+ * A Profile's samples as columns. Contexts are found without a string key per
+ * sample: by tid, then by the other fields' identity (profiles share name
+ * strings and labels objects between samples); equal contexts that are not
+ * identical meet again under their JSON key.
+ */
+function columnsFromProfile(profile: Profile, defaultTimeMs: number): ColumnarProfile {
+  const { samples, ...rest } = profile;
+  const contexts: SampleContext[] = [];
+  const byKey = new Map<string, number>();
+  const byTid = new Map<number | undefined, { pid?: number; thread?: string; process?: string; labels?: Labels; id: number }[]>();
+  const contextOf = (s: Profile['samples'][number]): number => {
+    let seen = byTid.get(s.tid);
+    if (!seen) byTid.set(s.tid, (seen = []));
+    for (const e of seen) if (e.pid === s.pid && e.thread === s.thread && e.process === s.process && e.labels === s.labels) return e.id;
+    const c: SampleContext = {};
+    if (s.pid !== undefined) c.pid = s.pid;
+    if (s.tid !== undefined) c.tid = s.tid;
+    if (s.thread !== undefined) c.thread = s.thread;
+    if (s.process !== undefined) c.process = s.process;
+    if (s.labels && Object.keys(s.labels).length) c.labels = s.labels;
+    const key = tupleKey(c);
+    let id = byKey.get(key);
+    if (id === undefined) {
+      id = contexts.length;
+      contexts.push(c);
+      byKey.set(key, id);
+    }
+    // A thread with many traces (one per request) would make the scan long: keep it for the first few.
+    if (seen.length < 16) seen.push({ pid: s.pid, thread: s.thread, process: s.process, labels: s.labels, id });
+    return id;
+  };
+  const count = samples.length;
+  const stack = new Int32Array(count);
+  const time = new Float64Array(count);
+  const context = new Int32Array(count);
+  const first = samples[0]?.values ?? [];
+  let same = true;
+  for (let i = 0; i < count; i++) {
+    const s = samples[i]!;
+    if (!(s.stack >= 0 && s.stack < profile.stacks.length)) throw new Error(`sample names stack ${s.stack}, the profile has ${profile.stacks.length}`);
+    stack[i] = s.stack;
+    time[i] = s.timeMs ?? defaultTimeMs;
+    context[i] = contextOf(s);
+    if (same && s.values !== first && (s.values.length !== first.length || s.values.some((v, t) => v !== first[t]))) same = false;
+  }
+  return { ...rest, count, stack, time, context, contexts, values: first, ...(same ? {} : { sampleValues: samples.map((s) => s.values) }) };
 }
 
 function profileFromSamples(samples: StoredSample[], sampleTypes: ValueType[]): Profile {
@@ -229,50 +270,38 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
 
   function appendSegment(data: SegmentData): AppendResult {
     if (closed) throw new Error('store writer is closed');
-    const profile = data.profile ?? profileFromSamples(data.samples ?? [], data.sampleTypes ?? [{ type: 'samples', unit: 'count' }]);
+    const cols =
+      data.columns ??
+      columnsFromProfile(data.profile ?? profileFromSamples(data.samples ?? [], data.sampleTypes ?? [{ type: 'samples', unit: 'count' }]), data.startMs);
     if (gen.tableBytes() > maxTableBytes || now() - gen.createdMs > generationMaxAgeMs) {
       gen = startGeneration(tablesDir, gen.generation + 1, now(), durable);
     }
     const pending = gen.begin();
-    const stackIds = new Int32Array(profile.stacks.length).fill(-1);
-    const tupleIds = new Map<string, number>();
-    const tuples: SampleTuple[] = [];
-    const samples: { timeMs: number; tuple: number; stack: number; values: number[] }[] = [];
+    const stackIds = new Int32Array(cols.stacks.length).fill(-1);
+    const stack = new Int32Array(cols.count);
     let fromMs = data.startMs;
     let toMs = data.endMs;
-    for (const s of profile.samples) {
-      let stack = stackIds[s.stack];
-      if (stack === undefined) throw new Error(`sample names stack ${s.stack}, the profile has ${profile.stacks.length}`);
-      if (stack < 0) stack = stackIds[s.stack] = pending.stackId(profile.stacks[s.stack]!.map((f) => pending.frameId(profile.frames[f]!)));
-      const tuple: SampleTuple = {};
-      if (s.pid !== undefined) tuple.pid = s.pid;
-      if (s.tid !== undefined) tuple.tid = s.tid;
-      if (s.thread !== undefined) tuple.thread = s.thread;
-      if (s.process !== undefined) tuple.process = s.process;
-      if (s.labels && Object.keys(s.labels).length) tuple.labels = s.labels;
-      const key = tupleKey(tuple);
-      let t = tupleIds.get(key);
-      if (t === undefined) {
-        t = tuples.length;
-        tuples.push(tuple);
-        tupleIds.set(key, t);
-      }
-      const timeMs = s.timeMs ?? data.startMs;
+    for (let i = 0; i < cols.count; i++) {
+      const local = cols.stack[i]!;
+      let global = stackIds[local]!;
+      if (global < 0) global = stackIds[local] = pending.stackId(cols.stacks[local]!.map((f) => pending.frameId(cols.frames[f]!)));
+      stack[i] = global;
+      const timeMs = cols.time[i]!;
       if (timeMs < fromMs) fromMs = timeMs;
       if (timeMs > toMs) toMs = timeMs;
-      samples.push({ timeMs, tuple: t, stack, values: s.values });
     }
     const spans = data.spans ?? [];
     for (const sp of spans) {
       if (sp.startMs < fromMs) fromMs = sp.startMs;
       if (sp.endMs > toMs) toMs = sp.endMs;
     }
-    // A canonical tuple order makes META byte-identical between segments with the same threads.
-    const order = tuples.map((t, i) => ({ key: tupleKey(t), i })).sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
-    const renumber = new Int32Array(tuples.length);
+    // A canonical context order makes META byte-identical between segments with the same threads.
+    const order = cols.contexts.map((t, i) => ({ key: tupleKey(t), i })).sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+    const renumber = new Int32Array(order.length);
     order.forEach((o, i) => (renumber[o.i] = i));
-    const sortedTuples = order.map((o) => tuples[o.i]!);
-    for (const s of samples) s.tuple = renumber[s.tuple]!;
+    const sortedTuples = order.map((o) => cols.contexts[o.i]!);
+    const tuple = new Int32Array(cols.count);
+    for (let i = 0; i < cols.count; i++) tuple[i] = renumber[cols.context[i]!]!;
     // Tables first, durably: the segment below may only name entries already on disk.
     const added = pending.commit();
     const bytes = encodeSegment({
@@ -281,15 +310,15 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
       generation: gen.generation,
       stackCount: gen.stackCount,
       meta: {
-        sampleTypes: profile.sampleTypes,
-        defaultSampleType: profile.defaultSampleType,
-        periodType: profile.periodType,
-        period: profile.period,
+        sampleTypes: cols.sampleTypes,
+        defaultSampleType: cols.defaultSampleType,
+        periodType: cols.periodType,
+        period: cols.period,
         tuples: sortedTuples,
-        valueMode: chooseValueMode(samples.map((s) => s.values), profile.sampleTypes.length),
+        valueMode: chooseValueMode(cols, cols.sampleTypes.length),
         timeUnitUs: options.timeResolutionUs ?? 1000,
       },
-      samples,
+      samples: { count: cols.count, time: cols.time, tuple, stack, values: cols.sampleValues },
       spans: spans.length ? encodeSpans(spans, Math.floor(data.startMs)) : undefined,
       codec,
       level: options.level,
@@ -298,7 +327,7 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
     writeFileAtomic(segmentsDir, file, bytes, durable);
     index.push({ ...parseSegmentFileName(file)!, size: bytes.length });
     indexSorted = false;
-    return { file, bytes: bytes.length, samples: samples.length, spans: spans.length, newFrames: added.frames, newStacks: added.stacks, generation: gen.generation };
+    return { file, bytes: bytes.length, samples: cols.count, spans: spans.length, newFrames: added.frames, newStacks: added.stacks, generation: gen.generation };
   }
 
   function enforceBounds(nowMs = now()): BoundsResult {

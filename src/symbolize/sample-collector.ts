@@ -4,11 +4,12 @@
 // batch arrives (so processes that exit right after being sampled still get
 // names), names every address,
 // interns frames and stacks, and keeps each sample's time, pid, tid, thread
-// name, process name and trace context. `record` and `agent` both use it;
-// it decides nothing about where the profile goes.
+// name, process name and trace context, in columns (no object per sample).
+// `record` and `agent` both use it; it decides nothing about where the
+// profile goes.
 import { readFileSync } from 'node:fs';
-import type { RawSample } from '../capture/capture-types.js';
-import { Interner, ProfileBuilder, type Frame, type Labels, type Profile, type ValueType } from '../profile/model.js';
+import type { RawSample, SharedStack } from '../capture/capture-types.js';
+import { Interner, ProfileBuilder, profileFromColumns, type ColumnarProfile, type Frame, type Labels, type Profile, type SampleContext, type ValueType } from '../profile/model.js';
 import type { Symbolizer } from './symbolizer.js';
 
 export function cpuSampleTypes(): ValueType[] {
@@ -29,25 +30,45 @@ const CHUNK = 2048;
 interface ColumnChunk {
   stack: Int32Array;
   timeMs: Float64Array;
-  pid: Int32Array;
-  tid: Int32Array;
-  /** Index into the window's names: the thread's name, then the process's. */
-  thread: Int32Array;
-  process: Int32Array;
-  /** Index into the window's trace labels, or -1. */
-  trace: Int32Array;
+  /** Index into the window's contexts. */
+  context: Int32Array;
 }
 
 function newChunk(): ColumnChunk {
-  return {
-    stack: new Int32Array(CHUNK),
-    timeMs: new Float64Array(CHUNK),
-    pid: new Int32Array(CHUNK),
-    tid: new Int32Array(CHUNK),
-    thread: new Int32Array(CHUNK),
-    process: new Int32Array(CHUNK),
-    trace: new Int32Array(CHUNK),
-  };
+  return { stack: new Int32Array(CHUNK), timeMs: new Float64Array(CHUNK), context: new Int32Array(CHUNK) };
+}
+
+/**
+ * The window's sample contexts, found by their fields' numbers (pid, tid,
+ * thread and process name ids, trace id) without a key string per sample:
+ * untraced samples by tid, traced ones by trace, then a short scan.
+ */
+class ContextIds {
+  /** pid, tid, thread, process, trace of each context id. */
+  readonly fields: number[] = [];
+  private readonly byTid = new Map<number, number[]>();
+  private readonly byTrace = new Map<number, number[]>();
+
+  id(pid: number, tid: number, thread: number, process: number, trace: number): number {
+    const map = trace < 0 ? this.byTid : this.byTrace;
+    const key = trace < 0 ? tid : trace;
+    let seen = map.get(key);
+    if (!seen) map.set(key, (seen = []));
+    for (let i = 0; i < seen.length; i += 5) {
+      if (seen[i] === pid && seen[i + 1] === tid && seen[i + 2] === thread && seen[i + 3] === process) return seen[i + 4]!;
+    }
+    const id = this.fields.length / 5;
+    this.fields.push(pid, tid, thread, process, trace);
+    seen.push(pid, tid, thread, process, id);
+    return id;
+  }
+}
+
+/** A numbered stack's names, kept across windows; its id in the builder of the window it was last used in. */
+interface NamedStack {
+  frames: Frame[];
+  window: number;
+  stack: number;
 }
 
 /** A window's trace key ("trace_id" or "trace_id/span_id", hex ids) as sample labels. */
@@ -76,15 +97,17 @@ export class SampleCollector {
   private names = new Interner<string, string>();
   /** The window's trace contexts, as "trace_id" or "trace_id/span_id" (labels are made at the flush). */
   private traces = new Interner<string, string>();
+  private contexts = new ContextIds();
   /**
-   * The window's stack ids by raw stack (pid, snapshot epoch, the engine's
-   * stackKey): a busy process repeats a few stacks thousands of times, and
-   * each repeat used to be decoded, named frame by frame and interned again.
-   * Only stacks without a frame a later try could name are kept.
+   * Names of the engine's numbered stacks (RawSample.shared), across windows:
+   * a busy process repeats a few stacks thousands of times, and each repeat
+   * used to be decoded, named frame by frame and interned again. Only stacks
+   * without a frame a later try could name are kept. Weak: the engine drops
+   * its numbers from time to time, and the names go with them.
    */
-  private rawStacks = new Map<string, number>();
-  /** Snapshots seen per pid this window: an exec gives the same addresses another meaning. */
-  private epochs = new Map<number, number>();
+  private named = new WeakMap<SharedStack, NamedStack>();
+  /** Counts windows, so a kept name knows whether the builder has its stack. */
+  private window = 0;
   private readonly periodNs: number;
   private readonly processNames = new Map<number, ProcessName>();
   private windowStartMs = Date.now();
@@ -109,8 +132,8 @@ export class SampleCollector {
     this.chunks = [];
     this.names = new Interner();
     this.traces = new Interner();
-    this.rawStacks = new Map();
-    this.epochs = new Map();
+    this.contexts = new ContextIds();
+    this.window++;
     this.samplesInWindow = 0;
   }
 
@@ -140,23 +163,27 @@ export class SampleCollector {
     const unsnapshotted = [...pids.keys()].filter((pid) => !snapshotted.has(pid));
     this.symbolizer.notePids(unsnapshotted);
     for (const pid of unsnapshotted) this.processName(pid, pids.get(pid)!);
-    const b = this.builder;
     for (const s of batch) {
       if (s.process) {
         this.symbolizer.noteProcess(s.process);
         this.processNames.set(s.pid, { name: s.process.comm || s.comm, seenAt: Date.now() });
-        this.epochs.set(s.pid, (this.epochs.get(s.pid) ?? 0) + 1);
       }
-      const key = s.stackKey ? `${s.pid}:${this.epochs.get(s.pid) ?? 0}:${s.stackKey}` : undefined;
-      let stack = key !== undefined ? this.rawStacks.get(key) : undefined;
-      if (stack === undefined) {
-        const ids: number[] = [];
-        let settled = true;
-        if (s.kernelStack.length) settled = this.internFrames(this.symbolizer.symbolizeKernel(s.kernelStack), ids) && settled;
-        if (s.userStack.length && s.pid > 0) settled = this.internFrames(this.symbolizer.symbolizeUser(s.pid, s.userStack, s.timeMs), ids) && settled;
-        if (ids.length === 0) ids.push(b.frameId({ name: `[${s.comm || 'unknown'}]`, module: '', kind: 'unknown' }));
-        stack = b.stackId(ids);
-        if (key !== undefined && settled) this.rawStacks.set(key, stack);
+      const shared = s.shared;
+      const known = shared && this.named.get(shared);
+      let stack: number;
+      if (known) {
+        if (known.window !== this.window) {
+          known.stack = this.stackOf(known.frames);
+          known.window = this.window;
+        }
+        stack = known.stack;
+      } else {
+        const frames: Frame[] = [];
+        if (s.kernelStack.length) frames.push(...this.symbolizer.symbolizeKernel(s.kernelStack));
+        if (s.userStack.length && s.pid > 0) frames.push(...this.symbolizer.symbolizeUser(s.pid, s.userStack, s.timeMs));
+        if (frames.length === 0) frames.push({ name: `[${s.comm || 'unknown'}]`, module: '', kind: 'unknown' });
+        stack = this.stackOf(frames);
+        if (shared && !frames.some((f) => this.symbolizer.mayNameLater(f))) this.named.set(shared, { frames, window: this.window, stack });
       }
       const n = this.samplesInWindow++;
       const at = n % CHUNK;
@@ -164,57 +191,72 @@ export class SampleCollector {
       const c = this.chunks[this.chunks.length - 1]!;
       c.stack[at] = stack;
       c.timeMs[at] = s.timeMs;
-      c.pid[at] = s.pid;
-      c.tid[at] = s.tid;
-      c.thread[at] = this.names.id(s.comm, s.comm);
       const processName = s.pid === 0 ? 'swapper' : this.processName(s.pid, s.comm);
-      c.process[at] = this.names.id(processName, processName);
+      let trace = -1;
       if (s.traceId) {
         const key = s.spanId ? `${s.traceId}/${s.spanId}` : s.traceId;
-        c.trace[at] = this.traces.id(key, key);
-      } else c.trace[at] = -1;
+        trace = this.traces.id(key, key);
+      }
+      c.context[at] = this.contexts.id(s.pid, s.tid, this.names.id(s.comm, s.comm), this.names.id(processName, processName), trace);
     }
   }
 
-  /** Appends the frames' ids; false when one of them may get a better name on another try. */
-  private internFrames(frames: Frame[], ids: number[]): boolean {
-    let settled = true;
-    for (const f of frames) {
+  /** The window's stack id of these frames (leaf first). */
+  private stackOf(frames: Frame[]): number {
+    const ids = new Array<number>(frames.length);
+    for (let i = 0; i < frames.length; i++) {
+      const f = frames[i]!;
       let id = this.frameIds.get(f);
       if (id === undefined) this.frameIds.set(f, (id = this.builder.frameId(f)));
-      if (settled && this.symbolizer.mayNameLater(f)) settled = false;
-      ids.push(id);
+      ids[i] = id;
     }
-    return settled;
+    return this.builder.stackId(ids);
   }
 
   /** The samples collected since the last call, as a profile; starts a new window. */
   takeProfile(endMs = Date.now()): Profile {
-    const b = this.builder;
+    return profileFromColumns(this.takeColumns(endMs));
+  }
+
+  /** The samples collected since the last call, in columns; starts a new window. */
+  takeColumns(endMs = Date.now()): ColumnarProfile {
+    const count = this.samplesInWindow;
+    const stack = new Int32Array(count);
+    const time = new Float64Array(count);
+    const context = new Int32Array(count);
+    this.chunks.forEach((c, i) => {
+      const n = Math.min(CHUNK, count - i * CHUNK);
+      stack.set(c.stack.subarray(0, n), i * CHUNK);
+      time.set(c.timeMs.subarray(0, n), i * CHUNK);
+      context.set(c.context.subarray(0, n), i * CHUNK);
+    });
     const names = this.names.values;
     const labels = this.traces.values.map(traceLabels);
-    for (let i = 0; i < this.samplesInWindow; i++) {
-      const c = this.chunks[Math.floor(i / CHUNK)]!;
-      const at = i % CHUNK;
-      const trace = c.trace[at]!;
-      b.addSample({
-        stack: c.stack[at]!,
-        values: [1, this.periodNs],
-        timeMs: c.timeMs[at]!,
-        pid: c.pid[at]!,
-        tid: c.tid[at]!,
-        thread: names[c.thread[at]!]!,
-        process: names[c.process[at]!]!,
-        ...(trace >= 0 ? { labels: labels[trace]! } : {}),
-      });
+    const f = this.contexts.fields;
+    const contexts: SampleContext[] = [];
+    for (let i = 0; i < f.length; i += 5) {
+      const trace = f[i + 4]!;
+      contexts.push({ pid: f[i]!, tid: f[i + 1]!, thread: names[f[i + 2]!]!, process: names[f[i + 3]!]!, ...(trace >= 0 ? { labels: labels[trace]! } : {}) });
     }
-    const profile = b.build();
-    profile.timeMs = this.windowStartMs;
-    profile.durationMs = endMs - this.windowStartMs;
+    const b = this.builder;
+    const columns: ColumnarProfile = {
+      ...b.extra,
+      sampleTypes: b.sampleTypes,
+      frames: b.frames,
+      stacks: b.stacks,
+      timeMs: this.windowStartMs,
+      durationMs: endMs - this.windowStartMs,
+      count,
+      stack,
+      time,
+      context,
+      contexts,
+      values: [1, this.periodNs],
+    };
     this.windowStartMs = endMs;
     this.reset();
     this.forgetOldNames(endMs);
-    return profile;
+    return columns;
   }
 
   /** Process names of pids not seen for a while are dropped, so pid reuse gets a fresh name. */

@@ -72,14 +72,11 @@ describe('helper stream decoder', () => {
     expect(decoder.skipped).toBe(1);
     expect(decoder.trailingBytes).toBe(0);
     const first = records[1].type === 'sample' ? records[1].sample : undefined;
-    // Stacks are decoded when asked for; the key is their bytes, user then kernel.
-    const stackBytes = Buffer.alloc(8 * (traced.user.length + traced.kernel.length));
-    [...traced.user, ...traced.kernel].forEach((a, i) => stackBytes.writeBigUInt64LE(a, 8 * i));
+    // Stacks are decoded when asked for.
     expect({ ...first, userStack: first?.userStack, kernelStack: first?.kernelStack }).toEqual({
       timeMs: 1_700_000_000_123.456, pid: 100, tid: 101, cpu: 1, comm: 'worker-1',
       userStack: traced.user, kernelStack: traced.kernel,
       traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7',
-      stackKey: stackBytes.toString('latin1'),
     });
     expect(first?.userStack).toBe(first?.userStack); // decoded once
     const second = records[2].type === 'sample' ? records[2].sample : undefined;
@@ -183,9 +180,79 @@ describe('helper stream decoder', () => {
     expect(() => decodeAll([header(3), cut.subarray(0, cut.length - 4)])).toThrow(/ksym record too short/);
   });
 
+  it('decodes numbered stacks and thread names (version 4): every sample of a number shares one stack object', () => {
+    const stackRec = (id: number, pid: number, user: bigint[], kernel: bigint[], reset = false) => {
+      const fixed = Buffer.alloc(16);
+      fixed.writeUInt32LE(id, 0);
+      fixed.writeUInt32LE(pid, 4);
+      fixed.writeUInt16LE(user.length, 8);
+      fixed.writeUInt16LE(kernel.length, 10);
+      fixed.writeUInt32LE(reset ? 1 : 0, 12);
+      const words = Buffer.alloc(8 * (user.length + kernel.length));
+      [...user, ...kernel].forEach((a, i) => words.writeBigUInt64LE(a, 8 * i));
+      return record(8, Buffer.concat([fixed, words]));
+    };
+    const commRec = (id: number, comm: string) => {
+      const p = Buffer.alloc(20);
+      p.writeUInt32LE(id, 0);
+      p.write(comm, 4, 16, 'utf8');
+      return record(9, p);
+    };
+    const ref = (wallNs: bigint, pid: number, tid: number, stack: number, comm: number, trace?: Buffer) => {
+      const p = Buffer.alloc(32);
+      p.writeBigUInt64LE(wallNs, 0);
+      p.writeUInt32LE(pid, 8);
+      p.writeUInt32LE(tid, 12);
+      p.writeUInt32LE(1, 16);
+      p.writeUInt32LE(stack, 20);
+      p.writeUInt32LE(comm, 24);
+      p.writeUInt16LE(trace ? 1 : 0, 28);
+      return record(10, Buffer.concat([p, trace ?? Buffer.alloc(0)]));
+    };
+    const stream4 = Buffer.concat([
+      header(4),
+      stackRec(0, 100, traced.user, traced.kernel, true),
+      commRec(0, 'worker-1'),
+      commRec(1, 'a-sixteen-chars!'),
+      ref(1_700_000_000_123_456_789n, 100, 101, 0, 0, traced.trace),
+      ref(1_700_000_000_124_000_000n, 100, 102, 0, 1),
+      stackRec(1, 100, [0x401136n], []),
+      ref(1_700_000_000_125_000_000n, 100, 101, 1, 0),
+    ]);
+    const { records } = decodeAll([stream4]);
+    expect(records.map((r) => r.type)).toEqual(['header', 'sample', 'sample', 'sample']);
+    const [a, b, c] = records.slice(1).map((r) => (r.type === 'sample' ? r.sample : undefined));
+    expect({ timeMs: a?.timeMs, pid: a?.pid, tid: a?.tid, cpu: a?.cpu, comm: a?.comm, traceId: a?.traceId, spanId: a?.spanId }).toEqual({
+      timeMs: 1_700_000_000_123.456, pid: 100, tid: 101, cpu: 1, comm: 'worker-1',
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7',
+    });
+    expect(a?.userStack).toEqual(traced.user);
+    expect(a?.kernelStack).toEqual(traced.kernel);
+    expect(b?.shared).toBe(a?.shared);
+    expect(b?.comm).toBe('a-sixteen-chars!');
+    expect(b?.traceId).toBeUndefined();
+    expect(c?.shared).not.toBe(a?.shared);
+    expect(c?.userStack).toEqual([0x401136n]);
+    expect(c?.kernelStack).toEqual([]);
+    // Any split of the stream gives the same samples.
+    fc.assert(fc.property(fc.uniqueArray(fc.integer({ min: 1, max: stream4.length - 1 }), { maxLength: 8 }), (cuts) => {
+      const points = [0, ...cuts.sort((x, y) => x - y), stream4.length];
+      const got = decodeAll(points.slice(1).map((end, i) => stream4.subarray(points[i], end))).records;
+      expect(got.map((r) => (r.type === 'sample' ? [r.sample.tid, r.sample.comm, r.sample.userStack] : r.type))).toEqual(
+        records.map((r) => (r.type === 'sample' ? [r.sample.tid, r.sample.comm, r.sample.userStack] : r.type)),
+      );
+    }), { numRuns: 200 });
+    // A restart of the numbering voids the earlier numbers; a sample may only name a defined one.
+    expect(() => decodeAll([header(4), stackRec(0, 1, [1n], [], true), stackRec(1, 1, [2n], []), stackRec(0, 1, [3n], [], true), commRec(0, 'x'), ref(0n, 1, 1, 1, 0)])).toThrow(/stack 1, which was not defined/);
+    expect(() => decodeAll([header(4), stackRec(0, 1, [1n], [], true), ref(0n, 1, 1, 0, 3)])).toThrow(/thread name 3, which was not defined/);
+    const short = stackRec(0, 1, [1n, 2n], []);
+    short.writeUInt32LE(short.length - 8, 0);
+    expect(() => decodeAll([header(4), short.subarray(0, short.length - 8)])).toThrow(/stack record too short/);
+  });
+
   it('refuses a stream that is not the helper, another version, or a broken length', () => {
     expect(() => new HelperStreamDecoder().push(header(1, 0xdeadbeef))).toThrow(ProtocolError);
-    expect(() => new HelperStreamDecoder().push(header(4))).toThrow(/version 4/);
+    expect(() => new HelperStreamDecoder().push(header(5))).toThrow(/version 5/);
     const bad = Buffer.alloc(8);
     bad.writeUInt32LE(4, 0);
     expect(() => new HelperStreamDecoder().push(Buffer.concat([header(), bad]))).toThrow(/bad record length 4/);

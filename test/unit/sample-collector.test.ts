@@ -1,12 +1,12 @@
-// The sample collector names each distinct raw stack once per window and
-// keeps every sample's own fields; what it must not cache (a snapshot between
-// two samples, a frame a later try could name, engines without a stack key)
-// is named again.
+// The sample collector names each of the engine's numbered stacks once (and
+// reuses the names in later windows) and keeps every sample's own fields;
+// what it must not cache (a frame a later try could name, engines without
+// numbered stacks) is named again.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ProcessSnapshot, RawSample } from '../../src/capture/capture-types.js';
+import type { ProcessSnapshot, RawSample, SharedStack } from '../../src/capture/capture-types.js';
 import type { Frame } from '../../src/profile/model.js';
 import { SampleCollector } from '../../src/symbolize/sample-collector.js';
 import type { Symbolizer } from '../../src/symbolize/symbolizer.js';
@@ -47,18 +47,21 @@ function stubSymbolizer(opts: { unknownFrom?: bigint } = {}) {
   return { symbolizer: sym as unknown as Symbolizer, calls };
 }
 
-function sample(pid: number, tid: number, user: bigint[], kernel: bigint[], extra: Partial<RawSample> = {}, withKey = true): RawSample {
-  const key = Buffer.alloc(8 * (user.length + kernel.length));
-  [...user, ...kernel].forEach((a, i) => key.writeBigUInt64LE(a, 8 * i));
+/** A numbered stack, as the helper's decoder makes one per STACK record. */
+function numbered(user: bigint[], kernel: bigint[]): SharedStack {
+  return { userStack: user, kernelStack: kernel };
+}
+
+function sample(pid: number, tid: number, stack: SharedStack, extra: Partial<RawSample> = {}, numberedStack = true): RawSample {
   return {
     timeMs: 1_700_000_000_000 + tid,
     pid,
     tid,
     cpu: 0,
     comm: `t${tid}`,
-    userStack: user,
-    kernelStack: kernel,
-    ...(withKey ? { stackKey: key.toString('latin1') } : {}),
+    userStack: stack.userStack,
+    kernelStack: stack.kernelStack,
+    ...(numberedStack ? { shared: stack } : {}),
     ...extra,
   };
 }
@@ -70,12 +73,13 @@ function stacksOf(p: ReturnType<SampleCollector['takeProfile']>): string[] {
 }
 
 describe('SampleCollector', () => {
-  it('names a repeated raw stack once per window and keeps every sample’s own fields', () => {
+  it('names a numbered stack once, in this window and later ones, and keeps every sample’s own fields', () => {
     const { symbolizer, calls } = stubSymbolizer();
     const c = new SampleCollector(symbolizer, 99, noProc);
-    const batch = [1, 2, 3, 4].map((tid) => sample(10, tid, [0x401000n, 0x402000n], [0xffffffff81000000n], tid === 3 ? { traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8) } : {}));
+    const hot = numbered([0x401000n, 0x402000n], [0xffffffff81000000n]);
+    const batch = [1, 2, 3, 4].map((tid) => sample(10, tid, hot, tid === 3 ? { traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8) } : {}));
     c.addBatch(batch);
-    c.addBatch([sample(11, 5, [0x401000n, 0x402000n], [])]); // same addresses, another process
+    c.addBatch([sample(11, 5, numbered([0x401000n, 0x402000n], []))]); // same addresses, another process: another number
     expect(calls).toEqual({ user: 2, kernel: 1 });
     const p = c.takeProfile();
     expect(stacksOf(p)).toEqual([...Array(4).fill('fn_ffffffff81000000;fn_401000;fn_402000'), 'fn_401000;fn_402000']);
@@ -88,28 +92,43 @@ describe('SampleCollector', () => {
     ]);
     expect(p.samples.map((s) => s.labels)).toEqual([undefined, undefined, { trace_id: 'ab'.repeat(16), span_id: 'cd'.repeat(8) }, undefined, undefined]);
     expect(p.samples.every((s) => s.values[0] === 1 && s.values[1] === Math.round(1e9 / 99))).toBe(true);
-    // A new window names it again.
-    c.addBatch([sample(10, 1, [0x401000n, 0x402000n], [0xffffffff81000000n])]);
-    expect(calls.user).toBe(3);
-    expect(c.takeProfile().samples).toHaveLength(1);
+    // A new window reuses the names; the new window's profile holds the stack and its frames.
+    c.addBatch([sample(10, 1, hot), sample(10, 2, hot)]);
+    expect(calls).toEqual({ user: 2, kernel: 1 });
+    const next = c.takeProfile();
+    expect(stacksOf(next)).toEqual(Array(2).fill('fn_ffffffff81000000;fn_401000;fn_402000'));
+    expect(next.frames).toHaveLength(3);
+    expect(next.stacks).toHaveLength(1);
   });
 
-  it('names the stack again after a snapshot of the process (an exec changes what addresses mean)', () => {
+  it('names the new number the engine gives after a snapshot (an exec changes what addresses mean)', () => {
     const { symbolizer, calls } = stubSymbolizer();
     const c = new SampleCollector(symbolizer, 99, noProc);
     const snap = (): ProcessSnapshot => ({ pid: 10, reason: 'exec', startTime: '1', timeMs: 0, nsPid: 10, comm: 'after', maps: '', sameRoot: true });
-    c.addBatch([sample(10, 1, [0x401000n], []), sample(10, 1, [0x401000n], [], { process: snap() }), sample(10, 1, [0x401000n], [])]);
+    const before = numbered([0x401000n], []);
+    const after = numbered([0x401000n], []);
+    c.addBatch([sample(10, 1, before), sample(10, 1, after, { process: snap() }), sample(10, 1, after)]);
     expect(calls.user).toBe(2);
     expect(stacksOf(c.takeProfile())).toEqual(['fn_401000', 'v1_fn_401000', 'v1_fn_401000']);
   });
 
-  it('does not keep a stack with a frame a later try could name, nor stacks of engines without a key', () => {
+  it('does not keep a stack with a frame a later try could name, nor stacks of engines without numbers', () => {
     const { symbolizer, calls } = stubSymbolizer({ unknownFrom: 0x7f0000000000n });
     const c = new SampleCollector(symbolizer, 99, noProc);
-    c.addBatch([1, 2, 3].map((tid) => sample(10, tid, [0x7f0000001000n, 0x401000n], [])));
+    const jit = numbered([0x7f0000001000n, 0x401000n], []);
+    c.addBatch([1, 2, 3].map((tid) => sample(10, tid, jit)));
     expect(calls.user).toBe(3);
-    c.addBatch([1, 2].map((tid) => sample(12, tid, [0x401000n], [], {}, false)));
+    const plain = numbered([0x401000n], []);
+    c.addBatch([1, 2].map((tid) => sample(12, tid, plain, {}, false)));
     expect(calls.user).toBe(5);
     expect(stacksOf(c.takeProfile())).toEqual([...Array(3).fill('[unknown] 0x7f0000001000;fn_401000'), 'fn_401000', 'fn_401000']);
+  });
+
+  it('names a sample without any stack after its thread', () => {
+    const { symbolizer } = stubSymbolizer();
+    const c = new SampleCollector(symbolizer, 99, noProc);
+    const empty = numbered([], []);
+    c.addBatch([sample(13, 7, empty), sample(13, 7, empty)]);
+    expect(stacksOf(c.takeProfile())).toEqual(['[t7]', '[t7]']);
   });
 });

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openStoreReader, openStoreWriter, resolveStoreDir } from '../../src/store/index.js';
+import type { ColumnarProfile, SampleContext } from '../../src/profile/model.js';
 import { flatSamples, makeFrames, makeProfile, makeSpans, useTempStoreDirs } from './store-fixtures.js';
 
 const T0 = Date.UTC(2025, 0, 15, 2, 0, 0);
@@ -34,6 +35,40 @@ describe('store location', () => {
 });
 
 describe('store round trip', () => {
+  it('stores a capture window given in columns exactly as the same samples given as a Profile', async () => {
+    const p = makeProfile(T0, 800, 7);
+    // Columns made here by hand: one context per distinct (pid, tid, thread, process, labels).
+    const contexts: SampleContext[] = [];
+    const ids = new Map<string, number>();
+    const context = Int32Array.from(p.samples, (s) => {
+      const c: SampleContext = { pid: s.pid, tid: s.tid, thread: s.thread, process: s.process, ...(s.labels ? { labels: s.labels } : {}) };
+      const key = JSON.stringify(c);
+      if (!ids.has(key)) ids.set(key, contexts.push(c) - 1);
+      return ids.get(key)!;
+    });
+    const { samples, ...rest } = p;
+    const columns: ColumnarProfile = {
+      ...rest,
+      count: samples.length,
+      stack: Int32Array.from(samples, (s) => s.stack),
+      time: Float64Array.from(samples, (s) => s.timeMs!),
+      context,
+      contexts,
+      values: [1, 10_101_010],
+    };
+    const [a, b] = [newDir(), newDir()];
+    const wa = openStoreWriter(a, { durable: false });
+    const wb = openStoreWriter(b, { durable: false });
+    const ra = wa.appendSegment({ startMs: T0, endMs: T0 + 10_000, columns });
+    const rb = wb.appendSegment({ startMs: T0, endMs: T0 + 10_000, profile: p });
+    wa.close();
+    wb.close();
+    expect(ra.file.slice(0, -13)).toBe(rb.file.slice(0, -13)); // the same time range and generation; the tail is random
+    expect(fs.readFileSync(path.join(a, 'segments', ra.file))).toEqual(fs.readFileSync(path.join(b, 'segments', rb.file)));
+    const read = await openStoreReader(a).readProfile({});
+    expect(flatSamples(read)).toEqual(flatSamples(p));
+  });
+
   it('keeps every sample field: time, pid, tid, thread, process, labels, stack, values', async () => {
     const dir = newDir();
     const w = openStoreWriter(dir, { durable: false });
