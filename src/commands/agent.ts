@@ -58,8 +58,8 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
   const writer = openStoreWriter(dir, { maxSizeBytes: opts.maxSizeBytes, retentionMs: opts.retentionMs, onWarning: warnOnStderr });
   let capture;
   try {
-    // Half-second batches: the helper snapshots processes itself, so a longer batch costs no names, only wakeups saved.
-    capture = await startCapture({ hz: opts.hz, engine: opts.engine, batchMs: 500 });
+    // One batch a second: the helper snapshots processes itself, so a longer batch costs no names, only wakeups saved.
+    capture = await startCapture({ hz: opts.hz, engine: opts.engine, batchMs: 1000 });
   } catch (e) {
     writer.close();
     throw e;

@@ -291,7 +291,7 @@ static void emit_stats(uint64_t wall_ns) {
 }
 
 /* The ring only has to hold what arrives while the helper is not reading it
- * (at most 200 ms between reads, more when a /proc read or a busy machine
+ * (at most 500 ms between reads, more when a /proc read or a busy machine
  * delays it).
  * Two seconds of every CPU sampling at full rate, at least 1 MiB: 1 MiB on a
  * small machine at 99 Hz, where a fixed 8 MiB was 16 MiB of the helper's RSS
@@ -421,8 +421,9 @@ int main(int argc, char **argv) {
   int stdin_open = 1;
   uint64_t next_stats = clock_ns(CLOCK_MONOTONIC) + stats_ms * 1000000ull;
   /* A new process's first sample wakes the helper (its snapshot cannot wait);
-   * the rest are read at least every 200 ms and written in batches: one
-   * write per --flush-ms keeps the reader's wakeups, its main cost, low. */
+   * the rest are read at least every 500 ms (the ring holds two seconds) and
+   * written in batches: one write per --flush-ms, stats included, keeps the
+   * reader's wakeups, its main cost, low. */
   uint64_t next_flush = clock_ns(CLOCK_MONOTONIC) + flush_ms * 1000000ull;
   uint64_t next_sweep = clock_ns(CLOCK_MONOTONIC) + 10000 * 1000000ull;
   unsigned sweeps = 0;
@@ -434,7 +435,7 @@ int main(int argc, char **argv) {
     uint64_t due = next_stats < next_flush ? next_stats : next_flush;
     /* Rounded up: a wait rounded down to 0 ms spun on poll() until the deadline. */
     int wait_ms = now >= due ? 0 : (int)((due - now + 999999) / 1000000);
-    if (wait_ms > 200) wait_ms = 200; /* bounded latency even without a wakeup */
+    if (wait_ms > 500) wait_ms = 500; /* bounded latency even without a wakeup */
     int n = poll(fds, stdin_open ? 2 : 1, wait_ms);
     if (n < 0 && errno != EINTR) break;
     if (getppid() != parent) break; /* parent died (PDEATHSIG may fire on a thread) */
@@ -467,6 +468,11 @@ int main(int argc, char **argv) {
       next_sweep = now + 10000 * 1000000ull;
     }
     if (now >= next_flush || out_pending() > (1u << 20)) {
+      /* Stats due before the next write ride on this one: no write of their own. */
+      if (next_stats - now < flush_ms * 1000000ull) {
+        emit_stats(now + (uint64_t)wall_offset);
+        next_stats = now + stats_ms * 1000000ull;
+      }
       if (out_flush() < 0) break; /* the reader went away */
       next_flush = now + flush_ms * 1000000ull;
     }
