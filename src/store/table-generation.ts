@@ -23,6 +23,12 @@ export interface PendingTables {
 export class TableGeneration {
   private frameIds = new Map<string, number>();
   private stackIds = new Map<string, number>();
+  /**
+   * Committed frame ids by Frame object: a resident writer is handed the
+   * symbolizer's cached Frame objects window after window, and keying each
+   * one again was most of what storing a window's stacks cost.
+   */
+  private committedByObject = new WeakMap<Frame, number>();
   frameCount = 0;
   stackCount = 0;
   framesBytes = 0;
@@ -61,7 +67,7 @@ export class TableGeneration {
     const byObject = new Map<Frame, number>();
     return {
       frameId: (frame) => {
-        const known = byObject.get(frame);
+        const known = this.committedByObject.get(frame) ?? byObject.get(frame);
         if (known !== undefined) return known;
         const key = frameStoreKey(frame);
         let id = this.frameIds.get(key) ?? newFrameIds.get(key);
@@ -91,6 +97,7 @@ export class TableGeneration {
           this.frameCount += newFrames.length;
           for (const [k, v] of newFrameIds) this.frameIds.set(k, v);
         }
+        for (const [frame, id] of byObject) this.committedByObject.set(frame, id);
         if (newStacks.length) {
           const chunk = encodeChunk('stacks', this.stackCount, newStacks);
           appendDurably(this.stacksFile, this.stacksBytes, chunk, this.durable);
