@@ -20,7 +20,7 @@
 #define PROTO_VERSION 4 /* 2 added PROCESS records, 3 KSYM records, 4 STACK, COMM and SAMPLE_REF; framing unchanged */
 enum record_type {
   REC_READY = 1,  /* attached and sampling */
-  REC_SAMPLE = 2, /* one sample */
+  REC_SAMPLE = 2, /* one sample with its stacks (versions 1-3; now SAMPLE_REF) */
   REC_STATS = 3,  /* cumulative counters, about once a second */
   REC_ERROR = 4,  /* fatal: stable code, errno, message; then exit */
   REC_TLS = 5,    /* a process's otel_thread_ctx_v1 TLS offset was found */
