@@ -84,6 +84,8 @@ export interface HelperOptions {
   flushMs?: number;
   /** false: no KSYM records, kernel frames are named from /proc/kallsyms (default: the helper names them where the kernel can). */
   kernelNames?: boolean;
+  /** How long the helper's stack and thread-name numbers last, ms (its default: 60000). */
+  stackTableMs?: number;
   /** Called with each stats record (e.g. for `status`). */
   onStats?: (stats: StatsRecord) => void;
   onTls?: (pid: number, offset: number) => void;
@@ -104,6 +106,7 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
   if (opts.ringbufMb) args.push('--ringbuf-mb', String(opts.ringbufMb));
   if (opts.flushMs !== undefined) args.push('--flush-ms', String(Math.round(opts.flushMs)));
   if (opts.kernelNames === false) args.push('--no-kernel-names');
+  if (opts.stackTableMs !== undefined) args.push('--stack-table-ms', String(Math.round(opts.stackTableMs)));
   const child: ChildProcessWithoutNullStreams = spawn(path, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const decoder = new HelperStreamDecoder();
   const queue: RawSample[][] = [];

@@ -126,6 +126,7 @@ void knames_for_stack(const uint64_t *kstack, uint32_t n);
 void knames_forget(void); /* names are sent again as they recur */
 
 /* stack-table.c: numbers for stacks and comms (STACK and COMM records) */
+void stacks_set_lifetime(uint64_t ms); /* how long numbers last before the tables start again */
 void stacks_prepare(uint32_t frames, uint64_t now_ns); /* before a sample's numbers are taken */
 uint32_t stacks_intern(uint32_t pid, uint32_t serial, const uint64_t *user, uint32_t nu, const uint64_t *kernel, uint32_t nk);
 uint32_t comms_intern(const char comm[16]);

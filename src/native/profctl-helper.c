@@ -340,6 +340,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--ringbuf-mb") && v > 0 && v <= 1024 && !(v & (v - 1))) ringbuf_mb = (unsigned)v;
     else if (!strcmp(argv[i], "--stats-ms") && v >= 10) stats_ms = (unsigned)v;
     else if (!strcmp(argv[i], "--flush-ms") && v <= 10000) flush_ms = (unsigned)v;
+    else if (!strcmp(argv[i], "--stack-table-ms") && v >= 10) stacks_set_lifetime(v);
     else fail(ERR_USAGE, "bad option or value: %s", argv[i]);
     i++;
   }

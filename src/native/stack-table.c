@@ -8,7 +8,7 @@
  * STACK or COMM record the first time it uses a number, and samples carry the
  * two numbers (protocol.md, SAMPLE_REF).
  *
- * The tables start again every TABLE_LIFETIME_NS or when one would fill
+ * The tables start again every minute (--stack-table-ms) or when one would fill
  * (checked by stacks_prepare before a sample's numbers are taken, so both
  * numbers of a sample come from the same tables), so the reader's copy stays
  * small and stacks of processes long gone are dropped:
@@ -27,7 +27,7 @@
 #define MAX_STACKS 8192u              /* distinct stacks per table lifetime */
 #define MAX_WORDS (256u * 1024u)      /* 2 MiB of stack words */
 #define MAX_COMMS 4096u
-#define TABLE_LIFETIME_NS (60ull * 1000000000ull)
+static uint64_t lifetime_ns = 60ull * 1000000000ull; /* --stack-table-ms */
 
 /* Open addressing; slot value 0 is empty, else 1 + the entry's index. */
 static uint32_t *stack_slots, *comm_slots;
@@ -68,6 +68,7 @@ static void tables_clear(uint64_t now_ns) {
   stack_hash = zalloc(MAX_STACKS, sizeof(uint64_t));
   stack_at = zalloc(MAX_STACKS, sizeof(uint32_t));
   words = NULL; /* grown as stacks arrive: most machines never need the whole MAX_WORDS */
+  words_cap = 0;
   comm_text = zalloc(MAX_COMMS, 16);
   nstacks = nwords = ncomms = 0;
   table_born_ns = now_ns;
@@ -89,10 +90,11 @@ static uint64_t *take_words(uint32_t n) {
   return p;
 }
 
+void stacks_set_lifetime(uint64_t ms) { lifetime_ns = ms * 1000000ull; }
+
 void stacks_prepare(uint32_t frames, uint64_t now_ns) {
-  if (!stack_slots || now_ns - table_born_ns >= TABLE_LIFETIME_NS || nstacks + 1 > MAX_STACKS ||
+  if (!stack_slots || now_ns - table_born_ns >= lifetime_ns || nstacks + 1 > MAX_STACKS ||
       nwords + 3 + frames > MAX_WORDS || ncomms + 1 > MAX_COMMS) {
-    words_cap = 0;
     tables_clear(now_ns);
   }
 }

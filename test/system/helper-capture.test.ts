@@ -132,6 +132,24 @@ describe.skipIf(skipReason !== undefined)('BPF capture engine', () => {
     expect(pids.has(shell.pid!)).toBe(false); // the shell exec'd nothing itself; its children did
   });
 
+  it('keeps every sample named across restarts of the stack numbering', async () => {
+    // Numbers last 50 ms here (a minute in the agent): a 2.5 s capture sees dozens of restarts,
+    // and a sample that named a voided number would end the stream with a ProtocolError.
+    const target = run(callChain, ['3']);
+    const capture = await startHelper({ hz: 499, pids: [target.pid], stackTableMs: 50, flushMs: 20 });
+    const samples = await collect(capture, 2500);
+    await target.exited;
+    expect(samples.length).toBeGreaterThan(100);
+    const shared = new Set(samples.map((s) => s.shared));
+    // One hot stack and a few others, numbered afresh at each restart: many more objects than stacks.
+    expect(shared.size).toBeGreaterThan(20);
+    const symbols = functionSymbols(callChain);
+    const named = samples.map((s) => nameStack(s.userStack, symbols).slice(0, 4).join(' '));
+    expect(named.filter((n) => n === 'chain_leaf chain_beta chain_alpha main').length / samples.length).toBeGreaterThan(0.8);
+    for (const s of samples) expect(s.comm).toBe('call-chain');
+    expect(capture.stats().errors).toBe(0);
+  });
+
   it('is woken by a new process, not by every sample of a known one', async () => {
     const burners = [run(callChain, ['3']), run(callChain, ['3'])];
     const capture = await startHelper({ hz: 499, pids: burners.map((b) => b.pid) });
