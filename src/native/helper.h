@@ -141,6 +141,7 @@ void procs_init(void);
 uint32_t procs_on_sample(uint32_t pid, uint32_t tid, const char *comm, const uint64_t *ustack, uint32_t n_user,
                          uint64_t now_ns, int64_t wall_offset);
 void procs_on_exec(uint32_t pid);
+void procs_have_exec_events(void); /* exec events arrive: identity checks can be rarer */
 void procs_on_exit(uint32_t pid);
 void procs_sweep(void);
 uint64_t procs_snapshots_sent(void);

@@ -124,12 +124,16 @@ static void set_tls_offset(uint32_t pid, int64_t offset) {
   out_tls(pid, offset);
 }
 
-/* Called for every sampled tgid; looks at /proc/PID/exe at most once a
- * second per process, and again after an exec changes the executable. */
+/* How often check_tls looks at a process's executable again: once a second,
+ * or every 10 s when exec events (which reset the check) are attached. */
+static uint64_t tls_recheck_ns = 1000000000ull;
+
+/* Called for every sampled tgid; looks at /proc/PID/exe at most once per
+ * tls_recheck_ns per process, and again after an exec changes the executable. */
 static void check_tls(uint32_t pid, uint64_t now_ns) {
   if (!tls_enabled) return;
   struct tls_entry *e = &tls_cache[pid % TLS_CACHE];
-  if (e->pid == pid && now_ns - e->checked_ns < 1000000000ull) return;
+  if (e->pid == pid && now_ns - e->checked_ns < tls_recheck_ns) return;
   char path[64];
   snprintf(path, sizeof(path), "/proc/%u/exe", pid);
   struct stat st;
@@ -282,7 +286,9 @@ static void drain(struct ringbuf *rb, int64_t wall_offset) {
 /* Cumulative counters; the helper's own CPU time lets callers show its cost. */
 static void emit_stats(uint64_t wall_ns) {
   uint64_t totals[CNT_COUNT];
-  read_counters(totals, (int)sysconf(_SC_NPROCESSORS_CONF));
+  static int ncpu_conf; /* sysconf reads /sys for this on every call */
+  if (!ncpu_conf) ncpu_conf = (int)sysconf(_SC_NPROCESSORS_CONF);
+  read_counters(totals, ncpu_conf);
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   uint64_t cpu_ns = ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000ull +
@@ -371,12 +377,19 @@ int main(int argc, char **argv) {
   /* Exec and exit events are an optimization: without them exec is found by
    * the once-a-second check, so a kernel lacking them only loses precision. */
   struct { const char *name; int prog; } task_events[] = { { "sched_process_exec", progs.exec_prog }, { "sched_process_exit", progs.exit_prog } };
+  int attached = 0;
   for (int i = 0; i < 2; i++) {
     memset(&ra, 0, sizeof(ra));
     ra.raw_tracepoint.name = (uint64_t)(uintptr_t)task_events[i].name;
     ra.raw_tracepoint.prog_fd = (uint32_t)task_events[i].prog;
     if (sys_bpf(BPF_RAW_TRACEPOINT_OPEN, &ra, sizeof(ra)) < 0)
       fprintf(stderr, "profctl-helper: cannot attach to %s (%s): exec is detected once a second instead\n", task_events[i].name, strerror(errno));
+    else attached++;
+  }
+  if (attached == 2) {
+    /* Exec comes as an event: the per-process checks only cover an event lost to a full ring. */
+    procs_have_exec_events();
+    tls_recheck_ns = 10000000000ull;
   }
 
   long pagesz = sysconf(_SC_PAGESIZE);
