@@ -181,9 +181,11 @@ export class SampleCollector {
         const frames: Frame[] = [];
         if (s.kernelStack.length) frames.push(...this.symbolizer.symbolizeKernel(s.kernelStack));
         if (s.userStack.length && s.pid > 0) frames.push(...this.symbolizer.symbolizeUser(s.pid, s.userStack, s.timeMs));
+        // A sample without any stack is named after its thread, which the stack's number does not tell apart: not kept.
+        const keep = shared !== undefined && frames.length > 0 && !frames.some((f) => this.symbolizer.mayNameLater(f));
         if (frames.length === 0) frames.push({ name: `[${s.comm || 'unknown'}]`, module: '', kind: 'unknown' });
         stack = this.stackOf(frames);
-        if (shared && !frames.some((f) => this.symbolizer.mayNameLater(f))) this.named.set(shared, { frames, window: this.window, stack });
+        if (keep) this.named.set(shared, { frames, window: this.window, stack });
       }
       const n = this.samplesInWindow++;
       const at = n % CHUNK;

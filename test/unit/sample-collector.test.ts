@@ -124,11 +124,11 @@ describe('SampleCollector', () => {
     expect(stacksOf(c.takeProfile())).toEqual([...Array(3).fill('[unknown] 0x7f0000001000;fn_401000'), 'fn_401000', 'fn_401000']);
   });
 
-  it('names a sample without any stack after its thread', () => {
+  it('names a sample without any stack after its own thread, even when threads share the empty stack’s number', () => {
     const { symbolizer } = stubSymbolizer();
     const c = new SampleCollector(symbolizer, 99, noProc);
     const empty = numbered([], []);
-    c.addBatch([sample(13, 7, empty), sample(13, 7, empty)]);
-    expect(stacksOf(c.takeProfile())).toEqual(['[t7]', '[t7]']);
+    c.addBatch([sample(13, 7, empty), sample(13, 8, empty), sample(13, 7, empty)]);
+    expect(stacksOf(c.takeProfile())).toEqual(['[t7]', '[t8]', '[t7]']);
   });
 });
