@@ -124,16 +124,12 @@ static void set_tls_offset(uint32_t pid, int64_t offset) {
   out_tls(pid, offset);
 }
 
-/* How often check_tls looks at a process's executable again: once a second,
- * or every 10 s when exec events (which reset the check) are attached. */
-static uint64_t tls_recheck_ns = 1000000000ull;
-
 /* Called for every sampled tgid; looks at /proc/PID/exe at most once per
- * tls_recheck_ns per process, and again after an exec changes the executable. */
+ * exec_fallback_ns per process, and at once after an exec event. */
 static void check_tls(uint32_t pid, uint64_t now_ns) {
   if (!tls_enabled) return;
   struct tls_entry *e = &tls_cache[pid % TLS_CACHE];
-  if (e->pid == pid && now_ns - e->checked_ns < tls_recheck_ns) return;
+  if (e->pid == pid && now_ns - e->checked_ns < exec_fallback_ns) return;
   char path[64];
   snprintf(path, sizeof(path), "/proc/%u/exe", pid);
   struct stat st;
@@ -386,11 +382,7 @@ int main(int argc, char **argv) {
       fprintf(stderr, "profctl-helper: cannot attach to %s (%s): exec is detected once a second instead\n", task_events[i].name, strerror(errno));
     else attached++;
   }
-  if (attached == 2) {
-    /* Exec comes as an event: the per-process checks only cover an event lost to a full ring. */
-    procs_have_exec_events();
-    tls_recheck_ns = 10000000000ull;
-  }
+  if (attached == 2) exec_fallback_ns = 10000000000ull; /* exec comes as an event: the checks only cover a lost one */
 
   long pagesz = sysconf(_SC_PAGESIZE);
   struct ringbuf rb;
@@ -470,7 +462,9 @@ int main(int argc, char **argv) {
       }
     }
     now = clock_ns(CLOCK_MONOTONIC);
-    if (now >= next_stats) {
+    int writing = now >= next_flush || out_pending() > (1u << 20);
+    /* Stats due before the next write ride on this one: no write of their own. */
+    if (now >= next_stats || (writing && next_stats - now < flush_ms * 1000000ull)) {
       emit_stats(now + (uint64_t)wall_offset);
       next_stats = now + stats_ms * 1000000ull;
     }
@@ -481,12 +475,7 @@ int main(int argc, char **argv) {
       if (++sweeps % 60 == 0) knames_forget();
       next_sweep = now + 10000 * 1000000ull;
     }
-    if (now >= next_flush || out_pending() > (1u << 20)) {
-      /* Stats due before the next write ride on this one: no write of their own. */
-      if (next_stats - now < flush_ms * 1000000ull) {
-        emit_stats(now + (uint64_t)wall_offset);
-        next_stats = now + stats_ms * 1000000ull;
-      }
+    if (writing) {
       if (out_flush() < 0) break; /* the reader went away */
       next_flush = now + flush_ms * 1000000ull;
     }
