@@ -134,6 +134,12 @@ uint32_t comms_intern(const char comm[16]);
 /* tls-offset.c: 1 found, 0 absent, -1 unreadable */
 int find_otel_tls_offset(const char *elf_path, int64_t *offset);
 
+/* How often a process's identity (start time, executable) and its TLS offset
+ * are checked again, as a fallback for exec events: once a second, or every
+ * 10 s when the exec events are attached (then it only covers an event lost
+ * to a full ring). Defined in process-table.c, set by main. */
+extern uint64_t exec_fallback_ns;
+
 /* process-table.c: snapshots of sampled processes (PROCESS records) */
 void procs_init(void);
 /* Returns the process's serial: it changes whenever the meaning of its user
@@ -141,7 +147,6 @@ void procs_init(void);
 uint32_t procs_on_sample(uint32_t pid, uint32_t tid, const char *comm, const uint64_t *ustack, uint32_t n_user,
                          uint64_t now_ns, int64_t wall_offset);
 void procs_on_exec(uint32_t pid);
-void procs_have_exec_events(void); /* exec events arrive: identity checks can be rarer */
 void procs_on_exit(uint32_t pid);
 void procs_sweep(void);
 uint64_t procs_snapshots_sent(void);

@@ -30,8 +30,6 @@
 #include "output.h"
 
 #define MS 1000000ull
-#define CHECK_INTERVAL_NS (1000 * MS)  /* identity check (start time, exe) per process... */
-#define CHECK_INTERVAL_EVENTS_NS (10000 * MS) /* ...when exec events come from the ring (a fallback only) */
 #define COMM_CHECK_NS (10 * MS)        /* at most this often after a comm change */
 #define REFRESH_MIN_NS (50 * MS)       /* maps re-read after an address outside them... */
 #define REFRESH_MAX_NS (5000 * MS)     /* ...backing off while the maps stay the same */
@@ -54,7 +52,7 @@ static struct proc_entry *table;
 static uint32_t table_size, table_used;
 static uint64_t snapshots_sent;
 static uint32_t last_serial;
-static uint64_t check_interval_ns = CHECK_INTERVAL_NS;
+uint64_t exec_fallback_ns = 1000 * MS; /* helper.h */
 static struct stat self_root, self_pidns;
 static int have_self_root, have_self_pidns;
 
@@ -285,8 +283,6 @@ static int snapshot(struct proc_entry *e, uint32_t reason, uint64_t now_ns, int6
   return 0;
 }
 
-void procs_have_exec_events(void) { check_interval_ns = CHECK_INTERVAL_EVENTS_NS; }
-
 void procs_init(void) {
   have_self_root = stat("/", &self_root) == 0;
   have_self_pidns = stat("/proc/self/ns/pid", &self_pidns) == 0;
@@ -306,7 +302,7 @@ uint32_t procs_on_sample(uint32_t pid, uint32_t tid, const char *comm, const uin
   } else if (e->stale) {
     reason = PROC_EXEC;
   } else if ((tid == pid && strncmp(comm, e->comm, 16) != 0 && now_ns - e->checked_ns >= COMM_CHECK_NS) ||
-             now_ns - e->checked_ns >= check_interval_ns) {
+             now_ns - e->checked_ns >= exec_fallback_ns) {
     uint64_t start_ticks, dev, ino;
     e->checked_ns = now_ns;
     if (read_identity(pid, &start_ticks, NULL) == 0) {

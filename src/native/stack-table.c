@@ -27,11 +27,12 @@
 #define MAX_STACKS 8192u              /* distinct stacks per table lifetime */
 #define MAX_WORDS (256u * 1024u)      /* 2 MiB of stack words */
 #define MAX_COMMS 4096u
+#define STACK_SLOTS (2 * MAX_STACKS) /* open addressing at most half full */
+#define COMM_SLOTS (2 * MAX_COMMS)
 static uint64_t lifetime_ns = 60ull * 1000000000ull; /* --stack-table-ms */
 
 /* Open addressing; slot value 0 is empty, else 1 + the entry's index. */
 static uint32_t *stack_slots, *comm_slots;
-static uint32_t stack_cap, comm_cap;
 /* Per stack: its hash and where its words start; words: [pid][serial][nu | nk << 16][addresses...]. */
 static uint64_t *stack_hash;
 static uint32_t *stack_at;
@@ -61,10 +62,8 @@ static void tables_clear(uint64_t now_ns) {
   free(stack_at);
   free(words);
   free(comm_text);
-  stack_cap = 2 * MAX_STACKS;
-  comm_cap = 2 * MAX_COMMS;
-  stack_slots = zalloc(stack_cap, sizeof(uint32_t));
-  comm_slots = zalloc(comm_cap, sizeof(uint32_t));
+  stack_slots = zalloc(STACK_SLOTS, sizeof(uint32_t));
+  comm_slots = zalloc(COMM_SLOTS, sizeof(uint32_t));
   stack_hash = zalloc(MAX_STACKS, sizeof(uint64_t));
   stack_at = zalloc(MAX_STACKS, sizeof(uint32_t));
   words = NULL; /* grown as stacks arrive: most machines never need the whole MAX_WORDS */
@@ -74,7 +73,6 @@ static void tables_clear(uint64_t now_ns) {
   table_born_ns = now_ns;
   reset_pending = 1;
 }
-
 
 static uint64_t *take_words(uint32_t n) {
   if (nwords + n > words_cap) {
@@ -104,7 +102,7 @@ uint32_t stacks_intern(uint32_t pid, uint32_t serial, const uint64_t *user, uint
   uint64_t h = mix(mix(mix(0, pid), serial), shape);
   for (uint32_t i = 0; i < nu; i++) h = mix(h, user[i]);
   for (uint32_t i = 0; i < nk; i++) h = mix(h, kernel[i]);
-  for (uint32_t s = (uint32_t)h & (stack_cap - 1);; s = (s + 1) & (stack_cap - 1)) {
+  for (uint32_t s = (uint32_t)h & (STACK_SLOTS - 1);; s = (s + 1) & (STACK_SLOTS - 1)) {
     uint32_t v = stack_slots[s];
     if (!v) break;
     uint32_t id = v - 1;
@@ -124,8 +122,8 @@ uint32_t stacks_intern(uint32_t pid, uint32_t serial, const uint64_t *user, uint
   memcpy(w + 3 + nu, kernel, 8ull * nk);
   stack_hash[id] = h;
   stack_at[id] = at;
-  uint32_t s = (uint32_t)h & (stack_cap - 1);
-  while (stack_slots[s]) s = (s + 1) & (stack_cap - 1);
+  uint32_t s = (uint32_t)h & (STACK_SLOTS - 1);
+  while (stack_slots[s]) s = (s + 1) & (STACK_SLOTS - 1);
   stack_slots[s] = id + 1;
   out_stack(id, pid, reset_pending ? STACK_FLAG_RESET : 0, user, nu, kernel, nk);
   reset_pending = 0;
@@ -140,7 +138,7 @@ uint32_t comms_intern(const char comm[16]) {
   memcpy(&a, key, 8);
   memcpy(&b, key + 8, 8);
   uint64_t h = mix(mix(1, a), b);
-  for (uint32_t s = (uint32_t)h & (comm_cap - 1);; s = (s + 1) & (comm_cap - 1)) {
+  for (uint32_t s = (uint32_t)h & (COMM_SLOTS - 1);; s = (s + 1) & (COMM_SLOTS - 1)) {
     uint32_t v = comm_slots[s];
     if (!v) {
       uint32_t id = ncomms++;
