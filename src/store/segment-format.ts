@@ -23,7 +23,7 @@
 // This file holds the format's constants and types; segment-codec.ts encodes,
 // segment-decode.ts decodes. It must not read files or decide what to keep.
 
-import type { Labels, ValueType } from '../profile/model.js';
+import type { SampleContext, ValueType } from '../profile/model.js';
 
 export const SEGMENT_VERSION = 1;
 export const MAGIC = 0x47534350; // "PCSG" little-endian
@@ -38,13 +38,8 @@ export const enum SectionKind {
 export type Codec = 'none' | 'deflate' | 'brotli';
 export const CODECS: Codec[] = ['none', 'deflate', 'brotli'];
 
-export interface SampleTuple {
-  pid?: number;
-  tid?: number;
-  thread?: string;
-  process?: string;
-  labels?: Labels;
-}
+/** A segment's per-thread sample fields: the model's sample context. */
+export type SampleTuple = SampleContext;
 
 /** How sample values are stored: all equal to `unit`, or per sample (integers or floats). */
 export type ValueMode = { kind: 'unit'; unit: number[] } | { kind: 'int' } | { kind: 'float' };
