@@ -157,7 +157,8 @@ export class SampleCollector {
     const snapshotted = new Set<number>();
     for (const s of batch) {
       if (s.process) snapshotted.add(s.pid);
-      if (s.pid > 0 && !pids.has(s.pid)) pids.set(s.pid, s.comm);
+      // Only user addresses need a process's maps: kernel threads are never noted (nor re-checked every batch).
+      if (s.pid > 0 && !pids.has(s.pid) && s.userStack.length > 0) pids.set(s.pid, s.comm);
     }
     // Pids the engine snapshots are named from their snapshots; /proc is read only for the others.
     const unsnapshotted = [...pids.keys()].filter((pid) => !snapshotted.has(pid));

@@ -31,8 +31,9 @@ function stubSymbolizer(opts: { unknownFrom?: bigint } = {}) {
   };
   const epochs = new Map<number, number>();
   const calls = { user: 0, kernel: 0 };
+  const noted: number[] = [];
   const sym = {
-    notePids: () => {},
+    notePids: (pids: Iterable<number>) => noted.push(...pids),
     noteProcess: (p: ProcessSnapshot) => epochs.set(p.pid, (epochs.get(p.pid) ?? 0) + 1),
     symbolizeUser: (pid: number, addrs: readonly bigint[]) => {
       calls.user++;
@@ -44,7 +45,7 @@ function stubSymbolizer(opts: { unknownFrom?: bigint } = {}) {
     },
     mayNameLater: (f: Frame) => retryable.has(f),
   };
-  return { symbolizer: sym as unknown as Symbolizer, calls };
+  return { symbolizer: sym as unknown as Symbolizer, calls, noted };
 }
 
 /** A numbered stack, as the helper's decoder makes one per STACK record. */
@@ -130,5 +131,17 @@ describe('SampleCollector', () => {
     const empty = numbered([], []);
     c.addBatch([sample(13, 7, empty), sample(13, 8, empty), sample(13, 7, empty)]);
     expect(stacksOf(c.takeProfile())).toEqual(['[t7]', '[t8]', '[t7]']);
+  });
+
+  it('reads /proc only for processes with user addresses to name, not for kernel threads or snapshotted ones', () => {
+    const { symbolizer, noted } = stubSymbolizer();
+    const c = new SampleCollector(symbolizer, 99, noProc);
+    const kernelOnly = numbered([], [0xffffffff81000000n]);
+    const user = numbered([0x401000n], [0xffffffff81000000n]);
+    const snap: ProcessSnapshot = { pid: 30, reason: 'new', startTime: '1', timeMs: 0, comm: 'p30', maps: '', nsPid: 30, sameRoot: true };
+    const other = numbered([0x401000n], [0xffffffff81000000n]); // numbers are per process
+    c.addBatch([sample(20, 20, kernelOnly), sample(21, 21, user), sample(30, 30, other, { process: snap }), sample(20, 20, kernelOnly)]);
+    expect(noted).toEqual([21]);
+    expect(stacksOf(c.takeProfile())).toEqual(['fn_ffffffff81000000', 'fn_ffffffff81000000;fn_401000', 'fn_ffffffff81000000;v1_fn_401000', 'fn_ffffffff81000000']);
   });
 });
