@@ -13,16 +13,37 @@
 //   /proc/PID/stat) while the loops ran, after a warm-up, scaled to an hour;
 // - CPU after sampling: from the stop signal to exit, read with the shell's
 //   `times` (a wrapper shell waits for the tool), plus, for perf, `perf script`
-//   over the recording — the step that names its samples (scaled to an hour
-//   by the samples it read, since it is linear in them);
-// - in-kernel BPF program time (kernel.bpf_stats_enabled, `run_time_ns` in
-//   the fdinfo of the tool's program fds), for the tools that use BPF;
+//   over the recording — the step that names its samples. Its cost is a fixed
+//   part (start-up, each binary's symbols, loaded once) and a part linear in
+//   the samples (found by naming the loops' samples over the whole recording
+//   and over its first half); an hour-long recording is named in one run, so
+//   the fixed part counts once and the per-sample part is scaled to an hour;
+// - in-kernel sampling time, the same way for every tool: the time the kernel
+//   spends in the cpu-clock event's timer handler (perf_swevent_hrtimer) when
+//   it interrupts a benchmark loop. There perf walks and copies a sample's
+//   stacks into its buffer and the BPF tools run their program; none of it is
+//   billed to the tool's process. Timed between the hrtimer expire entry and
+//   exit tracepoints (bpftrace, started and attached before the tool, outside
+//   the tool's processes), as
+//   time per handler call times the calls of an hour (CPUs x 99 x 3600); the
+//   tracepoints' own cost is in every tool's figure alike;
+// - in-kernel BPF program time alone (kernel.bpf_stats_enabled,
+//   `run_time_ns` in the fdinfo of the tool's program fds), for the tools
+//   that use BPF (part of the handler time, shown for reference);
 // - peak RSS (VmHWM of the tool's processes, summed: for profctl, the agent
 //   and its helper).
 //
 // Usage (root): [ONLY=agent,perf] node bench/agent-overhead.mjs [seconds=60] [rounds=3] [warmup=20]
 // Needs: cc, perf (linux-perf), bpftrace, profile-bpfcc (bpfcc-tools); a
-// missing peer is reported and skipped. Prints a markdown section.
+// missing peer is reported and skipped. bcc compiles its program against
+// kernel headers: on a kernel that ships none (no /lib/modules/$(uname -r)/build,
+// no kheaders module), Debian's headers of another version serve, since
+// profile's program uses only stable structures:
+//   apt-get install linux-headers-6.1.0-50-amd64
+//   mkdir -p /lib/modules/$(uname -r)
+//   ln -s /usr/src/linux-headers-6.1.0-50-amd64 /lib/modules/$(uname -r)/build
+//   ln -s /usr/src/linux-headers-6.1.0-50-common /lib/modules/$(uname -r)/source
+// Prints a markdown section.
 
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -109,9 +130,51 @@ function bpfProgramTime(pids) {
   return { ns, runs };
 }
 
+/** Address of the cpu-clock event's timer handler, from /proc/kallsyms (undefined when hidden). */
+function swEventTimerHandler() {
+  const m = /^([0-9a-f]+) t perf_swevent_hrtimer$/m.exec(readFileSync('/proc/kallsyms', 'utf8'));
+  return m && !/^0+$/.test(m[1]) ? m[1] : undefined;
+}
+
+/**
+ * Times the cpu-clock event's timer handler while it interrupts the benchmark
+ * loops (comm "spin"), between the hrtimer expire entry and exit tracepoints
+ * (kprobes need CONFIG_KPROBES, which not every kernel has): total ns and
+ * calls, printed by bpftrace when stopped.
+ */
+function startKernelProbe(handler) {
+  const program = `tracepoint:timer:hrtimer_expire_entry /(uint64)args->function == 0x${handler} && comm == "spin"/ { @start[cpu] = nsecs; } ` +
+    'tracepoint:timer:hrtimer_expire_exit /@start[cpu]/ { @ns = sum(nsecs - @start[cpu]); @calls = count(); delete(@start[cpu]); }';
+  const child = spawn('bpftrace', ['-e', program], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise((res) => child.on('exit', res));
+  const attached = new Promise((res) => {
+    const check = () => { if (/Attaching/.test(out)) res(); };
+    child.stdout.on('data', check);
+    child.stderr.on('data', check);
+    child.on('exit', res);
+  });
+  return {
+    /** Resolves once bpftrace has compiled and attached its program (or ended). */
+    attached,
+    /** Stops the probe; ns per handler call, or NaN when the probe could not run. */
+    async stop() {
+      child.kill('SIGINT');
+      await exited;
+      const ns = Number(/@ns: (\d+)/.exec(out)?.[1]);
+      const calls = Number(/@calls: (\d+)/.exec(out)?.[1]);
+      if (!(calls > 0)) process.stderr.write(`kernel probe: no handler calls timed (${out.trim().split('\n').slice(-1)[0] ?? ''})\n`);
+      return calls > 0 ? ns / calls : NaN;
+    },
+  };
+}
+
 /** Runs argv under a shell that reports its children's CPU (`times`) when it ends. */
 function spawnTimed(cmd, args) {
-  const script = '"$@" & p=$!; trap \'kill -INT $p\' INT TERM; wait $p; wait $p; times >&2';
+  // A shell starts background commands with SIGINT ignored, and Python (bcc) then never stops on it: env restores the default.
+  const script = 'env --default-signal=INT "$@" & p=$!; trap \'kill -INT $p\' INT TERM; wait $p; wait $p; times >&2';
   return spawn('sh', ['-c', script, 'sh', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
@@ -134,6 +197,15 @@ async function timedRun(cmd, args) {
 
 const has = (cmd) => { try { execFileSync('which', [cmd], { stdio: 'ignore' }); return true; } catch { return false; } };
 const perfData = join(tmp, 'perf.data');
+/** CPU seconds of `perf script` over a recording, and the samples it printed. */
+async function perfScript(data, extra = []) {
+  const out = join(tmp, 'perf.txt');
+  const cpuS = await timedRun('sh', ['-c', `perf script -i ${data} ${extra.join(' ')} > ${out} 2>/dev/null`]);
+  let samples = 0;
+  for (const line of readFileSync(out, 'utf8').split('\n')) if (line && line[0] !== '\t' && line[0] !== ' ') samples++;
+  rmSync(out, { force: true });
+  return { cpuS, samples };
+}
 const configs = [
   { name: 'alone', cmd: null },
   { name: 'profctl agent', cmd: () => [join(root, 'bin', 'profctl'), ['agent', '--store', join(tmp, 'store'), '--quiet']] },
@@ -141,12 +213,15 @@ const configs = [
     name: 'perf record -F 99 -g -a',
     cmd: () => ['perf', ['record', '-F', '99', '-g', '-a', '-q', '-o', perfData]],
     // perf.data holds raw addresses: `perf script` names them (what FlameGraph's pipeline reads).
+    // Its cost is fixed (start-up, each binary's symbols, loaded once) plus linear in the samples. The
+    // per-sample part is the difference between naming the loops' samples (--comms spin: the same
+    // binaries) over the whole recording and over its first half; the rest of the whole run is fixed.
     after: async () => {
-      const cpuS = await timedRun('sh', ['-c', `perf script -i ${perfData} > ${join(tmp, 'perf.txt')} 2>/dev/null`]);
-      let samples = 0;
-      for (const line of readFileSync(join(tmp, 'perf.txt'), 'utf8').split('\n')) if (line && line[0] !== '\t' && line[0] !== ' ') samples++;
-      rmSync(join(tmp, 'perf.txt'), { force: true });
-      return { cpuS, samples };
+      const whole = await perfScript(perfData);
+      const loops = await perfScript(perfData, ['--comms', 'spin']);
+      const half = await perfScript(perfData, ['--comms', 'spin', '--time', '0%-50%']);
+      const perSampleS = Math.max(0, loops.cpuS - half.cpuS) / Math.max(1, loops.samples - half.samples);
+      return { cpuS: whole.cpuS, samples: whole.samples, perSampleS, fixedS: Math.max(0, whole.cpuS - perSampleS * whole.samples) };
     },
   }] : []),
   ...(has('bpftrace') ? [{ name: 'bpftrace profile:hz:99 ustack+kstack', cmd: () => ['bpftrace', ['-e', 'profile:hz:99 { @[ustack, kstack] = count(); }']] }] : []),
@@ -163,8 +238,11 @@ if (statsBefore !== undefined) writeFileSync(statsPath, '1');
 const restoreStats = () => { if (statsBefore !== undefined) writeFileSync(statsPath, statsBefore); };
 process.on('exit', restoreStats);
 
+const timerHandler = swEventTimerHandler();
+const probeKernel = has('bpftrace') && timerHandler !== undefined && process.env.KERNEL_PROBE !== '0';
+
 const failed = new Map();
-const results = new Map(configs.map((c) => [c.name, { kept: [], sampling: [], stop: [], post: [], bpf: [], hwm: [], total: [] }]));
+const results = new Map(configs.map((c) => [c.name, { kept: [], sampling: [], stop: [], post: [], bpf: [], kernel: [], hwm: [], total: [] }]));
 for (let r = 0; r < rounds; r++) {
   let alone;
   for (const c of configs) {
@@ -176,6 +254,9 @@ for (let r = 0; r < rounds; r++) {
     }
     const [cmd, args] = c.cmd();
     rmSync(join(tmp, 'store'), { recursive: true, force: true });
+    // The probe starts first, so that its own start-up (a compile) is not in any tool's recording.
+    const probe = probeKernel ? startKernelProbe(timerHandler) : undefined;
+    await probe?.attached;
     const prof = spawnTimed(cmd, args);
     let errText = '';
     prof.stderr.on('data', (d) => (errText = (errText + d).slice(-4000)));
@@ -184,6 +265,7 @@ for (let r = 0; r < rounds; r++) {
     // Warm-up: attached, symbol tables loaded, the runtime's compilers done with the hot code.
     await sleep(warmup * 1000);
     if (exited) {
+      await probe?.stop();
       // A peer that cannot run here (bcc compiles against kernel headers) is reported, not measured.
       failed.set(c.name, errText.trim().split('\n').filter((l) => /error|fatal|exception/i.test(l)).slice(0, 2).join(' / ') || 'exited at start');
       continue;
@@ -196,6 +278,7 @@ for (let r = 0; r < rounds; r++) {
     const u = usage(pids);
     const bpfAfter = bpfProgramTime(pids);
     const sampledS = (Date.now() - started) / 1000;
+    const kernelNsPerCall = probe ? await probe.stop() : NaN;
     prof.kill('SIGINT');
     // Naming at exit is part of a tool's cost (bpftrace resolves its stacks then: 20+ s here after
     // a minute of sampling), so it gets time to finish; only a hung tool is killed.
@@ -209,17 +292,25 @@ for (let r = 0; r < rounds; r++) {
     res.sampling.push((u.cpuS - before.cpuS) * perHour);
     res.stop.push(totalS - u.cpuS);
     res.hwm.push(u.hwmMb);
-    res.bpf.push(((bpfAfter.ns - bpfBefore.ns) / 1e9) * perHour);
+    const bpfPerHour = ((bpfAfter.ns - bpfBefore.ns) / 1e9) * perHour;
+    res.bpf.push(bpfPerHour);
+    // Every timer-handler call of an hour: one per CPU per sampling period.
+    const kernelPerHour = (kernelNsPerCall / 1e9) * cpus * 99 * 3600;
+    res.kernel.push(kernelPerHour);
     let post = 0;
     if (c.after) {
       const a = await c.after();
-      // Linear in the samples recorded: the samples of the measured window, scaled to an hour.
+      // An hour-long recording is named in one run: the fixed part once, the per-sample part for an hour of samples
+      // (the measured window's share of the recording's samples, scaled to an hour).
       const windowShare = sampledS / (sampledS + warmup);
-      post = a.cpuS * windowShare * perHour;
+      post = a.fixedS + a.perSampleS * a.samples * windowShare * perHour;
       res.postSamples = a.samples;
+      (res.postSplit ??= []).push(`${a.fixedS.toFixed(2)} s + ${(a.perSampleS * 1e6).toFixed(1)} µs × ${a.samples}`);
     }
     res.post.push(post);
-    res.total.push((u.cpuS - before.cpuS) * perHour + Math.max(0, totalS - u.cpuS) + post + ((bpfAfter.ns - bpfBefore.ns) / 1e9) * perHour);
+    // In-kernel: the handler time where it was measured (it includes any BPF program's run), else the BPF time.
+    const inKernel = Number.isFinite(kernelPerHour) ? kernelPerHour : bpfPerHour;
+    res.total.push((u.cpuS - before.cpuS) * perHour + Math.max(0, totalS - u.cpuS) + post + inKernel);
     rmSync(perfData, { force: true });
   }
   process.stderr.write(`round ${r + 1}/${rounds} done\n`);
@@ -235,16 +326,18 @@ const lines = [
   `Machine: ${cpus} CPUs (\`nproc\`), ${cpu}, kernel ${os.release()}, Node ${process.version}; load average at the end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}. Command: \`${only.length ? `ONLY=${only.join(",")} ` : ""}sudo node bench/agent-overhead.mjs ${seconds} ${rounds} ${warmup}\` (after \`npx tsc -p .\` and \`npm run build:native\`).`,
   `Workload: ${cpus} copies (one per CPU) of a tight C loop (-O2, frame pointers) counting iterations for ${seconds} s. Each round runs every configuration once, in turn (alone first); ${rounds} rounds; medians. Each tool starts ${warmup} s before the loops (warm-up, not counted as sampling) and is stopped with SIGINT after them.${skipped.length ? ` Not installed, skipped: ${skipped.join(', ')}.` : ''}`,
   '',
-  '| configuration | throughput kept (median %) | per round (%) | CPU while sampling, per hour | in-kernel BPF time, per hour | CPU to stop (once) | naming the samples afterwards, per hour | **total CPU per hour of named samples** | peak RSS (MiB) |',
-  '|---|---:|---|---:|---:|---:|---:|---:|---:|',
+  `perf script over each recording, as fixed + per sample × samples (the per-sample part from naming the loops' samples over the whole recording and over its first half; the fixed part counts once in an hour): ${results.get('perf record -F 99 -g -a')?.postSplit?.join('; ') ?? '—'}. In-kernel sampling time: ${probeKernel ? 'the cpu-clock timer handler timed between the hrtimer expire tracepoints on the loops\' interruptions, per call, times the calls of an hour; it includes the BPF tools\' program runs, and replaces the BPF time in the total' : 'not measured (no bpftrace, or KERNEL_PROBE=0): the total counts the BPF time instead'}.`,
+  '',
+  '| configuration | throughput kept (median %) | per round (%) | CPU while sampling, per hour | in-kernel sampling (timer handler), per hour | of it BPF program, per hour | CPU to stop (once) | naming the samples afterwards, per hour | **total CPU per hour of named samples** | peak RSS (MiB) |',
+  '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|',
   ...configs.map((c) => {
     const r = results.get(c.name);
-    if (!c.cmd) return `| ${c.name} | 100 | | | | | | | |`;
-    if (failed.has(c.name)) return `| ${c.name} | could not run here: ${failed.get(c.name).replace(/\|/g, '/')} | | | | | | | |`;
-    return `| ${c.name} | ${median(r.kept).toFixed(1)} | ${r.kept.map((x) => x.toFixed(1)).join(', ')} | ${s0(median(r.sampling))} | ${s0(median(r.bpf))} | ${s0(median(r.stop))} | ${c.after ? s0(median(r.post)) : '—'} | **${s0(median(r.total))}** (${r.total.map((x) => x.toFixed(1)).join(', ')}) | ${median(r.hwm).toFixed(0)} |`;
+    if (!c.cmd) return `| ${c.name} | 100 | | | | | | | | |`;
+    if (failed.has(c.name)) return `| ${c.name} | could not run here: ${failed.get(c.name).replace(/\|/g, '/')} | | | | | | | | |`;
+    return `| ${c.name} | ${median(r.kept).toFixed(1)} | ${r.kept.map((x) => x.toFixed(1)).join(', ')} | ${s0(median(r.sampling))} | ${Number.isFinite(median(r.kernel)) ? s0(median(r.kernel)) : '—'} | ${s0(median(r.bpf))} | ${s0(median(r.stop))} | ${c.after ? s0(median(r.post)) : '—'} | **${s0(median(r.total))}** (${r.total.map((x) => x.toFixed(1)).join(', ')}) | ${median(r.hwm).toFixed(0)} |`;
   }),
   '',
-  ...configs.filter((c) => c.cmd && c.name !== 'profctl agent' && !failed.has(c.name)).map((c) => {
+  ...configs.filter((c) => agent && c.cmd && c.name !== 'profctl agent' && !failed.has(c.name)).map((c) => {
     const r = results.get(c.name);
     return `- profctl agent / ${c.name}: total CPU ${(median(agent.total) / median(r.total)).toFixed(2)}×, peak RSS ${(median(agent.hwm) / median(r.hwm)).toFixed(2)}×.`;
   }),
