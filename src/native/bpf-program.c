@@ -3,11 +3,13 @@
  * struct bpf_insn arrays, the two programs the helper loads with bpf(2):
  *
  *  - the sampler (BPF_PROG_TYPE_PERF_EVENT), run on every cpu-clock tick:
- *    drops the idle task and untracked processes, reserves one fixed-size
- *    record in a BPF ring buffer, fills time/pid/tid/cpu/comm, copies the
- *    kernel and user stacks into the record with bpf_get_stack (no stack-id
- *    map, so no -EEXIST collisions), reads the OpenTelemetry thread context
- *    when user space registered a TLS offset for the process, and submits.
+ *    drops the idle task and untracked processes, builds the sample's record
+ *    in a per-CPU scratch value: time/pid/tid/cpu/comm, the kernel stack and,
+ *    right after its used bytes, the user stack (bpf_get_stack; no stack-id
+ *    map, so no -EEXIST collisions), the OpenTelemetry thread context when
+ *    user space registered a TLS offset for the process; then copies the
+ *    record, cut to its length, into a BPF ring buffer (a fixed-size reserve
+ *    wrote 1.6 KB of mostly unused, cache-cold ring memory per sample).
  *    A full ring buffer is counted as lost, never dropped silently.
  *  - the fork follower (BPF_PROG_TYPE_RAW_TRACEPOINT on task_newtask): when a
  *    tracked process with the follow flag creates a new process (not a
@@ -67,6 +69,7 @@ int create_maps(struct bpf_maps *m, uint32_t ringbuf_bytes, char *msg, size_t ms
     { &m->counters, BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, CNT_COUNT, "pctl_counters" },
     { &m->events, BPF_MAP_TYPE_RINGBUF, 0, 0, (int)ringbuf_bytes, "pctl_events" },
     { &m->known, BPF_MAP_TYPE_HASH, 4, 4, 65536, "pctl_known" },
+    { &m->scratch, BPF_MAP_TYPE_PERCPU_ARRAY, 4, BREC_SIZE, 1, "pctl_scratch" },
   };
   for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
     int fd = create_map(specs[i].type, specs[i].key, specs[i].value, specs[i].entries, specs[i].name);
@@ -121,6 +124,7 @@ static void jump(struct prog_buf *p, uint8_t op, uint8_t reg, int32_t imm, int l
 }
 #define JEQ(r, v, l) jump(p, BPF_JEQ, r, v, l)
 #define JNE(r, v, l) jump(p, BPF_JNE, r, v, l)
+#define JGT(r, v, l) jump(p, BPF_JGT, r, v, l)
 #define JA(l) jump(p, BPF_JA, 0, 0, l)
 static void jump_reg(struct prog_buf *p, uint8_t op, uint8_t reg, uint8_t src, int label) {
   p->fix_at[p->nfix] = p->n;
@@ -149,7 +153,18 @@ static void counter_add_one(struct prog_buf *p, const struct bpf_maps *m, int in
   STX(BPF_DW, BPF_REG_0, BPF_REG_1, 0);
 }
 
-enum { L_EXIT, L_PASS, L_HAVE, L_SUBMIT, L_WAKE };
+enum { L_EXIT, L_PASS, L_HAVE, L_SUBMIT, L_WAKE, L_KNONE, L_KLEN, L_LEN_KNONE, L_LEN_K, L_LEN_UNONE, L_LEN_U, L_SENT };
+
+/* r{reg} = the stack byte count stored at rc_off of the record (r9), or 0 when
+ * negative (an error) or above max: bounds the verifier can follow. */
+static void load_stack_len(struct prog_buf *p, int reg, int rc_off, int max, int none_label, int done_label) {
+  LDX(BPF_W, reg, BPF_REG_9, rc_off); /* zero-extended: a negative rc is above max */
+  JGT(reg, max, none_label);
+  JA(done_label);
+  LABEL(none_label);
+  MOV64_IMM(reg, 0);
+  LABEL(done_label);
+}
 
 static void build_sampler(struct prog_buf *p, const struct bpf_maps *m) {
   /* r6 = ctx, r7 = pid_tgid then tgid, r8 = config, r9 = record */
@@ -177,12 +192,12 @@ static void build_sampler(struct prog_buf *p, const struct bpf_maps *m) {
   CALL(BPF_FUNC_map_lookup_elem);
   JEQ(BPF_REG_0, 0, L_EXIT);
   LABEL(L_PASS);
-  LD_MAP(BPF_REG_1, m->events);
-  MOV64_IMM(BPF_REG_2, BREC_SIZE);
-  MOV64_IMM(BPF_REG_3, 0);
-  CALL(BPF_FUNC_ringbuf_reserve);
+  ST_IMM(BPF_W, BPF_REG_10, -12, 0);
+  LD_MAP(BPF_REG_1, m->scratch);
+  MOV64_REG(BPF_REG_2, BPF_REG_10);
+  ADD64_IMM(BPF_REG_2, -12);
+  CALL(BPF_FUNC_map_lookup_elem);
   JNE(BPF_REG_0, 0, L_HAVE);
-  counter_add_one(p, m, CNT_LOST, L_EXIT); /* reader too slow: count it */
   JA(L_EXIT);
   LABEL(L_HAVE);
   MOV64_REG(BPF_REG_9, BPF_REG_0);
@@ -204,14 +219,17 @@ static void build_sampler(struct prog_buf *p, const struct bpf_maps *m) {
   MOV64_IMM(BPF_REG_4, 0);
   CALL(BPF_FUNC_get_stack);
   STX(BPF_W, BPF_REG_9, BPF_REG_0, BREC_KSTACK_RC);
-  MOV64_REG(BPF_REG_1, BPF_REG_6);
+  /* The user stack goes right after the kernel stack's used bytes. */
+  load_stack_len(p, BPF_REG_1, BREC_KSTACK_RC, KSTACK_MAX * 8, L_KNONE, L_KLEN);
   MOV64_REG(BPF_REG_2, BPF_REG_9);
-  ADD64_IMM(BPF_REG_2, BREC_USTACK);
+  ADD64_REG(BPF_REG_2, BPF_REG_1);
+  ADD64_IMM(BPF_REG_2, BREC_KSTACK);
+  MOV64_REG(BPF_REG_1, BPF_REG_6);
   MOV64_IMM(BPF_REG_3, USTACK_MAX * 8);
   MOV64_IMM(BPF_REG_4, BPF_F_USER_STACK);
   CALL(BPF_FUNC_get_stack);
   STX(BPF_W, BPF_REG_9, BPF_REG_0, BREC_USTACK_RC);
-  /* Ring-buffer memory is not zeroed: clear the trace-context area. */
+  /* The scratch value keeps the last sample's bytes: clear the trace-context area. */
   MOV64_IMM(BPF_REG_1, 0);
   for (int o = BREC_OTEL; o < BREC_KSTACK; o += 8) STX(BPF_DW, BPF_REG_9, BPF_REG_1, o);
   /* OpenTelemetry thread context: *(fsbase + tls_offset) -> record. */
@@ -262,8 +280,18 @@ static void build_sampler(struct prog_buf *p, const struct bpf_maps *m) {
   JEQ(BPF_REG_0, 0, L_WAKE);
   MOV64_IMM(BPF_REG_2, BPF_RB_NO_WAKEUP);
   LABEL(L_WAKE);
-  MOV64_REG(BPF_REG_1, BPF_REG_9);
-  CALL(BPF_FUNC_ringbuf_submit);
+  MOV64_REG(BPF_REG_4, BPF_REG_2);
+  load_stack_len(p, BPF_REG_3, BREC_KSTACK_RC, KSTACK_MAX * 8, L_LEN_KNONE, L_LEN_K);
+  load_stack_len(p, BPF_REG_5, BREC_USTACK_RC, USTACK_MAX * 8, L_LEN_UNONE, L_LEN_U);
+  ADD64_REG(BPF_REG_3, BPF_REG_5);
+  ADD64_IMM(BPF_REG_3, BREC_KSTACK);
+  LD_MAP(BPF_REG_1, m->events);
+  MOV64_REG(BPF_REG_2, BPF_REG_9);
+  CALL(BPF_FUNC_ringbuf_output);
+  JEQ(BPF_REG_0, 0, L_SENT);
+  counter_add_one(p, m, CNT_LOST, L_EXIT); /* reader too slow: count it */
+  JA(L_EXIT);
+  LABEL(L_SENT);
   counter_add_one(p, m, CNT_EMITTED, L_EXIT);
   LABEL(L_EXIT);
   MOV64_IMM(BPF_REG_0, 0);

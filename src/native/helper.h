@@ -51,7 +51,12 @@ enum helper_error {
   ERR_INTERNAL = 17,      /* anything else (I/O, mmap) */
 };
 
-/* Layout of the record the BPF program writes into the ring buffer. */
+/* Layout of the record the BPF program builds in its per-CPU scratch value
+ * (BREC_SIZE bytes) and copies into the ring buffer, cut to what it holds:
+ * the fixed part, then the kernel stack's BREC_KSTACK_RC bytes, then the user
+ * stack's BREC_USTACK_RC bytes right after them (a negative rc: none). Most
+ * stacks are far shorter than the maximum, so a record is a few hundred bytes
+ * instead of BREC_SIZE. */
 #define KSTACK_MAX 64
 #define USTACK_MAX 127
 #define BREC_TIME 0      /* u64 CLOCK_MONOTONIC ns */
@@ -64,9 +69,8 @@ enum helper_error {
 #define BREC_OTEL 48     /* trace_id[16] span_id[8] valid u8 flags u8 attrs u16 */
 #define BREC_OTEL_LEN 28
 #define BREC_OTEL_VALID (BREC_OTEL + 24)
-#define BREC_KSTACK 80
-#define BREC_USTACK (BREC_KSTACK + KSTACK_MAX * 8)
-#define BREC_SIZE (BREC_USTACK + USTACK_MAX * 8)
+#define BREC_KSTACK 80   /* first byte of the kernel stack, and the size of the fixed part */
+#define BREC_SIZE (BREC_KSTACK + KSTACK_MAX * 8 + USTACK_MAX * 8)
 
 /* Task events the tracepoint programs write into the same ring buffer
  * (told apart from samples by their size): u64 time, u32 tgid, u32 kind. */
@@ -89,6 +93,7 @@ struct helper_config {
 
 struct bpf_maps {
   int config, targets, tls, counters, events;
+  int scratch; /* per-CPU BREC_SIZE bytes: a sample's record is built here, then copied out at its length */
   int known; /* tgids the helper has seen: their samples need not wake it */
 };
 

@@ -246,7 +246,7 @@ static void drain(struct ringbuf *rb, int64_t wall_offset) {
         forget_known(tgid);
         procs_on_exit(tgid);
       }
-    } else if (!(len & BPF_RINGBUF_DISCARD_BIT) && size >= BREC_SIZE) {
+    } else if (!(len & BPF_RINGBUF_DISCARD_BIT) && size >= BREC_KSTACK) {
       const uint8_t *r = hdr + BPF_RINGBUF_HDR_SZ;
       int32_t urc, krc;
       uint32_t tgid;
@@ -261,7 +261,9 @@ static void drain(struct ringbuf *rb, int64_t wall_offset) {
       /* Names of its kernel addresses and the process's maps go out before
        * the sample: the reader needs them first. */
       uint32_t nu = urc > 0 ? (uint32_t)urc / 8 : 0, nk = krc > 0 ? (uint32_t)krc / 8 : 0;
-      const uint64_t *ustack = (const uint64_t *)(r + BREC_USTACK), *kstack = (const uint64_t *)(r + BREC_KSTACK);
+      if (nu > USTACK_MAX || nk > KSTACK_MAX || BREC_KSTACK + 8 * (nk + nu) > size) nu = nk = 0, sample_errors++; /* never: the program cuts the record to them */
+      /* The user stack follows the kernel stack's used bytes. */
+      const uint64_t *kstack = (const uint64_t *)(r + BREC_KSTACK), *ustack = kstack + nk;
       uint64_t now = clock_ns(CLOCK_MONOTONIC);
       if (nk) knames_for_stack(kstack, nk);
       uint32_t serial = procs_on_sample(tgid, tid, (const char *)r + BREC_COMM, ustack, nu, now, wall_offset);
