@@ -31,7 +31,8 @@ if (!compiler) {
 
 const sources = readdirSync(sourceDir).filter((f) => f.endsWith('.c')).map((f) => join(sourceDir, f));
 mkdirSync(dirname(output), { recursive: true });
-const args = ['-O2', '-g', '-Wall', '-Wextra', '-std=gnu11', '-o', output, ...sources];
+// --strict (CI, tests) also fails on a warning: a missing prototype or a short initializer must not reach users.
+const args = ['-O2', '-g', '-Wall', '-Wextra', ...(strict ? ['-Werror'] : []), '-std=gnu11', '-o', output, ...sources];
 const result = spawnSync(compiler, args, { encoding: 'utf8' });
 if (result.status !== 0) {
   const firstError = (result.stderr || '').split('\n').find((l) => /error/.test(l)) ?? (result.stderr || '').trim();

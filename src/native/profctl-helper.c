@@ -41,7 +41,7 @@
 static volatile sig_atomic_t stopping;
 static void on_signal(int sig) { (void)sig; stopping = 1; }
 
-static struct bpf_maps maps = { -1, -1, -1, -1, -1, -1 };
+static struct bpf_maps maps = { -1, -1, -1, -1, -1, -1, -1 };
 static int tls_enabled = 1;
 static int kernel_names = 1; /* KSYM records (kernel-names.c) unless --no-kernel-names */
 
