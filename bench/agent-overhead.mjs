@@ -15,8 +15,8 @@
 //   `times` (a wrapper shell waits for the tool), plus, for perf, `perf script`
 //   over the recording — the step that names its samples. Its cost is a fixed
 //   part (start-up, each binary's symbols, loaded once) and a part linear in
-//   the samples (found by naming the loops' samples over the whole recording
-//   and over its first half); an hour-long recording is named in one run, so
+//   the samples (found by naming the loops' samples over a long and a short
+//   stretch inside their run); an hour-long recording is named in one run, so
 //   the fixed part counts once and the per-sample part is scaled to an hour;
 // - in-kernel sampling time, the same way for every tool: the time the kernel
 //   spends in the cpu-clock event's timer handler (perf_swevent_hrtimer) when
@@ -214,13 +214,16 @@ const configs = [
     cmd: () => ['perf', ['record', '-F', '99', '-g', '-a', '-q', '-o', perfData]],
     // perf.data holds raw addresses: `perf script` names them (what FlameGraph's pipeline reads).
     // Its cost is fixed (start-up, each binary's symbols, loaded once) plus linear in the samples. The
-    // per-sample part is the difference between naming the loops' samples (--comms spin: the same
-    // binaries) over the whole recording and over its first half; the rest of the whole run is fixed.
+    // per-sample part is the difference between naming the loops' samples over a long and a short
+    // stretch that start at the same point inside the loops' run and end before it does (so both load
+    // the same binaries: the harness's own samples come at the edges); the rest of the whole run is fixed.
     after: async () => {
       const whole = await perfScript(perfData);
-      const loops = await perfScript(perfData, ['--comms', 'spin']);
-      const half = await perfScript(perfData, ['--comms', 'spin', '--time', '0%-50%']);
-      const perSampleS = Math.max(0, loops.cpuS - half.cpuS) / Math.max(1, loops.samples - half.samples);
+      const from = Math.ceil((100 * (warmup + 2)) / (warmup + seconds));
+      const to = (p) => `${from}%-${Math.floor(from + ((100 - from) * p) / 100)}%`;
+      const long = await perfScript(perfData, ['--comms', 'spin', '--time', to(90)]);
+      const short = await perfScript(perfData, ['--comms', 'spin', '--time', to(30)]);
+      const perSampleS = Math.max(0, long.cpuS - short.cpuS) / Math.max(1, long.samples - short.samples);
       return { cpuS: whole.cpuS, samples: whole.samples, perSampleS, fixedS: Math.max(0, whole.cpuS - perSampleS * whole.samples) };
     },
   }] : []),
@@ -326,7 +329,7 @@ const lines = [
   `Machine: ${cpus} CPUs (\`nproc\`), ${cpu}, kernel ${os.release()}, Node ${process.version}; load average at the end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}. Command: \`${only.length ? `ONLY=${only.join(",")} ` : ""}sudo node bench/agent-overhead.mjs ${seconds} ${rounds} ${warmup}\` (after \`npx tsc -p .\` and \`npm run build:native\`).`,
   `Workload: ${cpus} copies (one per CPU) of a tight C loop (-O2, frame pointers) counting iterations for ${seconds} s. Each round runs every configuration once, in turn (alone first); ${rounds} rounds; medians. Each tool starts ${warmup} s before the loops (warm-up, not counted as sampling) and is stopped with SIGINT after them.${skipped.length ? ` Not installed, skipped: ${skipped.join(', ')}.` : ''}`,
   '',
-  `perf script over each recording, as fixed + per sample × samples (the per-sample part from naming the loops' samples over the whole recording and over its first half; the fixed part counts once in an hour): ${results.get('perf record -F 99 -g -a')?.postSplit?.join('; ') ?? '—'}. In-kernel sampling time: ${probeKernel ? 'the cpu-clock timer handler timed between the hrtimer expire tracepoints on the loops\' interruptions, per call, times the calls of an hour; it includes the BPF tools\' program runs, and replaces the BPF time in the total' : 'not measured (no bpftrace, or KERNEL_PROBE=0): the total counts the BPF time instead'}.`,
+  `perf script over each recording, as fixed + per sample × samples (the per-sample part from naming the loops' samples over a long and a short stretch inside the loops' run; the fixed part counts once in an hour): ${results.get('perf record -F 99 -g -a')?.postSplit?.join('; ') ?? '—'}. In-kernel sampling time: ${probeKernel ? 'the cpu-clock timer handler timed between the hrtimer expire tracepoints on the loops\' interruptions, per call, times the calls of an hour; it includes the BPF tools\' program runs, and replaces the BPF time in the total' : 'not measured (no bpftrace, or KERNEL_PROBE=0): the total counts the BPF time instead'}.`,
   '',
   '| configuration | throughput kept (median %) | per round (%) | CPU while sampling, per hour | in-kernel sampling (timer handler), per hour | of it BPF program, per hour | CPU to stop (once) | naming the samples afterwards, per hour | **total CPU per hour of named samples** | peak RSS (MiB) |',
   '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|',
