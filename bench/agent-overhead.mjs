@@ -147,15 +147,15 @@ function startKernelProbe(handler) {
     'tracepoint:timer:hrtimer_expire_exit /@start[cpu]/ { @ns = sum(nsecs - @start[cpu]); @calls = count(); delete(@start[cpu]); }';
   const child = spawn('bpftrace', ['-e', program], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  const exited = new Promise((res) => child.on('exit', res));
-  const attached = new Promise((res) => {
-    const check = () => { if (/Attaching/.test(out)) res(); };
-    child.stdout.on('data', check);
-    child.stderr.on('data', check);
-    child.on('exit', res);
-  });
+  let onAttached;
+  const attached = new Promise((res) => (onAttached = res));
+  const take = (d) => {
+    out += d;
+    if (/Attaching/.test(out)) onAttached();
+  };
+  child.stdout.on('data', take);
+  child.stderr.on('data', take);
+  const exited = new Promise((res) => child.on('exit', () => { onAttached(); res(); }));
   return {
     /** Resolves once bpftrace has compiled and attached its program (or ended). */
     attached,
