@@ -105,6 +105,14 @@ export interface Capture {
   follow?(pid: number): void;
   /** CPU time the engine's own process has used, ns (bpf: from its stats records). */
   engineCpuNs?(): number;
+  /**
+   * Hands over everything sampled so far: resolves once those samples are in
+   * batches samples() has yielded and its consumer has finished with (the
+   * consumer must keep iterating). Lets a caller that writes the samples
+   * ask for them when it writes instead of taking batches all the time
+   * (bpf engine; resolves at once when the engine has stopped).
+   */
+  sync?(): Promise<void>;
 }
 
 export interface CaptureOptions {

@@ -116,7 +116,14 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
   let ended = false;
   let stopRequested = false;
   let delivered = 0;
+  /** Samples queued since the start, and those whose batch the consumer has finished with. */
+  let received = 0;
+  let consumed = 0;
+  /** sync() calls in order: each waits for its answer (a batch-flagged stats record), then for the consumer. */
+  const syncs: { target: number; resolve: () => void }[] = [];
   let last: StatsRecord | undefined;
+  /** The stream's protocol version (the `batch` command is version 5). */
+  let version = 0;
   let decodeErrors = 0;
   let stderrTail = '';
   /** Snapshots waiting for their process's next sample (the helper writes one right before it). */
@@ -125,6 +132,9 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
   const kernelNames = new Map<bigint, KernelName>();
 
   const notify = () => { const w = wake; wake = undefined; w?.(); };
+  const settleSyncs = () => {
+    while (syncs.length && ((syncs[0]!.target >= 0 && consumed >= syncs[0]!.target) || ended || failure)) syncs.shift()!.resolve();
+  };
 
   return new Promise((resolve, reject) => {
     let ready: ReadyRecord | undefined;
@@ -132,6 +142,7 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
       if (!ready) reject(err);
       else if (!failure) failure = err;
       notify();
+      settleSyncs();
     };
     child.on('error', (err: NodeJS.ErrnoException) => {
       fail(err.code === 'ENOENT' || err.code === 'EACCES' ? helperNotBuiltError(path) : err);
@@ -150,6 +161,7 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
         return;
       }
       const batch: RawSample[] = [];
+      let answers = 0;
       for (const r of records) {
         if (r.type === 'sample') {
           const snap = snapshots.size ? snapshots.get(r.sample.pid) : undefined;
@@ -160,17 +172,25 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
           batch.push(r.sample);
         } else if (r.type === 'process') snapshots.set(r.process.pid, r.process);
         else if (r.type === 'ksym') kernelNames.set(r.addr, { name: r.name, module: r.module });
-        else if (r.type === 'stats') { last = r; opts.onStats?.(r); }
+        else if (r.type === 'stats') { last = r; if (r.batch) answers++; opts.onStats?.(r); }
         else if (r.type === 'tls') opts.onTls?.(r.pid, r.offset);
         else if (r.type === 'error') fail(helperErrorFor(r.code, r.message));
         else if (r.type === 'ready' && !ready) { ready = r; resolve(capture); }
+        else if (r.type === 'header') version = r.version;
       }
       if (batch.length) {
         queue.push(batch);
         queued += batch.length;
+        received += batch.length;
         if (queued > HIGH_WATER_SAMPLES) child.stdout.pause(); /* the helper's buffer, then the kernel's, absorb it; overflow counts as lost */
         notify();
       }
+      // An answer follows the samples it covers: those are all queued by now (this chunk's included).
+      for (const s of syncs) {
+        if (!answers) break;
+        if (s.target < 0) { s.target = received; answers--; }
+      }
+      settleSyncs();
     });
     child.on('close', (code, signal) => {
       ended = true;
@@ -180,6 +200,7 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
         else if (!stopRequested) fail(new HelperError('crashed', `the sampling helper exited unexpectedly (${signal ?? `status ${code}`})${why ? `: ${why}` : ''}`, 'please report this as a bug', ExitCode.internal));
       }
       notify();
+      settleSyncs();
     });
 
     const capture: HelperCapture = {
@@ -195,6 +216,9 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
             delivered += batch.length;
             if (child.stdout.isPaused() && queued < HIGH_WATER_SAMPLES / 2) child.stdout.resume();
             yield batch;
+            // The consumer asks for the next batch only when it is done with this one.
+            consumed += batch.length;
+            settleSyncs();
             continue;
           }
           if (failure) throw failure;
@@ -219,6 +243,13 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
         if (!ended) child.stdin.write(`follow ${pid}\n`);
       },
       engineCpuNs: () => last?.helperCpuNs ?? 0,
+      sync() {
+        if (ended || failure || version < 5) return Promise.resolve();
+        return new Promise<void>((done) => {
+          syncs.push({ target: -1, resolve: done });
+          child.stdin.write('batch\n');
+        });
+      },
     };
   });
 }

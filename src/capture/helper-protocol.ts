@@ -6,7 +6,8 @@
 // add some); an unknown version or a bad length is a protocol error. Version 2
 // added PROCESS records (type 6), version 3 KSYM records (type 7), version 4
 // numbered stacks and thread names (STACK 8, COMM 9) and samples that refer
-// to them (SAMPLE_REF 10), and nothing else, so older streams still decode.
+// to them (SAMPLE_REF 10), version 5 the `batch` command answered by a
+// flagged STATS record, and nothing else, so older streams still decode.
 // STACK and COMM records are kept by the decoder, not returned: a SAMPLE_REF
 // comes out as a sample whose `shared` stack is the one object every sample
 // with that number shares.
@@ -15,13 +16,15 @@
 import type { ProcessSnapshot, RawSample, SharedStack } from './capture-types.js';
 
 export const PROTOCOL_MAGIC = 0x4c544350;
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 /** Oldest stream version this decoder reads (same framing, fewer record types). */
 export const PROTOCOL_MIN_VERSION = 1;
 
 export const RecordType = { ready: 1, sample: 2, stats: 3, error: 4, tls: 5, process: 6, ksym: 7, stack: 8, comm: 9, sampleRef: 10 } as const;
 /** STACK record flag: numbering restarted, every earlier stack number is void. */
 export const STACK_FLAG_RESET = 1;
+/** STATS record flag: the answer to a `batch` command, written after every sample the helper had read (version 5). */
+export const STATS_FLAG_BATCH = 1;
 
 /** The helper's stable failure codes (exit status and error record code). */
 export const HelperErrorCode = {
@@ -60,6 +63,8 @@ export interface StatsRecord {
   /** The helper's own user+system CPU time, ns. */
   helperCpuNs: number;
   wallMs: number;
+  /** The answer to a `batch` command: every sample read before it came first. */
+  batch: boolean;
 }
 export interface ErrorRecord { type: 'error'; code: number; errno: number; message: string }
 export interface TlsRecord { type: 'tls'; pid: number; offset: number }
@@ -123,7 +128,7 @@ export class HelperStreamDecoder {
         need(buf.subarray(pos + 8, pos + len), 20, 'comm');
         this.comms[buf.readUInt32LE(pos + 8)] = cString(buf, pos + 12, 16);
       } else {
-        const record = decodeRecord(type, buf.subarray(pos + 8, pos + len));
+        const record = decodeRecord(type, buf.subarray(pos + 8, pos + len), view.getUint16(pos + 6, true));
         if (record) out.push(record);
         else this.skipped++;
       }
@@ -182,7 +187,7 @@ function cString(p: Buffer, start: number, len: number): string {
   return p.toString('utf8', start, end >= 0 && end < start + len ? end : start + len);
 }
 
-export function decodeRecord(type: number, p: Buffer): HelperRecord | undefined {
+export function decodeRecord(type: number, p: Buffer, flags = 0): HelperRecord | undefined {
   switch (type) {
     case RecordType.ready:
       need(p, 32, 'ready');
@@ -209,6 +214,7 @@ export function decodeRecord(type: number, p: Buffer): HelperRecord | undefined 
         followed: Number(p.readBigUInt64LE(24)),
         helperCpuNs: Number(p.readBigUInt64LE(32)),
         wallMs: nsToMs(p, 40),
+        batch: (flags & STATS_FLAG_BATCH) !== 0,
       };
     case RecordType.error:
       need(p, 8, 'error');

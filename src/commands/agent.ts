@@ -58,8 +58,11 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
   const writer = openStoreWriter(dir, { maxSizeBytes: opts.maxSizeBytes, retentionMs: opts.retentionMs, onWarning: warnOnStderr });
   let capture;
   try {
-    // One batch a second: the helper snapshots processes itself, so a longer batch costs no names, only wakeups saved.
-    capture = await startCapture({ hz: opts.hz, engine: opts.engine, batchMs: 1000 });
+    // The agent asks for the samples when it writes them (capture.sync at each
+    // flush): the helper keeps them until then, so neither process wakes for a
+    // batch in between. It snapshots new processes itself, so waiting costs no
+    // names. Its own timer, at twice the interval, is only a backstop.
+    capture = await startCapture({ hz: opts.hz, engine: opts.engine, batchMs: Math.min(2 * opts.flushMs, 600_000) });
   } catch (e) {
     writer.close();
     throw e;
@@ -157,12 +160,25 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
     for await (const batch of capture.samples()) collector.addBatch(batch);
   })();
 
-  const timer = setInterval(() => {
+  const flushSafely = () => {
     try {
       flush();
     } catch (e) {
       warnOnStderr(`flush failed: ${(e as Error).message}`);
     }
+  };
+  /** The samples taken so far, then the flush; a helper that does not answer within 2 s does not hold it up. */
+  const syncAndFlush = async () => {
+    if (capture.sync) {
+      let timeout: NodeJS.Timeout | undefined;
+      await Promise.race([capture.sync(), new Promise<void>((r) => (timeout = setTimeout(r, 2000)))]);
+      clearTimeout(timeout);
+    }
+    flushSafely();
+  };
+  let flushing: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    flushing ??= syncAndFlush().finally(() => (flushing = undefined));
   }, opts.flushMs);
 
   const stopped = new Promise<string>((resolve) => {
@@ -183,6 +199,7 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
   }
   await capture.stop();
   await drained.catch(() => {});
+  await flushing;
   await receiver?.close();
   flush();
   writer.close();

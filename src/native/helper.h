@@ -17,7 +17,7 @@
 
 /* Wire protocol (see protocol.md). Bump PROTO_VERSION on any change. */
 #define PROTO_MAGIC 0x4c544350u /* "PCTL" little-endian */
-#define PROTO_VERSION 4 /* 2 added PROCESS records, 3 KSYM records, 4 STACK, COMM and SAMPLE_REF; framing unchanged */
+#define PROTO_VERSION 5 /* 2 added PROCESS records, 3 KSYM records, 4 STACK, COMM and SAMPLE_REF, 5 the batch command; framing unchanged */
 enum record_type {
   REC_READY = 1,  /* attached and sampling */
   REC_SAMPLE = 2, /* one sample with its stacks (versions 1-3; now SAMPLE_REF) */
@@ -31,6 +31,7 @@ enum record_type {
   REC_SAMPLE_REF = 10, /* one sample naming its stack and comm by number */
 };
 #define STACK_FLAG_RESET 1u /* numbering restarted: earlier STACK numbers are void */
+#define STATS_FLAG_BATCH 1u /* STATS record flag: the answer to a `batch` command, after every sample read before it */
 #define READY_FLAG_TLS 1u          /* trace-context reading is on */
 #define READY_FLAG_KERNEL_NAMES 2u /* kernel frames come with KSYM records */
 

@@ -1,6 +1,6 @@
 /*
  * The helper's side of the wire protocol (protocol.md): frames records as
- * [u32 total length][u16 type][u16 flags=0][payload], little-endian host
+ * [u32 total length][u16 type][u16 flags][payload], little-endian host
  * order, into a buffer that out_flush() writes to stdout. Must not block on
  * anything but stdout and must not drop a record silently: if the parent
  * stops reading, the helper exits rather than buffering without bound.
@@ -32,15 +32,16 @@ static uint8_t *reserve(size_t n) {
   return p;
 }
 
-static uint8_t *begin(uint16_t type, size_t payload) {
+static uint8_t *begin_flagged(uint16_t type, uint16_t flags, size_t payload) {
   uint8_t *p = reserve(8 + payload);
   uint32_t total = (uint32_t)(8 + payload);
-  uint16_t flags = 0;
   memcpy(p, &total, 4);
   memcpy(p + 4, &type, 2);
   memcpy(p + 6, &flags, 2);
   return p + 8;
 }
+
+static uint8_t *begin(uint16_t type, size_t payload) { return begin_flagged(type, 0, payload); }
 
 #define PUT(p, off, v) do { __typeof__(v) _v = (v); memcpy((p) + (off), &_v, sizeof(_v)); } while (0)
 
@@ -96,8 +97,8 @@ void out_comm(uint32_t id, const char comm[16]) {
   memcpy(p + 4, comm, 16);
 }
 
-void out_stats(uint64_t samples, uint64_t lost, uint64_t errors, uint64_t followed, uint64_t cpu_ns, uint64_t wall_ns) {
-  uint8_t *p = begin(REC_STATS, 48);
+void out_stats(uint64_t samples, uint64_t lost, uint64_t errors, uint64_t followed, uint64_t cpu_ns, uint64_t wall_ns, uint16_t flags) {
+  uint8_t *p = begin_flagged(REC_STATS, flags, 48);
   PUT(p, 0, samples);
   PUT(p, 8, lost);
   PUT(p, 16, errors);

@@ -187,10 +187,14 @@ static void add_existing_descendants(uint32_t root) {
   }
 }
 
+/* `batch` commands not yet answered (the reader waits for each answer). */
+static unsigned batches_asked;
+
 static void handle_command(char *line) {
   unsigned pid;
   long long offset;
-  if (sscanf(line, "tls %u %lld", &pid, &offset) == 2) set_tls_offset(pid, offset);
+  if (!strcmp(line, "batch")) batches_asked++;
+  else if (sscanf(line, "tls %u %lld", &pid, &offset) == 2) set_tls_offset(pid, offset);
   else if (sscanf(line, "follow %u", &pid) == 1) { add_target(pid, TARGET_FOLLOW); add_existing_descendants(pid); }
   else if (sscanf(line, "pid %u", &pid) == 1) add_target(pid, 0);
   else fprintf(stderr, "profctl-helper: ignoring command: %s\n", line);
@@ -282,7 +286,7 @@ static void drain(struct ringbuf *rb, int64_t wall_offset) {
 }
 
 /* Cumulative counters; the helper's own CPU time lets callers show its cost. */
-static void emit_stats(uint64_t wall_ns) {
+static void emit_stats(uint64_t wall_ns, uint16_t flags) {
   uint64_t totals[CNT_COUNT];
   static int ncpu_conf; /* sysconf reads /sys for this on every call */
   if (!ncpu_conf) ncpu_conf = (int)sysconf(_SC_NPROCESSORS_CONF);
@@ -291,7 +295,7 @@ static void emit_stats(uint64_t wall_ns) {
   getrusage(RUSAGE_SELF, &ru);
   uint64_t cpu_ns = ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000ull +
                     ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000ull;
-  out_stats(samples_written, totals[CNT_LOST], sample_errors, totals[CNT_FOLLOWED], cpu_ns, wall_ns);
+  out_stats(samples_written, totals[CNT_LOST], sample_errors, totals[CNT_FOLLOWED], cpu_ns, wall_ns, flags);
 }
 
 /* The ring only has to hold what arrives while the helper is not reading it
@@ -343,7 +347,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--follow") && v > 0 && nfollows < 1024) follows[nfollows++] = (uint32_t)v;
     else if (!strcmp(argv[i], "--ringbuf-mb") && v > 0 && v <= 1024 && !(v & (v - 1))) ringbuf_mb = (unsigned)v;
     else if (!strcmp(argv[i], "--stats-ms") && v >= 10) stats_ms = (unsigned)v;
-    else if (!strcmp(argv[i], "--flush-ms") && v <= 10000) flush_ms = (unsigned)v;
+    else if (!strcmp(argv[i], "--flush-ms") && v <= 600000) flush_ms = (unsigned)v;
     else if (!strcmp(argv[i], "--stack-table-ms") && v >= 10) stacks_set_lifetime(v);
     else fail(ERR_USAGE, "bad option or value: %s", argv[i]);
     i++;
@@ -430,8 +434,8 @@ int main(int argc, char **argv) {
   uint64_t next_stats = clock_ns(CLOCK_MONOTONIC) + stats_ms * 1000000ull;
   /* A new process's first sample wakes the helper (its snapshot cannot wait);
    * the rest are read at least every 500 ms (the ring holds two seconds) and
-   * written in batches: one write per --flush-ms, stats included, keeps the
-   * reader's wakeups, its main cost, low. */
+   * written in batches: one write per --flush-ms or `batch` command, stats
+   * included, keeps the reader's wakeups, its main cost, low. */
   uint64_t next_flush = clock_ns(CLOCK_MONOTONIC) + flush_ms * 1000000ull;
   uint64_t next_sweep = clock_ns(CLOCK_MONOTONIC) + 10000 * 1000000ull;
   unsigned sweeps = 0;
@@ -464,10 +468,19 @@ int main(int argc, char **argv) {
       }
     }
     now = clock_ns(CLOCK_MONOTONIC);
+    int answered = batches_asked > 0;
+    if (answered) {
+      /* The reader wants everything sampled so far, now (the agent, before it
+       * writes a segment): the ring was read this turn; answer with a flagged
+       * stats record after its samples and write at once. */
+      for (; batches_asked; batches_asked--) emit_stats(now + (uint64_t)wall_offset, STATS_FLAG_BATCH);
+      next_stats = now + stats_ms * 1000000ull;
+      next_flush = now; /* written below */
+    }
     int writing = now >= next_flush || out_pending() > (1u << 20);
     /* Stats due before the next write ride on this one: no write of their own. */
-    if (now >= next_stats || (writing && next_stats - now < flush_ms * 1000000ull)) {
-      emit_stats(now + (uint64_t)wall_offset);
+    if (!answered && (now >= next_stats || (writing && next_stats - now < flush_ms * 1000000ull))) {
+      emit_stats(now + (uint64_t)wall_offset, 0);
       next_stats = now + stats_ms * 1000000ull;
     }
     if (now >= next_sweep) {
@@ -486,7 +499,7 @@ int main(int argc, char **argv) {
   for (int cpu = 0; cpu < ncpu; cpu++)
     if (events[cpu] >= 0) close(events[cpu]);
   drain(&rb, wall_offset);
-  emit_stats(clock_ns(CLOCK_REALTIME));
+  emit_stats(clock_ns(CLOCK_REALTIME), 0);
   out_flush();
   return 0;
 }

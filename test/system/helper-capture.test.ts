@@ -150,6 +150,32 @@ describe.skipIf(skipReason !== undefined)('BPF capture engine', () => {
     expect(capture.stats().errors).toBe(0);
   });
 
+  it('keeps its samples until asked, then hands over all of them (sync)', async () => {
+    // The agent's way: the helper's own write timer is a minute off; only sync() brings samples.
+    const target = run(callChain, ['3']);
+    const capture = await startHelper({ hz: 199, pids: [target.pid], flushMs: 60_000 });
+    const got: RawSample[] = [];
+    const consumed = (async () => { for await (const batch of capture.samples()) got.push(...batch); })();
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(got.length, 'nothing is written before it is asked for').toBe(0);
+    const askedMs = Date.now();
+    await capture.sync!();
+    const first = got.length;
+    expect(first).toBeGreaterThan(20);
+    // Everything sampled before the ask came; the ring is read at most 500 ms apart, so the newest is recent.
+    expect(Math.max(...got.map((s) => s.timeMs))).toBeGreaterThan(askedMs - 700);
+    await new Promise((r) => setTimeout(r, 800));
+    await capture.sync!();
+    expect(got.length).toBeGreaterThan(first);
+    expect(got.slice(first).every((s) => s.timeMs >= got[first - 1]!.timeMs - 1)).toBe(true);
+    await capture.stop();
+    await consumed;
+    await target.exited;
+    expect(capture.stats().lost).toBe(0);
+    expect(capture.stats().samples).toBe(got.length);
+    await capture.sync!(); // after the end: resolves at once
+  });
+
   it('is woken by a new process, not by every sample of a known one', async () => {
     const burners = [run(callChain, ['3']), run(callChain, ['3'])];
     const capture = await startHelper({ hz: 499, pids: burners.map((b) => b.pid) });

@@ -15,10 +15,11 @@ function header(version = 3, magic = 0x4c544350): Buffer {
   return b;
 }
 
-function record(type: number, payload: Buffer): Buffer {
+function record(type: number, payload: Buffer, flags = 0): Buffer {
   const b = Buffer.alloc(8);
   b.writeUInt32LE(8 + payload.length, 0);
   b.writeUInt16LE(type, 4);
+  b.writeUInt16LE(flags, 6);
   return Buffer.concat([b, payload]);
 }
 
@@ -39,7 +40,7 @@ function sample(s: SampleSpec): Buffer {
   return record(2, Buffer.concat([fixed, s.trace ?? Buffer.alloc(0), stacks]));
 }
 
-function stats(samples: number, lost: number): Buffer {
+function stats(samples: number, lost: number, flags = 0): Buffer {
   const p = Buffer.alloc(48);
   p.writeBigUInt64LE(BigInt(samples), 0);
   p.writeBigUInt64LE(BigInt(lost), 8);
@@ -47,7 +48,7 @@ function stats(samples: number, lost: number): Buffer {
   p.writeBigUInt64LE(1n, 24);
   p.writeBigUInt64LE(123456789n, 32);
   p.writeBigUInt64LE(1_700_000_000_123_456_789n, 40);
-  return record(3, p);
+  return record(3, p, flags);
 }
 
 const traced: SampleSpec = {
@@ -83,7 +84,12 @@ describe('helper stream decoder', () => {
     expect(second?.comm).toBe('a-sixteen-chars!');
     expect(second?.traceId).toBeUndefined();
     expect(second?.userStack).toEqual([]);
-    expect(records[3]).toMatchObject({ type: 'stats', samples: 2, lost: 5, errors: 3, followed: 1, helperCpuNs: 123456789, wallMs: 1_700_000_000_123.456 });
+    expect(records[3]).toMatchObject({ type: 'stats', samples: 2, lost: 5, errors: 3, followed: 1, helperCpuNs: 123456789, wallMs: 1_700_000_000_123.456, batch: false });
+  });
+
+  it('tells a stats record that answers a batch command (version 5) by its record flag', () => {
+    const { records } = decodeAll([Buffer.concat([header(5), stats(1, 0), stats(2, 0, 1), stats(3, 0, 2)])]);
+    expect(records.filter((r) => r.type === 'stats').map((r) => r.type === 'stats' && [r.samples, r.batch])).toEqual([[1, false], [2, true], [3, false]]);
   });
 
   it('turns nanosecond times (to the year 2255) into exact µs-precision milliseconds', () => {
@@ -252,7 +258,7 @@ describe('helper stream decoder', () => {
 
   it('refuses a stream that is not the helper, another version, or a broken length', () => {
     expect(() => new HelperStreamDecoder().push(header(1, 0xdeadbeef))).toThrow(ProtocolError);
-    expect(() => new HelperStreamDecoder().push(header(5))).toThrow(/version 5/);
+    expect(() => new HelperStreamDecoder().push(header(6))).toThrow(/version 6/);
     const bad = Buffer.alloc(8);
     bad.writeUInt32LE(4, 0);
     expect(() => new HelperStreamDecoder().push(Buffer.concat([header(), bad]))).toThrow(/bad record length 4/);
