@@ -17,7 +17,8 @@ export async function startCapture(opts: CaptureOptions): Promise<Capture> {
     hz: opts.hz,
     pids: opts.pids,
     follow: opts.followChildrenOf !== undefined ? [opts.followChildrenOf] : undefined,
-    ...(opts.batchMs !== undefined ? { flushMs: opts.batchMs } : {}),
+    // Stats come with each batch (and with each sync's answer): none in between.
+    ...(opts.batchMs !== undefined ? { flushMs: opts.batchMs, statsMs: Math.max(1000, opts.batchMs) } : {}),
   };
   if (opts.engine === 'bpf') return startHelper(helperOpts);
   try {

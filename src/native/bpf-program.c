@@ -132,6 +132,7 @@ static void jump_reg(struct prog_buf *p, uint8_t op, uint8_t reg, uint8_t src, i
   emit(p, BPF_JMP | op | BPF_X, reg, src, 0, 0);
 }
 #define JNE_REG(r, s, l) jump_reg(p, BPF_JNE, r, s, l)
+#define JGT_REG(r, s, l) jump_reg(p, BPF_JGT, r, s, l)
 #define MOV32_REG(d, s) emit(p, BPF_ALU | BPF_MOV | BPF_X, d, s, 0, 0)
 #define LABEL(l) (p->label_at[l] = p->n)
 
@@ -153,7 +154,7 @@ static void counter_add_one(struct prog_buf *p, const struct bpf_maps *m, int in
   STX(BPF_DW, BPF_REG_0, BPF_REG_1, 0);
 }
 
-enum { L_EXIT, L_PASS, L_HAVE, L_SUBMIT, L_WAKE, L_KNONE, L_KLEN, L_LEN_KNONE, L_LEN_K, L_LEN_UNONE, L_LEN_U, L_SENT };
+enum { L_EXIT, L_PASS, L_HAVE, L_SUBMIT, L_WAKE, L_FORCE, L_KNONE, L_KLEN, L_LEN_KNONE, L_LEN_K, L_LEN_UNONE, L_LEN_U, L_SENT };
 
 /* r{reg} = the stack byte count stored at rc_off of the record (r9), or 0 when
  * negative (an error) or above max: bounds the verifier can follow. */
@@ -266,19 +267,28 @@ static void build_sampler(struct prog_buf *p, const struct bpf_maps *m) {
   CALL(BPF_FUNC_probe_read_user); /* zero-fills on failure: valid stays 0 */
   LABEL(L_SUBMIT);
   /* A process the helper already knows needs nothing from it right away: its
-   * samples wait for the helper's next timed read instead of waking it (one
-   * wakeup per sample was most of the helper's CPU and put a reschedule in
-   * the sampled task's interrupt). A new process wakes it, so that its maps
-   * are read while it is alive — with a forced wakeup: the default (adaptive)
-   * one is skipped while unwoken records wait in the ring. */
+   * samples wait in the ring until the helper reads it for another reason
+   * (one wakeup per sample was most of the helper's CPU and put a reschedule
+   * in the sampled task's interrupt), or until the ring holds
+   * config.wake_bytes, so that it never fills while the helper sleeps. A new
+   * process wakes it, so that its maps are read while it is alive — with a
+   * forced wakeup: the default (adaptive) one is skipped while unwoken
+   * records wait in the ring. */
   STX(BPF_W, BPF_REG_10, BPF_REG_7, -48);
   LD_MAP(BPF_REG_1, m->known);
   MOV64_REG(BPF_REG_2, BPF_REG_10);
   ADD64_IMM(BPF_REG_2, -48);
   CALL(BPF_FUNC_map_lookup_elem);
-  MOV64_IMM(BPF_REG_2, BPF_RB_FORCE_WAKEUP);
-  JEQ(BPF_REG_0, 0, L_WAKE);
+  JEQ(BPF_REG_0, 0, L_FORCE);
+  LD_MAP(BPF_REG_1, m->events);
+  MOV64_IMM(BPF_REG_2, BPF_RB_AVAIL_DATA);
+  CALL(BPF_FUNC_ringbuf_query);
+  LDX(BPF_W, BPF_REG_1, BPF_REG_8, 12); /* config.wake_bytes */
+  JGT_REG(BPF_REG_0, BPF_REG_1, L_FORCE);
   MOV64_IMM(BPF_REG_2, BPF_RB_NO_WAKEUP);
+  JA(L_WAKE);
+  LABEL(L_FORCE);
+  MOV64_IMM(BPF_REG_2, BPF_RB_FORCE_WAKEUP);
   LABEL(L_WAKE);
   MOV64_REG(BPF_REG_4, BPF_REG_2);
   load_stack_len(p, BPF_REG_3, BREC_KSTACK_RC, KSTACK_MAX * 8, L_LEN_KNONE, L_LEN_K);

@@ -88,7 +88,7 @@ struct helper_config {
   uint32_t filter_by_tgid; /* 0: every process; 1: only tgids in targets */
   uint32_t fsbase_offset;  /* byte offset of thread.fsbase in task_struct */
   uint32_t tgid_offset;    /* byte offset of tgid in task_struct */
-  uint32_t unused;
+  uint32_t wake_bytes;     /* a known process's sample wakes the reader once the ring holds this much */
 };
 #define TARGET_FOLLOW 1u /* targets value flag: add forked children too */
 

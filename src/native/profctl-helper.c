@@ -298,9 +298,9 @@ static void emit_stats(uint64_t wall_ns, uint16_t flags) {
   out_stats(samples_written, totals[CNT_LOST], sample_errors, totals[CNT_FOLLOWED], cpu_ns, wall_ns, flags);
 }
 
-/* The ring only has to hold what arrives while the helper is not reading it
- * (at most 500 ms between reads, more when a /proc read or a busy machine
- * delays it).
+/* The ring only has to hold what arrives between its reaching a quarter full
+ * (which wakes the helper) and the helper reading it, longer when a /proc
+ * read or a busy machine delays the read.
  * Two seconds of every CPU sampling at full rate, at least 1 MiB: 1 MiB on a
  * small machine at 99 Hz, where a fixed 8 MiB was 16 MiB of the helper's RSS
  * (the kernel maps the data pages twice). Losses are counted either way. */
@@ -361,7 +361,8 @@ int main(int argc, char **argv) {
   if (offs.fsbase < 0) { tls_enabled = 0; fprintf(stderr, "profctl-helper: no task_struct.thread.fsbase in BTF: trace context off\n"); }
   rc = create_maps(&maps, ringbuf_mb << 20, msg, sizeof(msg));
   if (rc) fail(rc, "%s", msg);
-  struct helper_config cfg = { npids + nfollows > 0, (uint32_t)(offs.fsbase < 0 ? 0 : offs.fsbase), (uint32_t)offs.tgid, 0 };
+  /* A quarter of the ring: the reader wakes long before it could fill. */
+  struct helper_config cfg = { npids + nfollows > 0, (uint32_t)(offs.fsbase < 0 ? 0 : offs.fsbase), (uint32_t)offs.tgid, (ringbuf_mb << 20) / 4 };
   uint32_t zero = 0;
   if (map_update(maps.config, &zero, &cfg)) fail(ERR_INTERNAL, "writing BPF config map: %s", strerror(errno));
   for (int i = 0; i < npids; i++) add_target(pids[i], 0);
@@ -433,7 +434,7 @@ int main(int argc, char **argv) {
   int stdin_open = 1;
   uint64_t next_stats = clock_ns(CLOCK_MONOTONIC) + stats_ms * 1000000ull;
   /* A new process's first sample wakes the helper (its snapshot cannot wait);
-   * the rest are read at least every 500 ms (the ring holds two seconds) and
+   * the rest are read when it wakes anyway or the ring is a quarter full, and
    * written in batches: one write per --flush-ms or `batch` command, stats
    * included, keeps the reader's wakeups, its main cost, low. */
   uint64_t next_flush = clock_ns(CLOCK_MONOTONIC) + flush_ms * 1000000ull;
@@ -442,12 +443,13 @@ int main(int argc, char **argv) {
   while (!stopping) {
     struct pollfd fds[2] = { { maps.events, POLLIN, 0 }, { 0, POLLIN, 0 } };
     uint64_t now = clock_ns(CLOCK_MONOTONIC);
-    /* Samples of known processes do not wake the helper: read the ring at
-     * least every --flush-ms (it holds two seconds of samples). */
+    /* Samples of known processes do not wake the helper until the ring is a
+     * quarter full: it sleeps until a timer is due, a command comes, a new
+     * process is sampled or the ring fills that far. */
     uint64_t due = next_stats < next_flush ? next_stats : next_flush;
+    if (next_sweep < due) due = next_sweep;
     /* Rounded up: a wait rounded down to 0 ms spun on poll() until the deadline. */
     int wait_ms = now >= due ? 0 : (int)((due - now + 999999) / 1000000);
-    if (wait_ms > 500) wait_ms = 500; /* bounded latency even without a wakeup */
     int n = poll(fds, stdin_open ? 2 : 1, wait_ms);
     if (n < 0 && errno != EINTR) break;
     if (getppid() != parent) break; /* parent died (PDEATHSIG may fire on a thread) */
