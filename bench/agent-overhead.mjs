@@ -33,7 +33,11 @@
 // - peak RSS (VmHWM of the tool's processes, summed: for profctl, the agent
 //   and its helper).
 //
-// Usage (root): [ONLY=agent,perf] node bench/agent-overhead.mjs [seconds=60] [rounds=3] [warmup=20]
+// Usage (root): [ONLY=agent,perf] node bench/agent-overhead.mjs [seconds=60] [rounds=3] [warmup=30]
+// The warm-up leaves out each tool's start-up (bcc compiles its program,
+// bpftrace its script); the agent's is naming its first samples, its own
+// start-up's among them (node's symbols: ~250 ms), at its second flush, 10 to
+// 20 s in, since it takes samples once per flush: hence 30 s.
 // Needs: cc, perf (linux-perf), bpftrace, profile-bpfcc (bpfcc-tools); a
 // missing peer is reported and skipped. bcc compiles its program against
 // kernel headers: on a kernel that ships none (no /lib/modules/$(uname -r)/build,
@@ -53,7 +57,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 const seconds = Number(process.argv[2] ?? 60);
 const rounds = Number(process.argv[3] ?? 3);
-const warmup = Number(process.argv[4] ?? 20);
+const warmup = Number(process.argv[4] ?? 30);
 const cpus = os.cpus().length;
 const root = join(import.meta.dirname, '..');
 const tmp = mkdtempSync(join(os.tmpdir(), 'profctl-overhead-'));
@@ -161,8 +165,11 @@ function startKernelProbe(handler) {
     attached,
     /** Stops the probe; ns per handler call, or NaN when the probe could not run. */
     async stop() {
+      // bpftrace now and then misses a SIGINT while no event comes (once in a run here): ask again.
       child.kill('SIGINT');
+      const again = setInterval(() => child.kill('SIGINT'), 5000);
       await exited;
+      clearInterval(again);
       const ns = Number(/@ns: (\d+)/.exec(out)?.[1]);
       const calls = Number(/@calls: (\d+)/.exec(out)?.[1]);
       if (!(calls > 0)) process.stderr.write(`kernel probe: no handler calls timed (${out.trim().split('\n').slice(-1)[0] ?? ''})\n`);
