@@ -1,6 +1,7 @@
 // The agent's per-sample work in user space, without the machine: a
 // synthetic helper stream (protocol version 4: 40 numbered stacks of 30
-// frames, two threads, 200,000 SAMPLE_REF records) decoded, collected with a
+// frames, two threads, 200,000 SAMPLE_REF records, a pair every 150
+// out of time order as two CPUs' samples meet in the ring) decoded, collected with a
 // symbolizer that names addresses from a table (naming itself is not what is
 // measured), and written to a store in windows of at least 2,000 samples (10 s at 99 Hz on
 // two busy CPUs) without fsync. Prints ns per sample for each stage.
@@ -21,7 +22,7 @@ const NST = 40;
 for (let i = 0; i < NST; i++) { const f = Buffer.alloc(16 + 8 * 30); f.writeUInt32LE(i, 0); f.writeUInt32LE(1000 + (i % 2), 4); f.writeUInt16LE(25, 8); f.writeUInt16LE(5, 10); f.writeUInt32LE(i === 0 ? 1 : 0, 12); for (let k = 0; k < 25; k++) f.writeBigUInt64LE(0x401000n + BigInt(i * 64 + k), 16 + 8 * k); for (let k = 0; k < 5; k++) f.writeBigUInt64LE(0xffffffff81000000n + BigInt(k * 16 + i), 16 + 200 + 8 * k); parts.push(rec(8, f)); }
 for (let i = 0; i < 2; i++) { const c = Buffer.alloc(20); c.writeUInt32LE(i, 0); c.write('spin' + i, 4); parts.push(rec(9, c)); }
 const t0 = 1_700_000_000_000_000_000n;
-for (let i = 0; i < N; i++) { const p = Buffer.alloc(32); p.writeBigUInt64LE(t0 + BigInt(i) * 5_050_505n, 0); p.writeUInt32LE(1000 + (i % 2), 8); p.writeUInt32LE(1000 + (i % 2), 12); p.writeUInt32LE(i % 2, 16); p.writeUInt32LE((i * 7) % NST, 20); p.writeUInt32LE(i % 2, 24); parts.push(rec(10, p)); }
+for (let i = 0; i < N; i++) { const p = Buffer.alloc(32); p.writeBigUInt64LE(t0 + BigInt(i % 150 === 1 ? i - 1 : i % 150 === 0 && i ? i + 1 : i) * 5_050_505n, 0); p.writeUInt32LE(1000 + (i % 2), 8); p.writeUInt32LE(1000 + (i % 2), 12); p.writeUInt32LE(i % 2, 16); p.writeUInt32LE((i * 7) % NST, 20); p.writeUInt32LE(i % 2, 24); parts.push(rec(10, p)); }
 const stream = Buffer.concat(parts);
 const frames = new Map();
 const frame = (a, kind) => { let f = frames.get(a); if (!f) frames.set(a, f = { name: 'fn_' + a.toString(16), module: 'm', kind }); return f; };

@@ -54,6 +54,11 @@ export class ByteWriter {
 
   /** Unsigned varint for non-negative safe integers (up to 2^53). */
   uvar(v: number): void {
+    // Fast path: one byte, the common case for deltas and small ids.
+    if (v < 0x80 && v >= 0 && this.length < this.buf.length) {
+      this.buf[this.length++] = v;
+      return;
+    }
     this.reserve(8);
     while (v >= 0x80) {
       this.buf[this.length++] = (v % 0x80) | 0x80;

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openStoreReader, openStoreWriter, resolveStoreDir } from '../../src/store/index.js';
+import { timeOrder } from '../../src/store/segment-codec.js';
 import type { ColumnarProfile, SampleContext } from '../../src/profile/model.js';
 import { flatSamples, makeFrames, makeProfile, makeSpans, useTempStoreDirs } from './store-fixtures.js';
 
@@ -169,6 +170,30 @@ describe('store round trip', () => {
     const bySvc = await r.readProfile({ services: ['app100'], aggregate: true });
     expect(bySvc.samples.every((s) => s.process === 'app100')).toBe(true);
     expect((await r.readProfile({ services: ['nothing'] })).samples).toEqual([]);
+  });
+});
+
+describe('sample time order', () => {
+  // What a stable sort by time gives: the order segments store samples in.
+  const reference = (time: number[]) => time.map((t, i) => ({ t, i })).sort((a, b) => a.t - b.t || a.i - b.i).map((x) => x.i);
+  let seed = 7;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+
+  it('sorts a window whose CPUs met a little out of order, ties in arrival order', () => {
+    const time = Array.from({ length: 3000 }, (_, i) => T0 + Math.floor(i / 3) * 5);
+    for (let k = 0; k < 40; k++) {
+      const i = 1 + Math.floor(random() * (time.length - 3));
+      [time[i], time[i + 2]] = [time[i + 2]!, time[i]!];
+    }
+    expect([...timeOrder(time, time.length)]).toEqual(reference(time));
+  });
+
+  it('sorts input in any order (reversed, shuffled), past the nearly-sorted path', () => {
+    const reversed = Array.from({ length: 2000 }, (_, i) => T0 - i);
+    expect([...timeOrder(reversed, reversed.length)]).toEqual(reference(reversed));
+    const shuffled = Array.from({ length: 2000 }, () => T0 + Math.floor(random() * 500));
+    expect([...timeOrder(shuffled, shuffled.length)]).toEqual(reference(shuffled));
+    expect([...timeOrder([], 0)]).toEqual([]);
   });
 });
 
