@@ -46,6 +46,12 @@ export interface RawSample {
 export interface SharedStack {
   readonly userStack: bigint[];
   readonly kernelStack: bigint[];
+  /**
+   * The consumer's own note on this stack (the collector keeps the stack's
+   * names here): a property read per sample where a WeakMap lookup cost a
+   * hash probe. Engines create it undefined and never read it.
+   */
+  memo?: unknown;
 }
 
 /** A process's identity and executable mappings, read while it was alive. */

@@ -335,6 +335,7 @@ const SAMPLE_REF_FIXED = 32;
 
 /** A STACK record's stack: addresses decoded on first use, then kept. */
 class NumberedStack implements SharedStack {
+  memo: unknown = undefined;
   #user: bigint[] | undefined;
   #kernel: bigint[] | undefined;
   constructor(

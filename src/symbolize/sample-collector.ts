@@ -71,6 +71,14 @@ interface NamedStack {
   stack: number;
 }
 
+/** A thread's last context (SampleCollector.byThread). */
+interface ThreadContext {
+  pid: number;
+  comm: string;
+  context: number;
+  epoch: number;
+}
+
 /** A window's trace key ("trace_id" or "trace_id/span_id", hex ids) as sample labels. */
 function traceLabels(key: string): Labels {
   const slash = key.indexOf('/');
@@ -98,14 +106,22 @@ export class SampleCollector {
   /** The window's trace contexts, as "trace_id" or "trace_id/span_id" (labels are made at the flush). */
   private traces = new Interner<string, string>();
   private contexts = new ContextIds();
-  /**
-   * Names of the engine's numbered stacks (RawSample.shared), across windows:
-   * a busy process repeats a few stacks thousands of times, and each repeat
-   * used to be decoded, named frame by frame and interned again. Only stacks
-   * without a frame a later try could name are kept. Weak: the engine drops
-   * its numbers from time to time, and the names go with them.
+  /*
+   * Names of the engine's numbered stacks (RawSample.shared) are kept on the
+   * stacks themselves (SharedStack.memo, a NamedStack), across windows: a busy
+   * process repeats a few stacks thousands of times, and each repeat used to
+   * be decoded, named frame by frame and interned again. Only stacks without
+   * a frame a later try could name are kept. The engine drops its numbers
+   * from time to time, and the names go with them.
    */
-  private named = new WeakMap<SharedStack, NamedStack>();
+  /**
+   * Each thread's last context in this window: a sample of the same thread,
+   * process and thread name (the usual case) takes it with one lookup, where
+   * finding it cost three (thread name, process name, context). Valid for one
+   * window and until a process name changes (nameEpoch).
+   */
+  private byThread = new Map<number, ThreadContext>();
+  private nameEpoch = 0;
   /** Counts windows, so a kept name knows whether the builder has its stack. */
   private window = 0;
   private readonly periodNs: number;
@@ -133,6 +149,7 @@ export class SampleCollector {
     this.names = new Interner();
     this.traces = new Interner();
     this.contexts = new ContextIds();
+    this.byThread = new Map();
     this.window++;
     this.samplesInWindow = 0;
   }
@@ -153,24 +170,31 @@ export class SampleCollector {
 
   addBatch(batch: RawSample[]): void {
     if (batch.length === 0) return;
+    // Pids whose addresses are about to be named (a stack named before needs
+    // no maps): noted with the symbolizer first, so that a process that has
+    // already exited is named from what was read while it lived.
     const pids = new Map<number, string>();
     const snapshotted = new Set<number>();
     for (const s of batch) {
       if (s.process) snapshotted.add(s.pid);
+      else if (s.shared?.memo !== undefined) continue;
       // Only user addresses need a process's maps: kernel threads are never noted (nor re-checked every batch).
       if (s.pid > 0 && !pids.has(s.pid) && s.userStack.length > 0) pids.set(s.pid, s.comm);
     }
-    // Pids the engine snapshots are named from their snapshots; /proc is read only for the others.
-    const unsnapshotted = [...pids.keys()].filter((pid) => !snapshotted.has(pid));
-    this.symbolizer.notePids(unsnapshotted);
-    for (const pid of unsnapshotted) this.processName(pid, pids.get(pid)!);
+    if (pids.size) {
+      // Pids the engine snapshots are named from their snapshots; /proc is read only for the others.
+      const unsnapshotted = [...pids.keys()].filter((pid) => !snapshotted.has(pid));
+      this.symbolizer.notePids(unsnapshotted);
+      for (const pid of unsnapshotted) this.processName(pid, pids.get(pid)!);
+    }
     for (const s of batch) {
       if (s.process) {
         this.symbolizer.noteProcess(s.process);
         this.processNames.set(s.pid, { name: s.process.comm || s.comm, seenAt: Date.now() });
+        this.nameEpoch++;
       }
       const shared = s.shared;
-      const known = shared && this.named.get(shared);
+      const known = shared?.memo as NamedStack | undefined;
       let stack: number;
       if (known) {
         if (known.window !== this.window) {
@@ -186,7 +210,7 @@ export class SampleCollector {
         const keep = shared !== undefined && frames.length > 0 && !frames.some((f) => this.symbolizer.mayNameLater(f));
         if (frames.length === 0) frames.push({ name: `[${s.comm || 'unknown'}]`, module: '', kind: 'unknown' });
         stack = this.stackOf(frames);
-        if (keep) this.named.set(shared, { frames, window: this.window, stack });
+        if (keep) shared.memo = { frames, window: this.window, stack } satisfies NamedStack;
       }
       const n = this.samplesInWindow++;
       const at = n % CHUNK;
@@ -194,14 +218,25 @@ export class SampleCollector {
       const c = this.chunks[this.chunks.length - 1]!;
       c.stack[at] = stack;
       c.timeMs[at] = s.timeMs;
-      const processName = s.pid === 0 ? 'swapper' : this.processName(s.pid, s.comm);
-      let trace = -1;
-      if (s.traceId) {
-        const key = s.spanId ? `${s.traceId}/${s.spanId}` : s.traceId;
-        trace = this.traces.id(key, key);
-      }
-      c.context[at] = this.contexts.id(s.pid, s.tid, this.names.id(s.comm, s.comm), this.names.id(processName, processName), trace);
+      c.context[at] = s.traceId ? this.tracedContext(s) : this.threadContext(s);
     }
+  }
+
+  /** The context of an untraced sample: its thread's last one when pid and thread name are unchanged. */
+  private threadContext(s: RawSample): number {
+    const last = this.byThread.get(s.tid);
+    if (last && last.epoch === this.nameEpoch && last.pid === s.pid && last.comm === s.comm) return last.context;
+    const processName = s.pid === 0 ? 'swapper' : this.processName(s.pid, s.comm);
+    const context = this.contexts.id(s.pid, s.tid, this.names.id(s.comm, s.comm), this.names.id(processName, processName), -1);
+    this.byThread.set(s.tid, { pid: s.pid, comm: s.comm, context, epoch: this.nameEpoch });
+    return context;
+  }
+
+  private tracedContext(s: RawSample): number {
+    const processName = s.pid === 0 ? 'swapper' : this.processName(s.pid, s.comm);
+    const key = s.spanId ? `${s.traceId}/${s.spanId}` : s.traceId!;
+    const trace = this.traces.id(key, key);
+    return this.contexts.id(s.pid, s.tid, this.names.id(s.comm, s.comm), this.names.id(processName, processName), trace);
   }
 
   /** The window's stack id of these frames (leaf first). */

@@ -108,9 +108,12 @@ describe('SampleCollector', () => {
     const snap = (): ProcessSnapshot => ({ pid: 10, reason: 'exec', startTime: '1', timeMs: 0, nsPid: 10, comm: 'after', maps: '', sameRoot: true });
     const before = numbered([0x401000n], []);
     const after = numbered([0x401000n], []);
-    c.addBatch([sample(10, 1, before), sample(10, 1, after, { process: snap() }), sample(10, 1, after)]);
+    c.addBatch([sample(10, 1, before), sample(10, 1, after, { process: snap() }), sample(10, 1, after), sample(10, 1, after, { comm: 'renamed' })]);
     expect(calls.user).toBe(2);
-    expect(stacksOf(c.takeProfile())).toEqual(['fn_401000', 'v1_fn_401000', 'v1_fn_401000']);
+    const p = c.takeProfile();
+    expect(stacksOf(p)).toEqual(['fn_401000', 'v1_fn_401000', 'v1_fn_401000', 'v1_fn_401000']);
+    // The same thread, before and after the exec, and after renaming itself: each sample carries the names it had.
+    expect(p.samples.map((s) => [s.thread, s.process])).toEqual([['t1', 't1'], ['t1', 'after'], ['t1', 'after'], ['renamed', 'after']]);
   });
 
   it('does not keep a stack with a frame a later try could name, nor stacks of engines without numbers', () => {
