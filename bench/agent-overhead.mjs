@@ -9,8 +9,10 @@
 // sampling into named stacks:
 // - throughput kept: iterations / iterations alone, same round (in-kernel
 //   costs are billed to the benchmark, so they show here);
-// - CPU while sampling: utime+stime of the tool's processes (from
-//   /proc/PID/stat) while the loops ran, after a warm-up, scaled to an hour;
+// - CPU while sampling: on-CPU time of the tool's processes' threads (from
+//   /proc/PID/task/*/schedstat, in ns; /proc/PID/stat's 10 ms ticks where the
+//   kernel has no schedstat) while the loops ran, after a warm-up, scaled to
+//   an hour;
 // - CPU after sampling: from the stop signal to exit, read with the shell's
 //   `times` (a wrapper shell waits for the tool), plus, for perf, `perf script`
 //   over the recording — the step that names its samples. Its cost is a fixed
@@ -107,6 +109,30 @@ function usage(pids) {
     } catch {}
   }
   return { cpuS: ticks / TICK, hwmMb: hwmKb / 1024 };
+}
+
+/**
+ * On-CPU time of these processes' threads, seconds, from /proc/PID/task/TID/schedstat
+ * (nanoseconds; user and kernel alike), or undefined where the kernel has no schedstat.
+ * /proc/PID/stat counts 10 ms ticks: over a minute, one tick is 0.6 s per hour per
+ * process, more than the differences between the tools.
+ */
+function onCpuSeconds(pids) {
+  let ns = 0;
+  for (const p of pids) {
+    let tasks = [];
+    try {
+      tasks = readdirSync(`/proc/${p}/task`);
+    } catch {}
+    for (const t of tasks) {
+      try {
+        ns += Number(readFileSync(`/proc/${p}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        if (t === String(p)) return undefined;
+      }
+    }
+  }
+  return ns / 1e9;
 }
 
 /** Summed BPF program run time (ns) and runs of the programs these processes hold open. */
@@ -282,10 +308,14 @@ for (let r = 0; r < rounds; r++) {
     }
     const started = Date.now();
     const before = usage(descendants(prof.pid));
+    const onCpuBefore = onCpuSeconds(descendants(prof.pid));
     const bpfBefore = bpfProgramTime(descendants(prof.pid));
     const iterations = await spin();
     const pids = descendants(prof.pid);
     const u = usage(pids);
+    const onCpuAfter = onCpuSeconds(pids);
+    // The window's CPU from schedstat where there is one (threads that ended inside it are missed: none of these tools ends any).
+    const windowCpuS = onCpuBefore !== undefined && onCpuAfter !== undefined ? onCpuAfter - onCpuBefore : u.cpuS - before.cpuS;
     const bpfAfter = bpfProgramTime(pids);
     const sampledS = (Date.now() - started) / 1000;
     const kernelNsPerCall = probe ? await probe.stop() : NaN;
@@ -299,7 +329,7 @@ for (let r = 0; r < rounds; r++) {
     const res = results.get(c.name);
     const perHour = 3600 / sampledS;
     res.kept.push((iterations / alone) * 100);
-    res.sampling.push((u.cpuS - before.cpuS) * perHour);
+    res.sampling.push(windowCpuS * perHour);
     res.stop.push(totalS - u.cpuS);
     res.hwm.push(u.hwmMb);
     const bpfPerHour = ((bpfAfter.ns - bpfBefore.ns) / 1e9) * perHour;
@@ -320,7 +350,7 @@ for (let r = 0; r < rounds; r++) {
     res.post.push(post);
     // In-kernel: the handler time where it was measured (it includes any BPF program's run), else the BPF time.
     const inKernel = Number.isFinite(kernelPerHour) ? kernelPerHour : bpfPerHour;
-    res.total.push((u.cpuS - before.cpuS) * perHour + Math.max(0, totalS - u.cpuS) + post + inKernel);
+    res.total.push(windowCpuS * perHour + Math.max(0, totalS - u.cpuS) + post + inKernel);
     rmSync(perfData, { force: true });
   }
   process.stderr.write(`round ${r + 1}/${rounds} done\n`);
