@@ -8,7 +8,7 @@
 // `record` and `agent` both use it; it decides nothing about where the
 // profile goes.
 import { readFileSync } from 'node:fs';
-import type { RawSample, SharedStack } from '../capture/capture-types.js';
+import type { RawSample } from '../capture/capture-types.js';
 import { Interner, ProfileBuilder, profileFromColumns, type ColumnarProfile, type Frame, type Labels, type Profile, type SampleContext, type ValueType } from '../profile/model.js';
 import type { Symbolizer } from './symbolizer.js';
 
@@ -64,7 +64,14 @@ class ContextIds {
   }
 }
 
-/** A numbered stack's names, kept across windows; its id in the builder of the window it was last used in. */
+/**
+ * A numbered stack's names, kept across windows; its id in the builder of the
+ * window it was last used in. Kept on the engine's stack itself
+ * (RawSample.shared.memo): a busy process repeats a few stacks thousands of
+ * times, and each repeat used to be decoded, named frame by frame and interned
+ * again. Only stacks without a frame a later try could name are kept. The
+ * engine drops its numbers from time to time, and the names go with them.
+ */
 interface NamedStack {
   frames: Frame[];
   window: number;
@@ -106,14 +113,6 @@ export class SampleCollector {
   /** The window's trace contexts, as "trace_id" or "trace_id/span_id" (labels are made at the flush). */
   private traces = new Interner<string, string>();
   private contexts = new ContextIds();
-  /*
-   * Names of the engine's numbered stacks (RawSample.shared) are kept on the
-   * stacks themselves (SharedStack.memo, a NamedStack), across windows: a busy
-   * process repeats a few stacks thousands of times, and each repeat used to
-   * be decoded, named frame by frame and interned again. Only stacks without
-   * a frame a later try could name are kept. The engine drops its numbers
-   * from time to time, and the names go with them.
-   */
   /**
    * Each thread's last context in this window: a sample of the same thread,
    * process and thread name (the usual case) takes it with one lookup, where
