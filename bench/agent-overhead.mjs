@@ -111,6 +111,15 @@ function usage(pids) {
   return { cpuS: ticks / TICK, hwmMb: hwmKb / 1024 };
 }
 
+/** The entries of a /proc directory (a process's tasks or fds); none once the process is gone. */
+function procDir(path) {
+  try {
+    return readdirSync(path);
+  } catch {
+    return [];
+  }
+}
+
 /**
  * On-CPU time of these processes' threads, seconds, from /proc/PID/task/TID/schedstat
  * (nanoseconds; user and kernel alike), or undefined where the kernel has no schedstat.
@@ -120,11 +129,7 @@ function usage(pids) {
 function onCpuSeconds(pids) {
   let ns = 0;
   for (const p of pids) {
-    let tasks = [];
-    try {
-      tasks = readdirSync(`/proc/${p}/task`);
-    } catch {}
-    for (const t of tasks) {
+    for (const t of procDir(`/proc/${p}/task`)) {
       try {
         ns += Number(readFileSync(`/proc/${p}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
       } catch {
@@ -141,11 +146,7 @@ function bpfProgramTime(pids) {
   let runs = 0;
   const seen = new Set();
   for (const p of pids) {
-    let fds = [];
-    try {
-      fds = readdirSync(`/proc/${p}/fdinfo`);
-    } catch {}
-    for (const fd of fds) {
+    for (const fd of procDir(`/proc/${p}/fdinfo`)) {
       try {
         const info = readFileSync(`/proc/${p}/fdinfo/${fd}`, 'utf8');
         const id = /prog_id:\s+(\d+)/.exec(info)?.[1];
@@ -307,9 +308,11 @@ for (let r = 0; r < rounds; r++) {
       continue;
     }
     const started = Date.now();
-    const before = usage(descendants(prof.pid));
-    const onCpuBefore = onCpuSeconds(descendants(prof.pid));
-    const bpfBefore = bpfProgramTime(descendants(prof.pid));
+    // One scan of /proc for the tool's processes: the bench's own reads are sampled by every tool, so they stay few.
+    const pidsBefore = descendants(prof.pid);
+    const before = usage(pidsBefore);
+    const onCpuBefore = onCpuSeconds(pidsBefore);
+    const bpfBefore = bpfProgramTime(pidsBefore);
     const iterations = await spin();
     const pids = descendants(prof.pid);
     const u = usage(pids);
