@@ -35,6 +35,10 @@
 // - peak RSS (VmHWM of the tool's processes, summed: for profctl, the agent
 //   and its helper).
 //
+// One more configuration, not a peer: profctl's sampling helper alone with its
+// output thrown away, the floor under the agent's cost (what capture costs
+// before anything is named or stored).
+//
 // Usage (root): [ONLY=agent,perf] node bench/agent-overhead.mjs [seconds=60] [rounds=3] [warmup=30]
 // The warm-up leaves out each tool's start-up (bcc compiles its program,
 // bpftrace its script); the agent's is naming its first samples, its own
@@ -243,6 +247,12 @@ async function perfScript(data, extra = []) {
 const configs = [
   { name: 'alone', cmd: null },
   { name: 'profctl agent', cmd: () => [join(root, 'bin', 'profctl'), ['agent', '--store', join(tmp, 'store'), '--quiet']] },
+  // The agent's floor: its sampling helper alone, as the agent runs it (the same BPF program, stacks and
+  // thread names numbered, records written every 10 s), to /dev/null: capture with no naming and no store.
+  ...(existsSync(join(root, 'build', 'profctl-helper')) ? [{
+    name: 'profctl-helper alone (floor)',
+    cmd: () => [join(root, 'build', 'profctl-helper'), ['--hz', '99', '--flush-ms', '10000', '--stats-ms', '10000']],
+  }] : []),
   ...(has('perf') ? [{
     name: 'perf record -F 99 -g -a',
     cmd: () => ['perf', ['record', '-F', '99', '-g', '-a', '-q', '-o', perfData]],
