@@ -290,9 +290,14 @@ const probeKernel = has('bpftrace') && timerHandler !== undefined && process.env
 
 const failed = new Map();
 const results = new Map(configs.map((c) => [c.name, { kept: [], sampling: [], stop: [], post: [], bpf: [], kernel: [], hwm: [], total: [] }]));
+// Each round starts with the loops alone, then takes the tools in an order rotated by one place per round.
+// In a fixed order one tool always ran right after the loops alone and another always last, so any drift
+// within a round was billed to the same tools each time (in one such run the same BPF program, the
+// agent's and its helper's alone, ran 3.2 and 2.5 s per hour in neighbouring places).
+const tools = configs.filter((c) => c.cmd);
 for (let r = 0; r < rounds; r++) {
   let alone;
-  for (const c of configs) {
+  for (const c of [...configs.filter((x) => !x.cmd), ...tools.slice(r % tools.length), ...tools.slice(0, r % tools.length)]) {
     if (failed.has(c.name)) continue;
     if (!c.cmd) {
       alone = await spin();
@@ -377,7 +382,7 @@ const lines = [
   `## agent overhead (${new Date().toISOString().slice(0, 10)})`,
   '',
   `Machine: ${cpus} CPUs (\`nproc\`), ${cpu}, kernel ${os.release()}, Node ${process.version}; load average at the end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}. Command: \`${only.length ? `ONLY=${only.join(",")} ` : ""}sudo node bench/agent-overhead.mjs ${seconds} ${rounds} ${warmup}\` (after \`npx tsc -p .\` and \`npm run build:native\`).`,
-  `Workload: ${cpus} copies (one per CPU) of a tight C loop (-O2, frame pointers) counting iterations for ${seconds} s. Each round runs every configuration once, in turn (alone first); ${rounds} rounds; medians. Each tool starts ${warmup} s before the loops (warm-up, not counted as sampling) and is stopped with SIGINT after them.${skipped.length ? ` Not installed, skipped: ${skipped.join(', ')}.` : ''}`,
+  `Workload: ${cpus} copies (one per CPU) of a tight C loop (-O2, frame pointers) counting iterations for ${seconds} s. Each round runs the loops alone, then every tool once, in an order rotated by one place per round; ${rounds} rounds; medians. Each tool starts ${warmup} s before the loops (warm-up, not counted as sampling) and is stopped with SIGINT after them.${skipped.length ? ` Not installed, skipped: ${skipped.join(', ')}.` : ''}`,
   '',
   `perf script over each recording, as fixed + per sample × samples (the per-sample part from naming the loops' samples over a long and a short stretch inside the loops' run; the fixed part counts once in an hour): ${results.get('perf record -F 99 -g -a')?.postSplit?.join('; ') ?? '—'}. In-kernel sampling time: ${probeKernel ? 'the cpu-clock timer handler timed between the hrtimer expire tracepoints on the loops\' interruptions, per call, times the calls of an hour; it includes the BPF tools\' program runs, and replaces the BPF time in the total' : 'not measured (no bpftrace, or KERNEL_PROBE=0): the total counts the BPF time instead'}.`,
   '',
