@@ -378,6 +378,8 @@ restoreStats();
 const cpu = os.cpus()[0]?.model ?? 'unknown';
 const agent = results.get('profctl agent');
 const s0 = (x) => `${x.toFixed(1)} s`;
+// Each round's figure, in the order of the rounds: the medians alone hid which part of a total varied.
+const rounds_ = (xs) => xs.map((x) => x.toFixed(1)).join(', ');
 const lines = [
   `## agent overhead (${new Date().toISOString().slice(0, 10)})`,
   '',
@@ -386,13 +388,13 @@ const lines = [
   '',
   `perf script over each recording, as fixed + per sample × samples (the per-sample part from naming the loops' samples over a long and a short stretch inside the loops' run; the fixed part counts once in an hour): ${results.get('perf record -F 99 -g -a')?.postSplit?.join('; ') ?? '—'}. In-kernel sampling time: ${probeKernel ? 'the cpu-clock timer handler timed between the hrtimer expire tracepoints on the loops\' interruptions, per call, times the calls of an hour; it includes the BPF tools\' program runs, and replaces the BPF time in the total' : 'not measured (no bpftrace, or KERNEL_PROBE=0): the total counts the BPF time instead'}.`,
   '',
-  '| configuration | throughput kept (median %) | per round (%) | CPU while sampling, per hour | in-kernel sampling (timer handler), per hour | of it BPF program, per hour | CPU to stop (once) | naming the samples afterwards, per hour | **total CPU per hour of named samples** | peak RSS (MiB) |',
+  '| configuration | throughput kept (median %) | per round (%) | CPU while sampling, per hour (rounds) | in-kernel sampling (timer handler), per hour (rounds) | of it BPF program, per hour (rounds) | CPU to stop (once) | naming the samples afterwards, per hour | **total CPU per hour of named samples** | peak RSS (MiB) |',
   '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|',
   ...configs.map((c) => {
     const r = results.get(c.name);
     if (!c.cmd) return `| ${c.name} | 100 | | | | | | | | |`;
     if (failed.has(c.name)) return `| ${c.name} | could not run here: ${failed.get(c.name).replace(/\|/g, '/')} | | | | | | | | |`;
-    return `| ${c.name} | ${median(r.kept).toFixed(1)} | ${r.kept.map((x) => x.toFixed(1)).join(', ')} | ${s0(median(r.sampling))} | ${Number.isFinite(median(r.kernel)) ? s0(median(r.kernel)) : '—'} | ${s0(median(r.bpf))} | ${s0(median(r.stop))} | ${c.after ? s0(median(r.post)) : '—'} | **${s0(median(r.total))}** (${r.total.map((x) => x.toFixed(1)).join(', ')}) | ${median(r.hwm).toFixed(0)} |`;
+    return `| ${c.name} | ${median(r.kept).toFixed(1)} | ${r.kept.map((x) => x.toFixed(1)).join(', ')} | ${s0(median(r.sampling))} (${rounds_(r.sampling)}) | ${Number.isFinite(median(r.kernel)) ? `${s0(median(r.kernel))} (${rounds_(r.kernel)})` : '—'} | ${s0(median(r.bpf))} (${rounds_(r.bpf)}) | ${s0(median(r.stop))} | ${c.after ? s0(median(r.post)) : '—'} | **${s0(median(r.total))}** (${r.total.map((x) => x.toFixed(1)).join(', ')}) | ${median(r.hwm).toFixed(0)} |`;
   }),
   '',
   ...configs.filter((c) => agent && c.cmd && c.name !== 'profctl agent' && !failed.has(c.name)).map((c) => {
