@@ -379,7 +379,7 @@ const cpu = os.cpus()[0]?.model ?? 'unknown';
 const agent = results.get('profctl agent');
 const s0 = (x) => `${x.toFixed(1)} s`;
 // Each round's figure, in the order of the rounds: the medians alone hid which part of a total varied.
-const rounds_ = (xs) => xs.map((x) => x.toFixed(1)).join(', ');
+const perRound = (xs) => xs.map((x) => x.toFixed(1)).join(', ');
 const lines = [
   `## agent overhead (${new Date().toISOString().slice(0, 10)})`,
   '',
@@ -394,7 +394,7 @@ const lines = [
     const r = results.get(c.name);
     if (!c.cmd) return `| ${c.name} | 100 | | | | | | | | |`;
     if (failed.has(c.name)) return `| ${c.name} | could not run here: ${failed.get(c.name).replace(/\|/g, '/')} | | | | | | | | |`;
-    return `| ${c.name} | ${median(r.kept).toFixed(1)} | ${r.kept.map((x) => x.toFixed(1)).join(', ')} | ${s0(median(r.sampling))} (${rounds_(r.sampling)}) | ${Number.isFinite(median(r.kernel)) ? `${s0(median(r.kernel))} (${rounds_(r.kernel)})` : '—'} | ${s0(median(r.bpf))} (${rounds_(r.bpf)}) | ${s0(median(r.stop))} | ${c.after ? s0(median(r.post)) : '—'} | **${s0(median(r.total))}** (${r.total.map((x) => x.toFixed(1)).join(', ')}) | ${median(r.hwm).toFixed(0)} |`;
+    return `| ${c.name} | ${median(r.kept).toFixed(1)} | ${perRound(r.kept)} | ${s0(median(r.sampling))} (${perRound(r.sampling)}) | ${Number.isFinite(median(r.kernel)) ? `${s0(median(r.kernel))} (${perRound(r.kernel)})` : '—'} | ${s0(median(r.bpf))} (${perRound(r.bpf)}) | ${s0(median(r.stop))} | ${c.after ? s0(median(r.post)) : '—'} | **${s0(median(r.total))}** (${perRound(r.total)}) | ${median(r.hwm).toFixed(0)} |`;
   }),
   '',
   ...configs.filter((c) => agent && c.cmd && c.name !== 'profctl agent' && !failed.has(c.name)).map((c) => {
