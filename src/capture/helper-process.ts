@@ -162,7 +162,9 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
       }
       const batch: RawSample[] = [];
       let answers = 0;
-      for (const r of records) {
+      // Indexed, not for-of: see SampleCollector.addBatch.
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i]!;
         if (r.type === 'sample') {
           const snap = snapshots.size ? snapshots.get(r.sample.pid) : undefined;
           if (snap) {
