@@ -229,16 +229,19 @@ export class SampleCollector {
   private threadContext(s: RawSample): number {
     const last = this.byThread.get(s.tid);
     if (last && last.epoch === this.nameEpoch && last.pid === s.pid && last.comm === s.comm) return last.context;
-    const processName = s.pid === 0 ? 'swapper' : this.processName(s.pid, s.comm);
-    const context = this.contexts.id(s.pid, s.tid, this.names.id(s.comm, s.comm), this.names.id(processName, processName), -1);
+    const context = this.contextOf(s, -1);
     this.byThread.set(s.tid, { pid: s.pid, comm: s.comm, context, epoch: this.nameEpoch });
     return context;
   }
 
   private tracedContext(s: RawSample): number {
-    const processName = s.pid === 0 ? 'swapper' : this.processName(s.pid, s.comm);
     const key = s.spanId ? `${s.traceId}/${s.spanId}` : s.traceId!;
-    const trace = this.traces.id(key, key);
+    return this.contextOf(s, this.traces.id(key, key));
+  }
+
+  /** The window's context id of a sample's pid, tid, thread and process name, and trace (-1: none). */
+  private contextOf(s: RawSample, trace: number): number {
+    const processName = s.pid === 0 ? 'swapper' : this.processName(s.pid, s.comm);
     return this.contexts.id(s.pid, s.tid, this.names.id(s.comm, s.comm), this.names.id(processName, processName), trace);
   }
 
