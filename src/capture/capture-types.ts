@@ -42,6 +42,41 @@ export interface RawSample {
   process?: ProcessSnapshot;
 }
 
+/**
+ * A run of samples in columns (bpf engine): each of a RawSample's fields as
+ * one typed array, so that a consumer handling thousands of samples a second
+ * makes no object per sample. Sample i's stack is stacks[stack[i]] and its
+ * thread name comms[comm[i]]; the arrays are the engine's numbering when the
+ * run was read (a later restart of the numbering does not change them).
+ */
+export interface SampleBlock {
+  readonly count: number;
+  readonly timeMs: Float64Array;
+  readonly pid: Uint32Array;
+  readonly tid: Uint32Array;
+  readonly cpu: Uint32Array;
+  readonly stack: Uint32Array;
+  readonly stacks: readonly SharedStack[];
+  readonly comm: Uint32Array;
+  readonly comms: readonly string[];
+  /** The samples with a trace context, by ascending index. */
+  readonly traced: readonly TracedSample[];
+  /**
+   * Process snapshots taken since the previous run, in order: to be noted
+   * before these samples are named (see RawSample.process).
+   */
+  processes?: ProcessSnapshot[];
+}
+
+export interface TracedSample {
+  index: number;
+  traceId: string;
+  spanId: string;
+}
+
+/** What an engine hands over at a time: sample objects, or one run of them in columns. */
+export type CaptureBatch = RawSample[] | SampleBlock;
+
 /** Stacks an engine numbered once and samples refer to (see RawSample.shared). */
 export interface SharedStack {
   readonly userStack: bigint[];
@@ -103,7 +138,7 @@ export interface Capture {
    */
   readonly kernelNames?: ReadonlyMap<bigint, KernelName>;
   /** Batches of samples, in arrival order, until stop() or the engine fails (then it throws). */
-  samples(): AsyncIterable<RawSample[]>;
+  samples(): AsyncIterable<CaptureBatch>;
   stats(): CaptureStats;
   /** Stops sampling and detaches; samples() ends after the last batch. Idempotent. */
   stop(): Promise<void>;

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, UserError } from '../errors.js';
-import type { Capture, CaptureStats, KernelName, ProcessSnapshot, RawSample } from './capture-types.js';
+import type { Capture, CaptureBatch, CaptureStats, KernelName, ProcessSnapshot, RawSample } from './capture-types.js';
 import { HelperErrorCode, HelperStreamDecoder, type HelperRecord, type ReadyRecord, type StatsRecord } from './helper-protocol.js';
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -109,7 +109,7 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
   if (opts.stackTableMs !== undefined) args.push('--stack-table-ms', String(Math.round(opts.stackTableMs)));
   const child: ChildProcessWithoutNullStreams = spawn(path, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const decoder = new HelperStreamDecoder();
-  const queue: RawSample[][] = [];
+  const queue: CaptureBatch[] = [];
   let queued = 0;
   let wake: (() => void) | undefined;
   let failure: Error | undefined;
@@ -160,7 +160,14 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
         child.kill('SIGTERM');
         return;
       }
-      const batch: RawSample[] = [];
+      let batch: RawSample[] = [];
+      let arrived = 0;
+      const enqueue = (b: CaptureBatch, count: number) => {
+        queue.push(b);
+        queued += count;
+        received += count;
+        arrived += count;
+      };
       let answers = 0;
       // Indexed, not for-of: see SampleCollector.addBatch.
       for (let i = 0; i < records.length; i++) {
@@ -172,6 +179,15 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
             snapshots.delete(r.sample.pid);
           }
           batch.push(r.sample);
+        } else if (r.type === 'samples') {
+          // Samples of a version 6 helper come in runs, each after the snapshots taken for it.
+          if (batch.length) enqueue(batch, batch.length);
+          batch = [];
+          if (snapshots.size) {
+            r.block.processes = [...snapshots.values()];
+            snapshots.clear();
+          }
+          enqueue(r.block, r.block.count);
         } else if (r.type === 'process') snapshots.set(r.process.pid, r.process);
         else if (r.type === 'ksym') kernelNames.set(r.addr, { name: r.name, module: r.module });
         else if (r.type === 'stats') { last = r; if (r.batch) answers++; opts.onStats?.(r); }
@@ -180,10 +196,8 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
         else if (r.type === 'ready' && !ready) { ready = r; resolve(capture); }
         else if (r.type === 'header') version = r.version;
       }
-      if (batch.length) {
-        queue.push(batch);
-        queued += batch.length;
-        received += batch.length;
+      if (batch.length) enqueue(batch, batch.length);
+      if (arrived) {
         if (queued > HIGH_WATER_SAMPLES) child.stdout.pause(); /* the helper's buffer, then the kernel's, absorb it; overflow counts as lost */
         notify();
       }
@@ -214,12 +228,13 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
         for (;;) {
           if (queue.length) {
             const batch = queue.shift()!;
-            queued -= batch.length;
-            delivered += batch.length;
+            const count = Array.isArray(batch) ? batch.length : batch.count;
+            queued -= count;
+            delivered += count;
             if (child.stdout.isPaused() && queued < HIGH_WATER_SAMPLES / 2) child.stdout.resume();
             yield batch;
             // The consumer asks for the next batch only when it is done with this one.
-            consumed += batch.length;
+            consumed += count;
             settleSyncs();
             continue;
           }

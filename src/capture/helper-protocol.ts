@@ -7,20 +7,22 @@
 // added PROCESS records (type 6), version 3 KSYM records (type 7), version 4
 // numbered stacks and thread names (STACK 8, COMM 9) and samples that refer
 // to them (SAMPLE_REF 10), version 5 the `batch` command answered by a
-// flagged STATS record, and nothing else, so older streams still decode.
+// flagged STATS record, version 6 runs of samples in columns (SAMPLES 11),
+// and nothing else, so older streams still decode.
 // STACK and COMM records are kept by the decoder, not returned: a SAMPLE_REF
 // comes out as a sample whose `shared` stack is the one object every sample
-// with that number shares.
+// with that number shares, a SAMPLES record as a SampleBlock whose columns
+// are typed arrays copied out of the stream in one step each.
 // This module only decodes bytes: no process handling, no symbolization.
 
-import type { ProcessSnapshot, RawSample, SharedStack } from './capture-types.js';
+import type { CaptureBatch, ProcessSnapshot, RawSample, SampleBlock, SharedStack, TracedSample } from './capture-types.js';
 
 export const PROTOCOL_MAGIC = 0x4c544350;
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 /** Oldest stream version this decoder reads (same framing, fewer record types). */
 export const PROTOCOL_MIN_VERSION = 1;
 
-export const RecordType = { ready: 1, sample: 2, stats: 3, error: 4, tls: 5, process: 6, ksym: 7, stack: 8, comm: 9, sampleRef: 10 } as const;
+export const RecordType = { ready: 1, sample: 2, stats: 3, error: 4, tls: 5, process: 6, ksym: 7, stack: 8, comm: 9, sampleRef: 10, samples: 11 } as const;
 /** STACK record flag: numbering restarted, every earlier stack number is void. */
 export const STACK_FLAG_RESET = 1;
 /** STATS record flag: the answer to a `batch` command, written after every sample the helper had read (version 5). */
@@ -53,6 +55,7 @@ export interface ReadyRecord {
   kernelStackMax: number;
 }
 export interface SampleRecord { type: 'sample'; sample: RawSample }
+export interface SamplesRecord { type: 'samples'; block: SampleBlock }
 export interface StatsRecord {
   type: 'stats';
   samples: number;
@@ -76,7 +79,7 @@ export interface ProcessRecord { type: 'process'; process: ProcessSnapshot }
  */
 export interface KsymRecord { type: 'ksym'; addr: bigint; name: string; module: string }
 export interface HeaderRecord { type: 'header'; version: number; helperPid: number }
-export type HelperRecord = HeaderRecord | ReadyRecord | SampleRecord | StatsRecord | ErrorRecord | TlsRecord | ProcessRecord | KsymRecord;
+export type HelperRecord = HeaderRecord | ReadyRecord | SampleRecord | SamplesRecord | StatsRecord | ErrorRecord | TlsRecord | ProcessRecord | KsymRecord;
 
 export class ProtocolError extends Error {
   override name = 'ProtocolError';
@@ -122,7 +125,8 @@ export class HelperStreamDecoder {
       if (len < 8 || len > MAX_RECORD) throw new ProtocolError(`bad record length ${len} at byte ${pos}`);
       if (buf.length - pos < len) break;
       const type = view.getUint16(pos + 4, true);
-      if (type === RecordType.sampleRef) out.push({ type: 'sample', sample: this.sampleRef(buf, view, pos + 8, len - 8) });
+      if (type === RecordType.samples) out.push({ type: 'samples', block: this.samples(buf, view, pos + 8, len - 8) });
+      else if (type === RecordType.sampleRef) out.push({ type: 'sample', sample: this.sampleRef(buf, view, pos + 8, len - 8) });
       else if (type === RecordType.stack) this.defineStack(buf.subarray(pos + 8, pos + len));
       else if (type === RecordType.comm) {
         need(buf.subarray(pos + 8, pos + len), 20, 'comm');
@@ -144,7 +148,11 @@ export class HelperStreamDecoder {
     const users = p.readUInt16LE(8);
     const kernels = p.readUInt16LE(10);
     need(p, 16 + 8 * (users + kernels), 'stack');
-    if (p.readUInt32LE(12) & STACK_FLAG_RESET) this.stacks = [];
+    // New arrays, not emptied ones: a SampleBlock keeps the numbering it was read with.
+    if (p.readUInt32LE(12) & STACK_FLAG_RESET) {
+      this.stacks = [];
+      this.comms = [];
+    }
     if (id > this.stacks.length + 1_000_000) throw new ProtocolError(`stack number ${id} out of range`);
     // A copy: the stream's chunk is not kept alive by the stacks it defined.
     this.stacks[id] = new NumberedStack(Buffer.from(p.subarray(16, 16 + 8 * (users + kernels))), users, kernels);
@@ -166,6 +174,41 @@ export class HelperStreamDecoder {
       sample.spanId = buf.toString('hex', at + SAMPLE_REF_FIXED + 16, at + SAMPLE_REF_FIXED + 24);
     }
     return sample;
+  }
+
+  /** A SAMPLES record at buf[at, at + len): a run of samples in columns, every number defined. */
+  private samples(buf: Buffer, view: DataView, at: number, len: number): SampleBlock {
+    if (len < 8) throw new ProtocolError(`samples record too short (${len} < 8 bytes)`);
+    const count = view.getUint32(at, true);
+    const tracedCount = view.getUint32(at + 4, true);
+    const need = 8 + SAMPLES_BYTES_EACH * count + TRACED_ENTRY * tracedCount;
+    if (len < need || tracedCount > count) throw new ProtocolError(`samples record of ${count} samples too short (${len} < ${need} bytes)`);
+    let col = at + 8;
+    // Copies: typed arrays need aligned offsets, and the stream's chunk is not kept alive by them.
+    const timeMs = new Float64Array(count);
+    new Uint8Array(timeMs.buffer).set(buf.subarray(col, (col += 8 * count)));
+    const u32 = (): Uint32Array => {
+      const a = new Uint32Array(count);
+      new Uint8Array(a.buffer).set(buf.subarray(col, (col += 4 * count)));
+      return a;
+    };
+    const pid = u32();
+    const tid = u32();
+    const cpu = u32();
+    const stack = u32();
+    const comm = u32();
+    const { stacks, comms } = this;
+    for (let i = 0; i < count; i++) {
+      if (stacks[stack[i]!] === undefined) throw new ProtocolError(`sample names stack ${stack[i]}, which was not defined`);
+      if (comms[comm[i]!] === undefined) throw new ProtocolError(`sample names thread name ${comm[i]}, which was not defined`);
+    }
+    const traced: TracedSample[] = [];
+    for (let k = 0; k < tracedCount; k++, col += TRACED_ENTRY) {
+      const index = view.getUint32(col, true);
+      if (index >= count || (k > 0 && index <= traced[k - 1]!.index)) throw new ProtocolError(`samples record: traced sample ${index} out of order or range`);
+      traced.push({ index, traceId: buf.toString('hex', col + 4, col + 20), spanId: buf.toString('hex', col + 20, col + 28) });
+    }
+    return { count, timeMs, pid, tid, cpu, stack, stacks: stacks as SharedStack[], comm, comms, traced };
   }
 
   /** Bytes of an unfinished record at the end of the stream (0 after a clean end). */
@@ -332,6 +375,10 @@ class HelperSample implements RawSample {
 }
 
 const SAMPLE_REF_FIXED = 32;
+/** A SAMPLES record's bytes per sample: f64 time, u32 pid, tid, cpu, stack, comm. */
+const SAMPLES_BYTES_EACH = 28;
+/** A SAMPLES record's traced-sample entry: u32 index, trace id, span id. */
+const TRACED_ENTRY = 28;
 
 /** A STACK record's stack: addresses decoded on first use, then kept. */
 class NumberedStack implements SharedStack {
@@ -353,7 +400,7 @@ class NumberedStack implements SharedStack {
   }
 }
 
-/** A SAMPLE_REF record's sample: no strings or stack bytes of its own. */
+/** A SAMPLE_REF record's sample (or one of a SAMPLES record's): no strings or stack bytes of its own. */
 class RefSample implements RawSample {
   traceId?: string;
   spanId?: string;
@@ -380,4 +427,36 @@ function addresses(p: Buffer, at: number, count: number): bigint[] {
   const out = new Array<bigint>(count);
   for (let i = 0; i < count; i++) out[i] = p.readBigUInt64LE(at + 8 * i);
   return out;
+}
+
+/**
+ * A block's samples as objects, each snapshot on the first sample of its
+ * process, as SAMPLE_REF records came: for consumers that want objects (a
+ * handful of samples, tests), not for the agent's steady stream.
+ */
+export function blockSamples(block: SampleBlock): RawSample[] {
+  const out = new Array<RawSample>(block.count);
+  const snapshots = new Map((block.processes ?? []).map((p) => [p.pid, p]));
+  let next = 0;
+  for (let i = 0; i < block.count; i++) {
+    const s = new RefSample(block.timeMs[i]!, block.pid[i]!, block.tid[i]!, block.cpu[i]!, block.comms[block.comm[i]!]!, block.stacks[block.stack[i]!]!);
+    const t = block.traced[next];
+    if (t?.index === i) {
+      s.traceId = t.traceId;
+      s.spanId = t.spanId;
+      next++;
+    }
+    const snap = snapshots.get(s.pid);
+    if (snap) {
+      s.process = snap;
+      snapshots.delete(s.pid);
+    }
+    out[i] = s;
+  }
+  return out;
+}
+
+/** A capture batch's samples as objects (see blockSamples). */
+export function batchSamples(batch: CaptureBatch): RawSample[] {
+  return Array.isArray(batch) ? batch : blockSamples(batch);
 }

@@ -9,7 +9,8 @@
 
 void out_header(void);
 void out_ready(uint32_t hz, uint32_t cpus, int64_t wall_offset_ns, int32_t fsbase_offset, uint32_t flags);
-void out_sample_ref(const uint8_t *bpf_record, uint64_t wall_ns, uint32_t stack_id, uint32_t comm_id);
+/* A sample, numbered stack and thread name: buffered in columns, written as part of a SAMPLES record. */
+void out_sample(const uint8_t *bpf_record, uint64_t wall_ns, uint32_t stack_id, uint32_t comm_id);
 void out_stack(uint32_t id, uint32_t pid, uint32_t flags, const uint64_t *user, uint32_t nu, const uint64_t *kernel, uint32_t nk);
 void out_comm(uint32_t id, const char comm[16]);
 void out_stats(uint64_t samples, uint64_t lost, uint64_t errors, uint64_t followed, uint64_t cpu_ns, uint64_t wall_ns, uint16_t flags);

@@ -275,7 +275,7 @@ static void drain(struct ringbuf *rb, int64_t wall_offset) {
       stacks_prepare(nu + nk, now);
       uint32_t stack_id = stacks_intern(tgid, serial, ustack, nu, kstack, nk);
       uint32_t comm_id = comms_intern((const char *)r + BREC_COMM);
-      out_sample_ref(r, mono + (uint64_t)wall_offset, stack_id, comm_id);
+      out_sample(r, mono + (uint64_t)wall_offset, stack_id, comm_id);
       samples_written++;
       check_tls(tgid, mono);
       mark_known(tgid); /* after its snapshot went out */

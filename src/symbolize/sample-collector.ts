@@ -8,7 +8,7 @@
 // `record` and `agent` both use it; it decides nothing about where the
 // profile goes.
 import { readFileSync } from 'node:fs';
-import type { RawSample } from '../capture/capture-types.js';
+import type { CaptureBatch, ProcessSnapshot, RawSample, SampleBlock, SharedStack } from '../capture/capture-types.js';
 import { Interner, ProfileBuilder, profileFromColumns, type ColumnarProfile, type Frame, type Labels, type Profile, type SampleContext, type ValueType } from '../profile/model.js';
 import type { Symbolizer } from './symbolizer.js';
 
@@ -167,7 +167,13 @@ export class SampleCollector {
     return name;
   }
 
-  addBatch(batch: RawSample[]): void {
+  /** Takes a batch from capture: sample objects, or a run of samples in columns. */
+  addBatch(batch: CaptureBatch): void {
+    if (Array.isArray(batch)) this.addSamples(batch);
+    else this.addBlock(batch);
+  }
+
+  private addSamples(batch: RawSample[]): void {
     if (batch.length === 0) return;
     // Pids whose addresses are about to be named (a stack named before needs
     // no maps): noted with the symbolizer first, so that a process that has
@@ -183,66 +189,126 @@ export class SampleCollector {
       // Only user addresses need a process's maps: kernel threads are never noted (nor re-checked every batch).
       if (s.pid > 0 && !pids.has(s.pid) && s.userStack.length > 0) pids.set(s.pid, s.comm);
     }
-    if (pids.size) {
-      // Pids the engine snapshots are named from their snapshots; /proc is read only for the others.
-      const unsnapshotted = [...pids.keys()].filter((pid) => !snapshotted.has(pid));
-      this.symbolizer.notePids(unsnapshotted);
-      for (const pid of unsnapshotted) this.processName(pid, pids.get(pid)!);
-    }
+    this.notePids(pids, snapshotted);
     for (let i = 0; i < batch.length; i++) {
       const s = batch[i]!;
-      if (s.process) {
-        this.symbolizer.noteProcess(s.process);
-        this.processNames.set(s.pid, { name: s.process.comm || s.comm, seenAt: Date.now() });
-        this.nameEpoch++;
-      }
-      const shared = s.shared;
-      const known = shared?.memo as NamedStack | undefined;
-      let stack: number;
-      if (known) {
-        if (known.window !== this.window) {
-          known.stack = this.stackOf(known.frames);
-          known.window = this.window;
-        }
-        stack = known.stack;
-      } else {
-        const frames: Frame[] = [];
-        if (s.kernelStack.length) frames.push(...this.symbolizer.symbolizeKernel(s.kernelStack));
-        if (s.userStack.length && s.pid > 0) frames.push(...this.symbolizer.symbolizeUser(s.pid, s.userStack, s.timeMs));
-        // A sample without any stack is named after its thread, which the stack's number does not tell apart: not kept.
-        const keep = shared !== undefined && frames.length > 0 && !frames.some((f) => this.symbolizer.mayNameLater(f));
-        if (frames.length === 0) frames.push({ name: `[${s.comm || 'unknown'}]`, module: '', kind: 'unknown' });
-        stack = this.stackOf(frames);
-        if (keep) shared.memo = { frames, window: this.window, stack } satisfies NamedStack;
-      }
-      const n = this.samplesInWindow++;
-      const at = n % CHUNK;
-      if (at === 0) this.chunks.push(newChunk());
-      const c = this.chunks[this.chunks.length - 1]!;
-      c.stack[at] = stack;
-      c.timeMs[at] = s.timeMs;
-      c.context[at] = s.traceId ? this.tracedContext(s) : this.threadContext(s);
+      if (s.process) this.noteSnapshot(s.process, s.comm);
+      const known = s.shared?.memo as NamedStack | undefined;
+      const stack = known ? this.knownStack(known) : this.nameStack(s.pid, s.comm, s.timeMs, s.kernelStack, s.userStack, s.shared);
+      const context = s.traceId ? this.tracedContext(s.pid, s.tid, s.comm, s.traceId, s.spanId) : this.threadContext(s.pid, s.tid, s.comm);
+      this.push(stack, s.timeMs, context);
     }
+  }
+
+  /**
+   * A run of samples in columns: the agent's steady stream. The same steps as
+   * addSamples, read from the block's arrays: no object per sample.
+   */
+  private addBlock(b: SampleBlock): void {
+    const { count, stacks, comms } = b;
+    const stackIds = b.stack;
+    const pidOf = b.pid;
+    const commIds = b.comm;
+    let pids: Map<number, string> | undefined;
+    for (let i = 0; i < count; i++) {
+      const shared = stacks[stackIds[i]!]!;
+      if (shared.memo !== undefined) continue;
+      const pid = pidOf[i]!;
+      if (pid > 0 && !pids?.has(pid) && shared.userStack.length > 0) (pids ??= new Map()).set(pid, comms[commIds[i]!]!);
+    }
+    const snapshots = b.processes ?? [];
+    if (pids) this.notePids(pids, new Set(snapshots.map((p) => p.pid)));
+    for (let k = 0; k < snapshots.length; k++) {
+      const p = snapshots[k]!;
+      const first = pidOf.indexOf(p.pid);
+      this.noteSnapshot(p, first >= 0 ? comms[commIds[first]!]! : '');
+    }
+    const { timeMs, tid, traced } = b;
+    let nextTraced = 0;
+    for (let i = 0; i < count; i++) {
+      const shared = stacks[stackIds[i]!]!;
+      const known = shared.memo as NamedStack | undefined;
+      const pid = pidOf[i]!;
+      const comm = comms[commIds[i]!]!;
+      const time = timeMs[i]!;
+      const stack = known ? this.knownStack(known) : this.nameStack(pid, comm, time, shared.kernelStack, shared.userStack, shared);
+      let context: number;
+      const t = nextTraced < traced.length ? traced[nextTraced]! : undefined;
+      if (t !== undefined && t.index === i) {
+        context = this.tracedContext(pid, tid[i]!, comm, t.traceId, t.spanId);
+        nextTraced++;
+      } else context = this.threadContext(pid, tid[i]!, comm);
+      this.push(stack, time, context);
+    }
+  }
+
+  /** Notes with the symbolizer the pids about to be named that came without a snapshot (their /proc is read now). */
+  private notePids(pids: Map<number, string>, snapshotted: Set<number>): void {
+    if (!pids.size) return;
+    // Pids the engine snapshots are named from their snapshots; /proc is read only for the others.
+    const unsnapshotted = [...pids.keys()].filter((pid) => !snapshotted.has(pid));
+    this.symbolizer.notePids(unsnapshotted);
+    for (const pid of unsnapshotted) this.processName(pid, pids.get(pid)!);
+  }
+
+  /** An engine's snapshot of a process, taken in sample order. */
+  private noteSnapshot(p: ProcessSnapshot, comm: string): void {
+    this.symbolizer.noteProcess(p);
+    this.processNames.set(p.pid, { name: p.comm || comm, seenAt: Date.now() });
+    this.nameEpoch++;
+  }
+
+  /** A stack named before: its id in this window's builder. */
+  private knownStack(known: NamedStack): number {
+    if (known.window !== this.window) {
+      known.stack = this.stackOf(known.frames);
+      known.window = this.window;
+    }
+    return known.stack;
+  }
+
+  /** Names a stack's addresses; its window stack id. Kept on the engine's shared stack when no frame could be named better later. */
+  private nameStack(pid: number, comm: string, timeMs: number, kernelStack: bigint[], userStack: bigint[], shared: SharedStack | undefined): number {
+    const frames: Frame[] = [];
+    if (kernelStack.length) frames.push(...this.symbolizer.symbolizeKernel(kernelStack));
+    if (userStack.length && pid > 0) frames.push(...this.symbolizer.symbolizeUser(pid, userStack, timeMs));
+    // A sample without any stack is named after its thread, which the stack's number does not tell apart: not kept.
+    const keep = shared !== undefined && frames.length > 0 && !frames.some((f) => this.symbolizer.mayNameLater(f));
+    if (frames.length === 0) frames.push({ name: `[${comm || 'unknown'}]`, module: '', kind: 'unknown' });
+    const stack = this.stackOf(frames);
+    if (keep) shared.memo = { frames, window: this.window, stack } satisfies NamedStack;
+    return stack;
+  }
+
+  /** Appends a sample to the window's columns. */
+  private push(stack: number, timeMs: number, context: number): void {
+    const n = this.samplesInWindow++;
+    const at = n % CHUNK;
+    if (at === 0) this.chunks.push(newChunk());
+    const c = this.chunks[this.chunks.length - 1]!;
+    c.stack[at] = stack;
+    c.timeMs[at] = timeMs;
+    c.context[at] = context;
   }
 
   /** The context of an untraced sample: its thread's last one when pid and thread name are unchanged. */
-  private threadContext(s: RawSample): number {
-    const last = this.byThread.get(s.tid);
-    if (last && last.epoch === this.nameEpoch && last.pid === s.pid && last.comm === s.comm) return last.context;
-    const context = this.contextOf(s, -1);
-    this.byThread.set(s.tid, { pid: s.pid, comm: s.comm, context, epoch: this.nameEpoch });
+  private threadContext(pid: number, tid: number, comm: string): number {
+    const last = this.byThread.get(tid);
+    if (last && last.epoch === this.nameEpoch && last.pid === pid && last.comm === comm) return last.context;
+    const context = this.contextOf(pid, tid, comm, -1);
+    this.byThread.set(tid, { pid, comm, context, epoch: this.nameEpoch });
     return context;
   }
 
-  private tracedContext(s: RawSample): number {
-    const key = s.spanId ? `${s.traceId}/${s.spanId}` : s.traceId!;
-    return this.contextOf(s, this.traces.id(key, key));
+  private tracedContext(pid: number, tid: number, comm: string, traceId: string, spanId: string | undefined): number {
+    const key = spanId ? `${traceId}/${spanId}` : traceId;
+    return this.contextOf(pid, tid, comm, this.traces.id(key, key));
   }
 
   /** The window's context id of a sample's pid, tid, thread and process name, and trace (-1: none). */
-  private contextOf(s: RawSample, trace: number): number {
-    const processName = s.pid === 0 ? 'swapper' : this.processName(s.pid, s.comm);
-    return this.contexts.id(s.pid, s.tid, this.names.id(s.comm, s.comm), this.names.id(processName, processName), trace);
+  private contextOf(pid: number, tid: number, comm: string, trace: number): number {
+    const processName = pid === 0 ? 'swapper' : this.processName(pid, comm);
+    return this.contexts.id(pid, tid, this.names.id(comm, comm), this.names.id(processName, processName), trace);
   }
 
   /** The window's stack id of these frames (leaf first). */

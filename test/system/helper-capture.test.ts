@@ -9,11 +9,12 @@ import { startHelper } from '../../src/capture/helper-process.js';
 import { KernelSymbols } from '../../src/symbolize/kallsyms.js';
 import { Symbolizer } from '../../src/symbolize/symbolizer.js';
 import { buildHelper, buildTarget, functionSymbols, nameStack, skipReason } from './helper-fixtures.js';
+import { batchSamples } from '../../src/capture/helper-protocol.js';
 
 async function collect(capture: Capture, untilMs: number, stopWhen?: Promise<unknown>): Promise<RawSample[]> {
   const all: RawSample[] = [];
   const stopper = (stopWhen ?? new Promise((r) => setTimeout(r, untilMs))).then(() => capture.stop());
-  for await (const batch of capture.samples()) all.push(...batch);
+  for await (const batch of capture.samples()) all.push(...batchSamples(batch));
   await stopper;
   return all;
 }
@@ -155,7 +156,7 @@ describe.skipIf(skipReason !== undefined)('BPF capture engine', () => {
     const target = run(callChain, ['3']);
     const capture = await startHelper({ hz: 199, pids: [target.pid], flushMs: 60_000 });
     const got: RawSample[] = [];
-    const consumed = (async () => { for await (const batch of capture.samples()) got.push(...batch); })();
+    const consumed = (async () => { for await (const batch of capture.samples()) got.push(...batchSamples(batch)); })();
     await new Promise((r) => setTimeout(r, 1200));
     expect(got.length, 'nothing is written before it is asked for').toBe(0);
     const askedMs = Date.now();
@@ -181,7 +182,7 @@ describe.skipIf(skipReason !== undefined)('BPF capture engine', () => {
     const burners = [run(callChain, ['6']), run(callChain, ['6'])];
     const capture = await startHelper({ hz: 1000, ringbufMb: 1, flushMs: 60_000, statsMs: 60_000, pids: burners.map((b) => b.pid) });
     const got: RawSample[] = [];
-    const consumed = (async () => { for await (const batch of capture.samples()) got.push(...batch); })();
+    const consumed = (async () => { for await (const batch of capture.samples()) got.push(...batchSamples(batch)); })();
     await Promise.all(burners.map((b) => b.exited));
     await capture.sync!();
     expect(capture.stats().lost).toBe(0);

@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { startHelper } from '../../src/capture/helper-process.js';
 import type { RawSample } from '../../src/capture/capture-types.js';
 import { buildHelper, buildTarget, skipReason } from './helper-fixtures.js';
+import { batchSamples } from '../../src/capture/helper-protocol.js';
 
 interface Request { tid: number; traceId: string; spanId: string; startMs: number; endMs: number }
 
@@ -43,7 +44,7 @@ describe.skipIf(skipReason !== undefined)('OpenTelemetry thread context', () => 
     const capture = await startHelper({ hz: 199, follow: [child.pid!], onTls: (pid, offset) => tlsSeen.set(pid, offset) });
     const samples: RawSample[] = [];
     const stopper = exited.then(() => capture.stop());
-    for await (const batch of capture.samples()) samples.push(...batch);
+    for await (const batch of capture.samples()) samples.push(...batchSamples(batch));
     await stopper;
 
     const truth = readGroundTruth(log);

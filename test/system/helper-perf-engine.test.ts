@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startCapture, type RawSample } from '../../src/capture/engine.js';
 import { buildTarget, functionSymbols, nameStack, skipReason } from './helper-fixtures.js';
+import { batchSamples } from '../../src/capture/helper-protocol.js';
 
 describe.skipIf(skipReason !== undefined)('perf capture engine', () => {
   let callChain: string;
@@ -22,7 +23,7 @@ describe.skipIf(skipReason !== undefined)('perf capture engine', () => {
     const samples: RawSample[] = [];
     // Until the target exits: perf can be slow to start on a loaded machine.
     const stopper = exited.then(() => capture.stop());
-    for await (const batch of capture.samples()) samples.push(...batch);
+    for await (const batch of capture.samples()) samples.push(...batchSamples(batch));
     await stopper;
     expect(samples.length).toBeGreaterThan(10); // the machine is shared: the target may get little CPU
     expect(new Set(samples.map((s) => s.pid))).toEqual(new Set([child.pid]));

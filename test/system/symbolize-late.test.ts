@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildHelper, skipReason } from './helper-fixtures.js';
 import { startHelper } from '../../src/capture/helper-process.js';
-import type { RawSample } from '../../src/capture/capture-types.js';
+import type { CaptureBatch } from '../../src/capture/capture-types.js';
 import { Symbolizer } from '../../src/symbolize/symbolizer.js';
 import { SampleCollector } from '../../src/symbolize/sample-collector.js';
 import type { Profile } from '../../src/profile/model.js';
@@ -26,9 +26,9 @@ function run(cmd: string, args: string[]): Promise<number> {
 }
 
 /** Samples the machine while `work` runs; returns every batch, unsymbolized, once work's processes are gone. */
-async function captureThenWait(work: () => Promise<number[]>): Promise<{ batches: RawSample[][]; pids: number[] }> {
+async function captureThenWait(work: () => Promise<number[]>): Promise<{ batches: CaptureBatch[]; pids: number[] }> {
   const capture = await startHelper({ hz: 499 });
-  const batches: RawSample[][] = [];
+  const batches: CaptureBatch[] = [];
   const drained = (async () => {
     for await (const b of capture.samples()) batches.push(b);
   })();
@@ -40,7 +40,7 @@ async function captureThenWait(work: () => Promise<number[]>): Promise<{ batches
   return { batches, pids };
 }
 
-function symbolize(batches: RawSample[][]): Profile {
+function symbolize(batches: CaptureBatch[]): Profile {
   const collector = new SampleCollector(new Symbolizer(), 499);
   for (const b of batches) collector.addBatch(b);
   return collector.takeProfile();

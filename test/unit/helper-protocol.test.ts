@@ -4,7 +4,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HelperStreamDecoder, ProtocolError, type HelperRecord } from '../../src/capture/helper-protocol.js';
+import { blockSamples, HelperStreamDecoder, ProtocolError, type HelperRecord } from '../../src/capture/helper-protocol.js';
 
 function header(version = 3, magic = 0x4c544350): Buffer {
   const b = Buffer.alloc(16);
@@ -59,6 +59,45 @@ const traced: SampleSpec = {
 const plain: SampleSpec = { wallNs: 1_700_000_000_200_000_000n, pid: 7, tid: 7, cpu: 0, comm: 'a-sixteen-chars!', user: [], kernel: [0xffffffff81000000n] };
 
 const stream = Buffer.concat([header(), sample(traced), record(99, Buffer.from('from the future')), sample(plain), stats(2, 5)]);
+
+function stackRec(id: number, pid: number, user: bigint[], kernel: bigint[], reset = false): Buffer {
+  const fixed = Buffer.alloc(16);
+  fixed.writeUInt32LE(id, 0);
+  fixed.writeUInt32LE(pid, 4);
+  fixed.writeUInt16LE(user.length, 8);
+  fixed.writeUInt16LE(kernel.length, 10);
+  fixed.writeUInt32LE(reset ? 1 : 0, 12);
+  const words = Buffer.alloc(8 * (user.length + kernel.length));
+  [...user, ...kernel].forEach((a, i) => words.writeBigUInt64LE(a, 8 * i));
+  return record(8, Buffer.concat([fixed, words]));
+}
+function commRec(id: number, comm: string): Buffer {
+  const p = Buffer.alloc(20);
+  p.writeUInt32LE(id, 0);
+  p.write(comm, 4, 16, 'utf8');
+  return record(9, p);
+}
+
+interface ColumnSpec { wallNs: bigint; pid: number; tid: number; cpu: number; stack: number; comm: number; trace?: Buffer }
+
+/** A SAMPLES record (version 6), laid out column by column as protocol.md says. */
+function samplesRec(rows: ColumnSpec[]): Buffer {
+  const n = rows.length;
+  const traced = rows.flatMap((r, i) => (r.trace ? [[i, r.trace] as const] : []));
+  const p = Buffer.alloc(8 + 28 * n + 28 * traced.length);
+  p.writeUInt32LE(n, 0);
+  p.writeUInt32LE(traced.length, 4);
+  rows.forEach((r, i) => {
+    p.writeDoubleLE(Number(r.wallNs / 1000n) / 1000, 8 + 8 * i);
+    const fields = [r.pid, r.tid, r.cpu, r.stack, r.comm];
+    fields.forEach((v, k) => p.writeUInt32LE(v, 8 + 8 * n + 4 * n * k + 4 * i));
+  });
+  traced.forEach(([i, t], k) => {
+    p.writeUInt32LE(i, 8 + 28 * n + 28 * k);
+    t.copy(p, 8 + 28 * n + 28 * k + 4);
+  });
+  return record(11, p);
+}
 
 function decodeAll(chunks: Buffer[]): { records: HelperRecord[]; decoder: HelperStreamDecoder } {
   const decoder = new HelperStreamDecoder();
@@ -187,23 +226,6 @@ describe('helper stream decoder', () => {
   });
 
   it('decodes numbered stacks and thread names (version 4): every sample of a number shares one stack object', () => {
-    const stackRec = (id: number, pid: number, user: bigint[], kernel: bigint[], reset = false) => {
-      const fixed = Buffer.alloc(16);
-      fixed.writeUInt32LE(id, 0);
-      fixed.writeUInt32LE(pid, 4);
-      fixed.writeUInt16LE(user.length, 8);
-      fixed.writeUInt16LE(kernel.length, 10);
-      fixed.writeUInt32LE(reset ? 1 : 0, 12);
-      const words = Buffer.alloc(8 * (user.length + kernel.length));
-      [...user, ...kernel].forEach((a, i) => words.writeBigUInt64LE(a, 8 * i));
-      return record(8, Buffer.concat([fixed, words]));
-    };
-    const commRec = (id: number, comm: string) => {
-      const p = Buffer.alloc(20);
-      p.writeUInt32LE(id, 0);
-      p.write(comm, 4, 16, 'utf8');
-      return record(9, p);
-    };
     const ref = (wallNs: bigint, pid: number, tid: number, stack: number, comm: number, trace?: Buffer) => {
       const p = Buffer.alloc(32);
       p.writeBigUInt64LE(wallNs, 0);
@@ -256,9 +278,71 @@ describe('helper stream decoder', () => {
     expect(() => decodeAll([header(4), short.subarray(0, short.length - 8)])).toThrow(/stack record too short/);
   });
 
+  it('decodes runs of samples in columns (version 6) as SAMPLE_REF records of the same samples decode', () => {
+    const process = Buffer.alloc(48);
+    process.writeUInt32LE(100, 0);
+    process.writeUInt16LE(1, 4);
+    process.write('worker', 32, 16, 'utf8');
+    const rows: ColumnSpec[] = [
+      { wallNs: 1_700_000_000_123_456_789n, pid: 100, tid: 101, cpu: 1, stack: 0, comm: 0, trace: traced.trace },
+      { wallNs: 1_700_000_000_124_000_000n, pid: 100, tid: 102, cpu: 0, stack: 0, comm: 1 },
+      { wallNs: 1_700_000_000_125_000_999n, pid: 100, tid: 101, cpu: 1, stack: 1, comm: 0 },
+    ];
+    const stream6 = Buffer.concat([
+      header(6),
+      stackRec(0, 100, traced.user, traced.kernel, true),
+      stackRec(1, 100, [0x401136n], []),
+      commRec(0, 'worker-1'),
+      commRec(1, 'a-sixteen-chars!'),
+      record(6, process),
+      samplesRec(rows.slice(0, 2)),
+      stats(2, 0, 1),
+      samplesRec(rows.slice(2)),
+      // A restart after the run: the run keeps the numbering it was read with.
+      stackRec(0, 100, [0x999n], [], true),
+      commRec(0, 'renamed'),
+      samplesRec([{ ...rows[0]!, trace: undefined }]),
+    ]);
+    const { records } = decodeAll([stream6]);
+    expect(records.map((r) => r.type)).toEqual(['header', 'process', 'samples', 'stats', 'samples', 'samples']);
+    const blocks = records.flatMap((r) => (r.type === 'samples' ? [r.block] : []));
+    const [a, b, c] = [...blockSamples(blocks[0]!), ...blockSamples(blocks[1]!)];
+    expect({ timeMs: a?.timeMs, pid: a?.pid, tid: a?.tid, cpu: a?.cpu, comm: a?.comm, traceId: a?.traceId, spanId: a?.spanId }).toEqual({
+      timeMs: 1_700_000_000_123.456, pid: 100, tid: 101, cpu: 1, comm: 'worker-1',
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7',
+    });
+    expect(a?.userStack).toEqual(traced.user);
+    expect(a?.kernelStack).toEqual(traced.kernel);
+    expect(b?.shared).toBe(a?.shared);
+    expect([b?.comm, b?.tid, b?.timeMs, b?.traceId]).toEqual(['a-sixteen-chars!', 102, 1_700_000_000_124, undefined]);
+    expect([c?.timeMs, c?.userStack, c?.kernelStack]).toEqual([1_700_000_000_125.000, [0x401136n], []]);
+    expect(blocks[0]!.cpu[0]).toBe(1);
+    const [d] = blockSamples(blocks[2]!);
+    expect([d?.comm, d?.userStack, d?.traceId]).toEqual(['renamed', [0x999n], undefined]);
+    expect(a?.comm).toBe('worker-1');
+    // Any split of the stream gives the same columns.
+    const columns = (rs: HelperRecord[]) => rs.map((r) => (r.type === 'samples' ? blockSamples(r.block).map((x) => [x.timeMs, x.tid, x.comm, x.userStack, x.traceId]) : r.type));
+    fc.assert(fc.property(fc.uniqueArray(fc.integer({ min: 1, max: stream6.length - 1 }), { maxLength: 8 }), (cuts) => {
+      const points = [0, ...cuts.sort((x, y) => x - y), stream6.length];
+      expect(columns(decodeAll(points.slice(1).map((end, i) => stream6.subarray(points[i], end))).records)).toEqual(columns(records));
+    }), { numRuns: 200 });
+    // Every number a run names must be defined, and the run must hold what its counts say.
+    const defined = [header(6), stackRec(0, 1, [1n], [], true), commRec(0, 'x')];
+    const one = (over: Partial<ColumnSpec>) => samplesRec([{ wallNs: 0n, pid: 1, tid: 1, cpu: 0, stack: 0, comm: 0, ...over }]);
+    expect(decodeAll([...defined, one({})]).records.map((r) => r.type)).toEqual(['header', 'samples']);
+    expect(() => decodeAll([...defined, one({ stack: 1 })])).toThrow(/stack 1, which was not defined/);
+    expect(() => decodeAll([...defined, one({ comm: 2 })])).toThrow(/thread name 2, which was not defined/);
+    const short = one({ trace: traced.trace });
+    short.writeUInt32LE(short.length - 4, 0);
+    expect(() => decodeAll([...defined, short.subarray(0, short.length - 4)])).toThrow(/samples record of 1 samples too short/);
+    const outOfRange = one({ trace: traced.trace });
+    outOfRange.writeUInt32LE(1, 8 + 8 + 28);
+    expect(() => decodeAll([...defined, outOfRange])).toThrow(/traced sample 1 out of order or range/);
+  });
+
   it('refuses a stream that is not the helper, another version, or a broken length', () => {
     expect(() => new HelperStreamDecoder().push(header(1, 0xdeadbeef))).toThrow(ProtocolError);
-    expect(() => new HelperStreamDecoder().push(header(6))).toThrow(/version 6/);
+    expect(() => new HelperStreamDecoder().push(header(7))).toThrow(/version 7/);
     const bad = Buffer.alloc(8);
     bad.writeUInt32LE(4, 0);
     expect(() => new HelperStreamDecoder().push(Buffer.concat([header(), bad]))).toThrow(/bad record length 4/);

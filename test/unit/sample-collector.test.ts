@@ -5,8 +5,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ProcessSnapshot, RawSample, SharedStack } from '../../src/capture/capture-types.js';
+import type { ProcessSnapshot, RawSample, SampleBlock, SharedStack } from '../../src/capture/capture-types.js';
 import type { Frame } from '../../src/profile/model.js';
 import { SampleCollector } from '../../src/symbolize/sample-collector.js';
 import type { Symbolizer } from '../../src/symbolize/symbolizer.js';
@@ -146,5 +147,95 @@ describe('SampleCollector', () => {
     c.addBatch([sample(20, 20, kernelOnly), sample(21, 21, user), sample(30, 30, other, { process: snap }), sample(20, 20, kernelOnly)]);
     expect(noted).toEqual([21]);
     expect(stacksOf(c.takeProfile())).toEqual(['fn_ffffffff81000000', 'fn_ffffffff81000000;fn_401000', 'fn_ffffffff81000000;v1_fn_401000', 'fn_ffffffff81000000']);
+  });
+
+  it('takes runs of samples in columns exactly as it takes the same samples as objects', () => {
+    // Runs as the helper's decoder makes them: a new run after each snapshot, the snapshot on the run.
+    // Each collector gets its own stack objects: a collector keeps its names on them.
+    const toBlocks = (samples: RawSample[], own: Map<SharedStack, SharedStack>): SampleBlock[] => {
+      const runs: RawSample[][] = [];
+      for (const s of samples) {
+        if (s.process || runs.length === 0) runs.push([]);
+        runs[runs.length - 1]!.push(s);
+      }
+      return runs.map((run) => {
+        const stacks: SharedStack[] = [];
+        const comms: string[] = [];
+        const number = <T,>(table: T[], v: T) => (table.includes(v) ? table.indexOf(v) : table.push(v) - 1);
+        const column = <A extends Float64Array | Uint32Array>(make: new (n: number) => A, f: (s: RawSample) => number) => {
+          const a = new make(run.length);
+          run.forEach((s, i) => (a[i] = f(s)));
+          return a;
+        };
+        return {
+          count: run.length,
+          timeMs: column(Float64Array, (s) => s.timeMs),
+          pid: column(Uint32Array, (s) => s.pid),
+          tid: column(Uint32Array, (s) => s.tid),
+          cpu: column(Uint32Array, (s) => s.cpu),
+          stack: column(Uint32Array, (s) => number(stacks, own.get(s.shared!)!)),
+          stacks,
+          comm: column(Uint32Array, (s) => number(comms, s.comm)),
+          comms,
+          traced: run.flatMap((s, index) => (s.traceId ? [{ index, traceId: s.traceId, spanId: s.spanId! }] : [])),
+          ...(run[0]!.process ? { processes: [run[0]!.process] } : {}),
+        };
+      });
+    };
+    const addresses: [bigint[], bigint[]][] = [[[0x401000n, 0x402000n], [0xffffffff81000000n]], [[0x7f0000001000n], []], [[], []], [[0x401000n], []]];
+    const event = fc.record({
+      pid: fc.integer({ min: 0, max: 3 }),
+      tid: fc.integer({ min: 1, max: 4 }),
+      stack: fc.integer({ min: 0, max: addresses.length - 1 }),
+      comm: fc.constantFrom('a', 'b'),
+      trace: fc.option(fc.constantFrom('11', '22'), { nil: undefined }),
+      snapshot: fc.boolean(),
+    });
+    fc.assert(fc.property(fc.array(fc.array(event, { maxLength: 12 }), { maxLength: 4 }), (windows) => {
+      const objects = stubSymbolizer({ unknownFrom: 0x7f0000000000n });
+      const columns = stubSymbolizer({ unknownFrom: 0x7f0000000000n });
+      const a = new SampleCollector(objects.symbolizer, 99, noProc);
+      const b = new SampleCollector(columns.symbolizer, 99, noProc);
+      // The engine numbers stacks per process image: a snapshot (an exec, new mappings) starts new numbers.
+      const serials = new Map<number, number>();
+      const pool = new Map<string, SharedStack>();
+      const own = new Map<SharedStack, SharedStack>();
+      const stackFor = (pid: number, index: number): SharedStack => {
+        const key = `${pid}/${serials.get(pid) ?? 0}/${index}`;
+        let st = pool.get(key);
+        if (!st) {
+          const [u, k] = addresses[index]!;
+          pool.set(key, (st = numbered(u, k)));
+          own.set(st, numbered(u, k));
+        }
+        return st;
+      };
+      let t = 0;
+      for (const events of windows) {
+        const samples = events.map((event) => {
+          // As the helper does, a process's first sample comes with a snapshot.
+          const e = serials.has(event.pid) ? event : { ...event, snapshot: true };
+          if (e.snapshot) serials.set(e.pid, (serials.get(e.pid) ?? 0) + 1);
+          return sample(e.pid, e.tid, stackFor(e.pid, e.stack), {
+          timeMs: 1_700_000_000_000 + t++ + 0.001,
+          comm: e.comm,
+          ...(e.trace ? { traceId: e.trace.repeat(16), spanId: e.trace.repeat(8) } : {}),
+          ...(e.snapshot ? { process: { pid: e.pid, reason: 'exec', startTime: '1', timeMs: 0, nsPid: e.pid, comm: `p${e.pid}`, maps: '', sameRoot: true } satisfies ProcessSnapshot } : {}),
+          });
+        });
+        a.addBatch(samples);
+        for (const block of toBlocks(samples, own)) b.addBatch(block);
+        const [pa, pb] = [a.takeProfile(), b.takeProfile()];
+        expect(stacksOf(pb)).toEqual(stacksOf(pa));
+        const fields = (p: typeof pa) => p.samples.map((s) => [s.pid, s.tid, s.thread, s.process, s.timeMs, s.labels]);
+        expect(fields(pb)).toEqual(fields(pa));
+      }
+      expect(columns.calls).toEqual(objects.calls);
+      // Pids are noted per batch that names them, unless that batch holds their snapshot: smaller runs may note a
+      // pid whose snapshot came in an earlier run (the symbolizer then reads nothing), never miss one.
+      expect(objects.noted.filter((pid) => !columns.noted.includes(pid))).toEqual([]);
+      const sampled = new Set(windows.flat().map((e) => e.pid));
+      expect(columns.noted.filter((pid) => pid === 0 || !sampled.has(pid))).toEqual([]);
+    }), { numRuns: 300 });
   });
 });
