@@ -26,6 +26,8 @@ interface ProcessName {
 
 /** Samples per column chunk: a window grows by whole chunks, never by copying. */
 const CHUNK = 2048;
+/** Threads whose last context a block's loop keeps at hand (a power of two). */
+const CONTEXT_CACHE = 64;
 
 interface ColumnChunk {
   stack: Int32Array;
@@ -225,21 +227,51 @@ export class SampleCollector {
     }
     const { timeMs, tid, traced } = b;
     let nextTraced = 0;
+    // The loop runs at V8's baseline tier, where each call and Map lookup costs: the usual sample (a stack
+    // named before, the thread's context of a few samples ago) takes neither. The context cache holds for
+    // this block only (its thread-name numbers; no snapshot is taken inside it, so names cannot change).
+    const window = this.window;
+    const cacheTid = new Int32Array(CONTEXT_CACHE).fill(-1);
+    const cachePid = new Int32Array(CONTEXT_CACHE);
+    const cacheComm = new Int32Array(CONTEXT_CACHE);
+    const cacheContext = new Int32Array(CONTEXT_CACHE);
+    let n = this.samplesInWindow;
+    let chunk = this.chunks[this.chunks.length - 1];
     for (let i = 0; i < count; i++) {
       const shared = stacks[stackIds[i]!]!;
       const known = shared.memo as NamedStack | undefined;
       const pid = pidOf[i]!;
-      const comm = comms[commIds[i]!]!;
+      const commId = commIds[i]!;
       const time = timeMs[i]!;
-      const stack = known ? this.knownStack(known) : this.nameStack(pid, comm, time, shared.kernelStack, shared.userStack, shared);
+      const thread = tid[i]!;
+      let stack: number;
+      if (known !== undefined && known.window === window) stack = known.stack;
+      else if (known !== undefined) stack = this.knownStack(known);
+      else stack = this.nameStack(pid, comms[commId]!, time, shared.kernelStack, shared.userStack, shared);
       let context: number;
       const t = nextTraced < traced.length ? traced[nextTraced]! : undefined;
       if (t !== undefined && t.index === i) {
-        context = this.tracedContext(pid, tid[i]!, comm, t.traceId, t.spanId);
+        context = this.tracedContext(pid, thread, comms[commId]!, t.traceId, t.spanId);
         nextTraced++;
-      } else context = this.threadContext(pid, tid[i]!, comm);
-      this.push(stack, time, context);
+      } else {
+        const h = thread & (CONTEXT_CACHE - 1);
+        if (cacheTid[h] === thread && cachePid[h] === pid && cacheComm[h] === commId) context = cacheContext[h]!;
+        else {
+          context = this.threadContext(pid, thread, comms[commId]!);
+          cacheTid[h] = thread;
+          cachePid[h] = pid;
+          cacheComm[h] = commId;
+          cacheContext[h] = context;
+        }
+      }
+      const at = n % CHUNK;
+      if (at === 0 || chunk === undefined) this.chunks.push((chunk = newChunk()));
+      chunk.stack[at] = stack;
+      chunk.timeMs[at] = time;
+      chunk.context[at] = context;
+      n++;
     }
+    this.samplesInWindow = n;
   }
 
   /** Notes with the symbolizer the pids about to be named that came without a snapshot (their /proc is read now). */
