@@ -78,6 +78,16 @@ __attribute__((noinline)) static unsigned long step(unsigned long x){for(int i=0
 int main(int argc,char**argv){double end=now()+atof(argv[1]);unsigned long n=0,x=1;while(now()<end){x=step(x);n++;}printf("%lu %lu\\n",n,x&1);return 0;}
 `);
 execFileSync('cc', ['-O2', '-fno-omit-frame-pointer', '-o', join(tmp, 'spin'), join(tmp, 'spin.c')]);
+// The CPU of a command run to completion, from wait4's rusage: the shell's `times` counts 10 ms ticks,
+// and the difference between naming a long and a short stretch of perf's recording is about that much.
+writeFileSync(join(tmp, 'cputime.c'), `#include <stdio.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(int argc,char**argv){pid_t p=fork();if(!p){execvp(argv[1],argv+1);_exit(127);}int st;struct rusage ru;if(wait4(p,&st,0,&ru)<0)return 1;
+fprintf(stderr,"cputime %ld.%06ld\\n",(long)(ru.ru_utime.tv_sec+ru.ru_stime.tv_sec+(ru.ru_utime.tv_usec+ru.ru_stime.tv_usec)/1000000),(long)((ru.ru_utime.tv_usec+ru.ru_stime.tv_usec)%1000000));return WIFEXITED(st)?WEXITSTATUS(st):1;}
+`);
+execFileSync('cc', ['-O2', '-o', join(tmp, 'cputime'), join(tmp, 'cputime.c')]);
 
 /** Iterations all CPUs' loops manage in `seconds`. */
 async function spin() {
@@ -225,13 +235,13 @@ function childTimes(text) {
   return [...last.matchAll(/(\d+)m([\d.]+)s/g)].reduce((a, m) => a + Number(m[1]) * 60 + Number(m[2]), 0);
 }
 
-/** CPU seconds of one command run to completion (for perf script). */
+/** CPU seconds of one command run to completion, its children included (for perf script), in microseconds. */
 async function timedRun(cmd, args) {
-  const c = spawnTimed(cmd, args);
+  const c = spawn(join(tmp, 'cputime'), [cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   c.stderr.on('data', (d) => (err += d));
   await new Promise((res) => c.on('exit', res));
-  return childTimes(err);
+  return Number(/cputime (\d+\.\d+)/.exec(err)?.[1] ?? NaN);
 }
 
 const has = (cmd) => { try { execFileSync('which', [cmd], { stdio: 'ignore' }); return true; } catch { return false; } };
