@@ -4,6 +4,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { RawSample } from '../../src/capture/capture-types.js';
 import { blockSamples, HelperStreamDecoder, ProtocolError, type HelperRecord } from '../../src/capture/helper-protocol.js';
 
 function header(version = 3, magic = 0x4c544350): Buffer {
@@ -99,6 +100,22 @@ function samplesRec(rows: ColumnSpec[]): Buffer {
   return record(11, p);
 }
 
+/** The stream cut into chunks at these byte offsets (any order). */
+function chunksAt(bytes: Buffer, cuts: number[]): Buffer[] {
+  const points = [0, ...[...cuts].sort((a, b) => a - b), bytes.length];
+  return points.slice(1).map((end, i) => bytes.subarray(points[i], end));
+}
+
+/** The `traced` spec as every version decodes it: its fields, its trace context and its stacks. */
+function expectTracedSpec(s: RawSample | undefined): void {
+  expect({ timeMs: s?.timeMs, pid: s?.pid, tid: s?.tid, cpu: s?.cpu, comm: s?.comm, traceId: s?.traceId, spanId: s?.spanId }).toEqual({
+    timeMs: 1_700_000_000_123.456, pid: 100, tid: 101, cpu: 1, comm: 'worker-1',
+    traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7',
+  });
+  expect(s?.userStack).toEqual(traced.user);
+  expect(s?.kernelStack).toEqual(traced.kernel);
+}
+
 function decodeAll(chunks: Buffer[]): { records: HelperRecord[]; decoder: HelperStreamDecoder } {
   const decoder = new HelperStreamDecoder();
   const records = chunks.flatMap((c) => decoder.push(c));
@@ -142,9 +159,7 @@ describe('helper stream decoder', () => {
   it('gives the same records however the stream is split into chunks', () => {
     const whole = decodeAll([stream]).records;
     fc.assert(fc.property(fc.uniqueArray(fc.integer({ min: 1, max: stream.length - 1 }), { maxLength: 12 }), (cuts) => {
-      const points = [0, ...cuts.sort((a, b) => a - b), stream.length];
-      const chunks = points.slice(1).map((end, i) => stream.subarray(points[i], end));
-      expect(decodeAll(chunks).records).toEqual(whole);
+      expect(decodeAll(chunksAt(stream, cuts)).records).toEqual(whole);
     }));
   });
 
@@ -250,12 +265,7 @@ describe('helper stream decoder', () => {
     const { records } = decodeAll([stream4]);
     expect(records.map((r) => r.type)).toEqual(['header', 'sample', 'sample', 'sample']);
     const [a, b, c] = records.slice(1).map((r) => (r.type === 'sample' ? r.sample : undefined));
-    expect({ timeMs: a?.timeMs, pid: a?.pid, tid: a?.tid, cpu: a?.cpu, comm: a?.comm, traceId: a?.traceId, spanId: a?.spanId }).toEqual({
-      timeMs: 1_700_000_000_123.456, pid: 100, tid: 101, cpu: 1, comm: 'worker-1',
-      traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7',
-    });
-    expect(a?.userStack).toEqual(traced.user);
-    expect(a?.kernelStack).toEqual(traced.kernel);
+    expectTracedSpec(a);
     expect(b?.shared).toBe(a?.shared);
     expect(b?.comm).toBe('a-sixteen-chars!');
     expect(b?.traceId).toBeUndefined();
@@ -264,8 +274,7 @@ describe('helper stream decoder', () => {
     expect(c?.kernelStack).toEqual([]);
     // Any split of the stream gives the same samples.
     fc.assert(fc.property(fc.uniqueArray(fc.integer({ min: 1, max: stream4.length - 1 }), { maxLength: 8 }), (cuts) => {
-      const points = [0, ...cuts.sort((x, y) => x - y), stream4.length];
-      const got = decodeAll(points.slice(1).map((end, i) => stream4.subarray(points[i], end))).records;
+      const got = decodeAll(chunksAt(stream4, cuts)).records;
       expect(got.map((r) => (r.type === 'sample' ? [r.sample.tid, r.sample.comm, r.sample.userStack] : r.type))).toEqual(
         records.map((r) => (r.type === 'sample' ? [r.sample.tid, r.sample.comm, r.sample.userStack] : r.type)),
       );
@@ -307,12 +316,7 @@ describe('helper stream decoder', () => {
     expect(records.map((r) => r.type)).toEqual(['header', 'process', 'samples', 'stats', 'samples', 'samples']);
     const blocks = records.flatMap((r) => (r.type === 'samples' ? [r.block] : []));
     const [a, b, c] = [...blockSamples(blocks[0]!), ...blockSamples(blocks[1]!)];
-    expect({ timeMs: a?.timeMs, pid: a?.pid, tid: a?.tid, cpu: a?.cpu, comm: a?.comm, traceId: a?.traceId, spanId: a?.spanId }).toEqual({
-      timeMs: 1_700_000_000_123.456, pid: 100, tid: 101, cpu: 1, comm: 'worker-1',
-      traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7',
-    });
-    expect(a?.userStack).toEqual(traced.user);
-    expect(a?.kernelStack).toEqual(traced.kernel);
+    expectTracedSpec(a);
     expect(b?.shared).toBe(a?.shared);
     expect([b?.comm, b?.tid, b?.timeMs, b?.traceId]).toEqual(['a-sixteen-chars!', 102, 1_700_000_000_124, undefined]);
     expect([c?.timeMs, c?.userStack, c?.kernelStack]).toEqual([1_700_000_000_125.000, [0x401136n], []]);
@@ -323,8 +327,7 @@ describe('helper stream decoder', () => {
     // Any split of the stream gives the same columns.
     const columns = (rs: HelperRecord[]) => rs.map((r) => (r.type === 'samples' ? blockSamples(r.block).map((x) => [x.timeMs, x.tid, x.comm, x.userStack, x.traceId]) : r.type));
     fc.assert(fc.property(fc.uniqueArray(fc.integer({ min: 1, max: stream6.length - 1 }), { maxLength: 8 }), (cuts) => {
-      const points = [0, ...cuts.sort((x, y) => x - y), stream6.length];
-      expect(columns(decodeAll(points.slice(1).map((end, i) => stream6.subarray(points[i], end))).records)).toEqual(columns(records));
+      expect(columns(decodeAll(chunksAt(stream6, cuts)).records)).toEqual(columns(records));
     }), { numRuns: 200 });
     // Every number a run names must be defined, and the run must hold what its counts say.
     const defined = [header(6), stackRec(0, 1, [1n], [], true), commRec(0, 'x')];
