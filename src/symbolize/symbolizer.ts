@@ -108,6 +108,11 @@ function toNumber(a: bigint | number): number {
   return typeof a === 'bigint' ? (a <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(a) : -1) : a;
 }
 
+/** What makes two mappings the same one: where, which part of which file, with what access. */
+function mappingKey(m: Mapping): string {
+  return `${m.start}-${m.end} ${m.perms} ${m.offset} ${m.dev} ${m.inode} ${m.deleted ? 'deleted ' : ''}${m.path}`;
+}
+
 function unknownAddress(addr: bigint | number, module = ''): Frame {
   return { name: `[unknown] 0x${addr.toString(16)}`, module, kind: 'unknown' };
 }
@@ -217,11 +222,37 @@ export class Symbolizer {
     });
   }
 
+  /**
+   * New maps for the same process. A mapping that is the same in both (range,
+   * offset, permissions, file) keeps its binary and the frames named in it:
+   * a runtime that maps new JIT code (node, a JVM) sends new maps every so
+   * often, and the libraries it has mapped all along need no new look. Frames
+   * anywhere else (JIT code named from a perf map, a mapping that moved) are
+   * named again.
+   */
   private replaceMaps(state: ProcessState, maps: Mapping[]): void {
-    this.releaseBinaries(state);
+    const old = state.maps;
+    const oldBinaries = state.binaries;
+    const oldIndex = new Map<string, number>();
+    for (let i = 0; i < old.length; i++) if (oldBinaries[i] !== undefined) oldIndex.set(mappingKey(old[i]!), i);
+    const kept = new Uint8Array(old.length);
+    const binaries: (BinarySymbols | null | undefined)[] = [];
+    for (let j = 0; j < maps.length; j++) {
+      const i = oldIndex.get(mappingKey(maps[j]!));
+      if (i === undefined) continue;
+      kept[i] = 1;
+      binaries[j] = oldBinaries[i];
+    }
+    for (let i = 0; i < old.length; i++) {
+      const b = oldBinaries[i];
+      if (b && !kept[i]) this.binaries.release(b);
+    }
+    for (const addr of state.frames.keys()) {
+      const i = findMapping(old, addr);
+      if (i < 0 || !kept[i]) state.frames.delete(addr);
+    }
     state.maps = maps;
-    state.binaries = [];
-    state.frames.clear();
+    state.binaries = binaries;
     state.lastMapsRead = Date.now();
   }
 

@@ -174,6 +174,37 @@ describe('Symbolizer', () => {
     expect(sym.stats()).toMatchObject({ snapshots: 2, execs: 1, mapsReads: 0 });
   });
 
+  it('keeps the binaries and frames of mappings a maps snapshot did not change, and names moved ones anew', () => {
+    const OTHER = 0x7f00_0000_0000;
+    const MOVED = 0x5600_0000_0000;
+    const sym = new Symbolizer({ procRoot: proc });
+    const snapshot = (reason: 'new' | 'maps', maps: string[]) => ({
+      pid: PID, reason, startTime: '8000', timeMs: Date.now(), nsPid: PID, comm: 'prog', maps: maps.join('\n') + '\n', sameRoot: true,
+    });
+    const burnAt = (base: number) => textMapping(burn, '/app/burn', base);
+    writeProcess(PID, 8000, [burnAt(BASE)]);
+    linkRoot(PID);
+    sym.noteProcess(snapshot('new', [burnAt(BASE)]));
+    const outer = fn(burnSyms, 'burn_outer');
+    const spin = fn(widgetSyms, '_ZN6shapes6Widget4spinEi');
+    const named = sym.symbolizeUser(PID, [BASE + outer.addr])[0]!;
+    expect(named.name).toBe('burn_outer');
+    // The process's files can no longer be opened: what the new maps name afresh stays unknown,
+    // what they kept is still named.
+    rmSync(join(proc, String(PID)), { recursive: true });
+    sym.noteProcess(snapshot('maps', [burnAt(BASE), textMapping(widgets, '/app/widgets', OTHER)]));
+    expect(sym.symbolizeUser(PID, [BASE + outer.addr])[0]).toBe(named);
+    expect(sym.symbolizeUser(PID, [BASE + outer.addr + 1])[0]!.name).toBe('burn_outer');
+    expect(sym.symbolizeUser(PID, [OTHER + spin.addr])[0]!.kind).toBe('unknown');
+    // The same file mapped elsewhere is another mapping: the old address is outside every mapping now.
+    writeProcess(PID, 8000, [burnAt(MOVED)]);
+    linkRoot(PID);
+    sym.noteProcess(snapshot('maps', [burnAt(MOVED)]));
+    expect(sym.symbolizeUser(PID, [BASE + outer.addr])[0]!.kind).toBe('unknown');
+    expect(sym.symbolizeUser(PID, [MOVED + outer.addr])[0]!.name).toBe('burn_outer');
+    expect(sym.stats()).toMatchObject({ snapshots: 3, mapsReads: 0 });
+  });
+
   it('reads a perf map from its fallback path once the process root is gone, re-reading on a newer miss', () => {
     const JIT = 0x3d79_88cc_0000;
     const perfMap = join(tempDir(), 'perf-77.map');
