@@ -66,6 +66,16 @@ export interface SampleBlock {
    * before these samples are named (see RawSample.process).
    */
   processes?: ProcessSnapshot[];
+  /**
+   * Processes (pid and start time, as in their snapshots) the engine saw exit
+   * since the previous run, after all of their samples.
+   */
+  exited?: ExitedProcess[];
+}
+
+export interface ExitedProcess {
+  pid: number;
+  startTime: string;
 }
 
 export interface TracedSample {
@@ -154,6 +164,11 @@ export interface Capture {
    * (bpf engine; resolves at once when the engine has stopped).
    */
   sync?(): Promise<void>;
+  /**
+   * The engine tells of every exit of a process it sent a snapshot for
+   * (SampleBlock.exited): those need not be looked for in /proc.
+   */
+  readonly reportsExits?: boolean;
 }
 
 export interface CaptureOptions {

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, UserError } from '../errors.js';
-import type { Capture, CaptureBatch, CaptureStats, KernelName, ProcessSnapshot, RawSample } from './capture-types.js';
+import type { Capture, CaptureBatch, CaptureStats, ExitedProcess, KernelName, ProcessSnapshot, RawSample, SampleBlock } from './capture-types.js';
 import { HelperErrorCode, HelperStreamDecoder, type HelperRecord, type ReadyRecord, type StatsRecord } from './helper-protocol.js';
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -96,6 +96,11 @@ const HIGH_WATER_SAMPLES = 50_000;
 
 export type HelperCapture = Capture & { ready: ReadyRecord; /** The helper's pid (its CPU time is in /proc/PID/stat). */ pid: number };
 
+function emptyBlock(exited: ExitedProcess[]): SampleBlock {
+  const none = new Uint32Array(0);
+  return { count: 0, timeMs: new Float64Array(0), pid: none, tid: none, cpu: none, stack: none, stacks: [], comm: none, comms: [], traced: [], exited };
+}
+
 export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
   const path = helperPath();
   if (!existsSync(path)) return Promise.reject(helperNotBuiltError(path));
@@ -128,6 +133,8 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
   let stderrTail = '';
   /** Snapshots waiting for their process's next sample (the helper writes one right before it). */
   const snapshots = new Map<number, ProcessSnapshot>();
+  /** Exits waiting for the next run of samples, which the consumer takes after those before them. */
+  let exited: ExitedProcess[] = [];
   /** KSYM records: the kernel's names for the kernel addresses of samples (a later record for an address replaces the earlier). */
   const kernelNames = new Map<bigint, KernelName>();
 
@@ -187,8 +194,13 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
             r.block.processes = [...snapshots.values()];
             snapshots.clear();
           }
+          if (exited.length) {
+            r.block.exited = exited;
+            exited = [];
+          }
           enqueue(r.block, r.block.count);
         } else if (r.type === 'process') snapshots.set(r.process.pid, r.process);
+        else if (r.type === 'exit') exited.push({ pid: r.pid, startTime: r.startTime });
         else if (r.type === 'ksym') kernelNames.set(r.addr, { name: r.name, module: r.module });
         else if (r.type === 'stats') { last = r; if (r.batch) answers++; opts.onStats?.(r); }
         else if (r.type === 'tls') opts.onTls?.(r.pid, r.offset);
@@ -197,6 +209,13 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
         else if (r.type === 'header') version = r.version;
       }
       if (batch.length) enqueue(batch, batch.length);
+      // Exits no run of samples followed in this chunk go on in a run of none, in stream order, so
+      // that a quiet machine (or a --pid target that has exited) does not keep them waiting.
+      if (exited.length) {
+        queue.push(emptyBlock(exited));
+        exited = [];
+        notify();
+      }
       if (arrived) {
         if (queued > HIGH_WATER_SAMPLES) child.stdout.pause(); /* the helper's buffer, then the kernel's, absorb it; overflow counts as lost */
         notify();
@@ -224,6 +243,7 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
       pid: child.pid ?? 0,
       get ready() { return ready as ReadyRecord; },
       get kernelNames() { return ready?.kernelNames ? kernelNames : undefined; },
+      get reportsExits() { return version >= 7; },
       async *samples() {
         for (;;) {
           if (queue.length) {

@@ -8,7 +8,8 @@
 // numbered stacks and thread names (STACK 8, COMM 9) and samples that refer
 // to them (SAMPLE_REF 10), version 5 the `batch` command answered by a
 // flagged STATS record, version 6 runs of samples in columns (SAMPLES 11),
-// and nothing else, so older streams still decode.
+// version 7 EXIT records (type 12), and nothing else, so older streams still
+// decode.
 // STACK and COMM records are kept by the decoder, not returned: a SAMPLE_REF
 // comes out as a sample whose `shared` stack is the one object every sample
 // with that number shares, a SAMPLES record as a SampleBlock whose columns
@@ -18,11 +19,11 @@
 import type { CaptureBatch, ProcessSnapshot, RawSample, SampleBlock, SharedStack, TracedSample } from './capture-types.js';
 
 export const PROTOCOL_MAGIC = 0x4c544350;
-export const PROTOCOL_VERSION = 6;
+export const PROTOCOL_VERSION = 7;
 /** Oldest stream version this decoder reads (same framing, fewer record types). */
 export const PROTOCOL_MIN_VERSION = 1;
 
-export const RecordType = { ready: 1, sample: 2, stats: 3, error: 4, tls: 5, process: 6, ksym: 7, stack: 8, comm: 9, sampleRef: 10, samples: 11 } as const;
+export const RecordType = { ready: 1, sample: 2, stats: 3, error: 4, tls: 5, process: 6, ksym: 7, stack: 8, comm: 9, sampleRef: 10, samples: 11, exit: 12 } as const;
 /** STACK record flag: numbering restarted, every earlier stack number is void. */
 export const STACK_FLAG_RESET = 1;
 /** STATS record flag: the answer to a `batch` command, written after every sample the helper had read (version 5). */
@@ -72,6 +73,8 @@ export interface StatsRecord {
 export interface ErrorRecord { type: 'error'; code: number; errno: number; message: string }
 export interface TlsRecord { type: 'tls'; pid: number; offset: number }
 export interface ProcessRecord { type: 'process'; process: ProcessSnapshot }
+/** A process the helper had sent a PROCESS record for is gone (version 7); startTime as in its snapshot. */
+export interface ExitRecord { type: 'exit'; pid: number; startTime: string }
 /**
  * The kernel's name for a kernel address, sent before the first sample that
  * holds it. addr is the lookup address: a leaf as sampled, a caller's return
@@ -79,7 +82,7 @@ export interface ProcessRecord { type: 'process'; process: ProcessSnapshot }
  */
 export interface KsymRecord { type: 'ksym'; addr: bigint; name: string; module: string }
 export interface HeaderRecord { type: 'header'; version: number; helperPid: number }
-export type HelperRecord = HeaderRecord | ReadyRecord | SampleRecord | SamplesRecord | StatsRecord | ErrorRecord | TlsRecord | ProcessRecord | KsymRecord;
+export type HelperRecord = HeaderRecord | ReadyRecord | SampleRecord | SamplesRecord | StatsRecord | ErrorRecord | TlsRecord | ProcessRecord | KsymRecord | ExitRecord;
 
 export class ProtocolError extends Error {
   override name = 'ProtocolError';
@@ -267,6 +270,9 @@ export function decodeRecord(type: number, p: Buffer, flags = 0): HelperRecord |
       return { type: 'tls', pid: p.readUInt32LE(0), offset: Number(p.readBigInt64LE(8)) };
     case RecordType.process:
       return { type: 'process', process: decodeProcess(p) };
+    case RecordType.exit:
+      need(p, 16, 'exit');
+      return { type: 'exit', pid: p.readUInt32LE(0), startTime: p.readBigUInt64LE(8).toString() };
     case RecordType.ksym: {
       need(p, 24, 'ksym');
       const nameLen = p.readUInt16LE(16);

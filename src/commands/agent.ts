@@ -125,7 +125,7 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
         process.stderr.write(`profctl agent: ${r.samples} samples, ${r.spans} spans → ${(r.bytes / 1024).toFixed(1)} KiB; store ${(b.sizeBytes / 1024).toFixed(1)} KiB of ${(opts.maxSizeBytes / 1024).toFixed(0)} KiB${evicted}\n`);
       }
     }
-    symbolizer.forgetExited();
+    symbolizer.forgetExited(capture.reportsExits ?? false);
     windowStart = now;
     const stats = capture.stats();
     const secs = Math.max(0.001, (now - lastTick) / 1000);

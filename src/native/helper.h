@@ -17,7 +17,7 @@
 
 /* Wire protocol (see protocol.md). Bump PROTO_VERSION on any change. */
 #define PROTO_MAGIC 0x4c544350u /* "PCTL" little-endian */
-#define PROTO_VERSION 6 /* 2 added PROCESS records, 3 KSYM records, 4 STACK, COMM and SAMPLE_REF, 5 the batch command, 6 SAMPLES; framing unchanged */
+#define PROTO_VERSION 7 /* 2 added PROCESS records, 3 KSYM records, 4 STACK, COMM and SAMPLE_REF, 5 the batch command, 6 SAMPLES, 7 EXIT; framing unchanged */
 enum record_type {
   REC_READY = 1,  /* attached and sampling */
   REC_SAMPLE = 2, /* one sample with its stacks (versions 1-3; now SAMPLE_REF) */
@@ -30,6 +30,7 @@ enum record_type {
   REC_COMM = 9,   /* a numbered thread name (stack-table.c) */
   REC_SAMPLE_REF = 10, /* one sample naming its stack and comm by number (version 4-5; now SAMPLES) */
   REC_SAMPLES = 11, /* a run of samples in columns, naming stacks and comms by number (version 6) */
+  REC_EXIT = 12,    /* a process the helper had sent a PROCESS record for is gone (version 7) */
 };
 #define STACK_FLAG_RESET 1u /* numbering restarted: earlier STACK numbers are void */
 #define STATS_FLAG_BATCH 1u /* STATS record flag: the answer to a `batch` command, after every sample read before it */

@@ -165,6 +165,13 @@ void out_tls(uint32_t pid, int64_t offset) {
   PUT(p, 8, offset);
 }
 
+void out_exit(uint32_t pid, uint64_t start_ticks) {
+  uint8_t *p = begin(REC_EXIT, 16);
+  PUT(p, 0, pid);
+  PUT(p, 4, (uint32_t)0);
+  PUT(p, 8, start_ticks);
+}
+
 void out_process(uint32_t pid, uint32_t reason, uint32_t flags, uint64_t start_ticks, uint64_t wall_ns, uint32_t nspid,
                  const char comm[16], const char *maps, size_t maps_len, const char *perf_map) {
   size_t path_len = strlen(perf_map);

@@ -16,6 +16,7 @@ void out_comm(uint32_t id, const char comm[16]);
 void out_stats(uint64_t samples, uint64_t lost, uint64_t errors, uint64_t followed, uint64_t cpu_ns, uint64_t wall_ns, uint16_t flags);
 void out_error(uint32_t code, int32_t err, const char *message);
 void out_tls(uint32_t pid, int64_t offset);
+void out_exit(uint32_t pid, uint64_t start_ticks);
 void out_process(uint32_t pid, uint32_t reason, uint32_t flags, uint64_t start_ticks, uint64_t wall_ns, uint32_t nspid,
                  const char comm[16], const char *maps, size_t maps_len, const char *perf_map);
 void out_ksym(uint64_t addr, uint64_t start, const char *name, size_t name_len, const char *module, size_t module_len);

@@ -330,9 +330,12 @@ void procs_on_exec(uint32_t pid) {
   if (e) e->stale = 1;
 }
 
+/* The reader forgets a process when told it is gone, instead of polling /proc for every process it knows. */
 void procs_on_exit(uint32_t pid) {
   struct proc_entry *e = lookup(pid);
-  if (e) remove_entry(e);
+  if (!e) return;
+  out_exit(e->pid, e->start_ticks);
+  remove_entry(e);
 }
 
 /* Drops entries of processes that are gone (their exit event may have been lost). */
@@ -341,6 +344,7 @@ void procs_sweep(void) {
     struct proc_entry *e = &table[i];
     uint64_t start_ticks;
     if (e->pid && (read_identity(e->pid, &start_ticks, NULL) != 0 || start_ticks != e->start_ticks)) {
+      out_exit(e->pid, e->start_ticks);
       remove_entry(e); /* a later entry may have moved into slot i: look at it again */
       continue;
     }

@@ -225,6 +225,9 @@ export class SampleCollector {
       const first = pidOf.indexOf(p.pid);
       this.noteSnapshot(p, first >= 0 ? comms[commIds[first]!]! : '');
     }
+    // Every sample of these came in earlier runs, so forgetting them at the next flush loses nothing.
+    const exited = b.exited;
+    if (exited) for (let k = 0; k < exited.length; k++) this.symbolizer.noteExit(exited[k]!.pid, exited[k]!.startTime);
     const { timeMs, tid, traced } = b;
     let nextTraced = 0;
     // The loop runs at V8's baseline tier, where each call and Map lookup costs: the usual sample (a stack

@@ -9,7 +9,8 @@
 //   sym.symbolizeUser(pid, addrs, timeMs?)  // → Frame[], same length and order as addrs
 //   sym.symbolizeKernel(addrs)      // → Frame[]
 //   sym.forget(pid)                 // the process exited
-//   sym.forgetExited()              // forget all exited processes after a batch
+//   sym.noteExit(pid, startTime)    // the engine saw a snapshotted process exit, after its samples
+//   sym.forgetExited(engineReportsExits?) // forget all exited processes after a batch
 //   sym.mayNameLater(frame)        // an unknown frame another try could name
 //   sym.stats()
 //
@@ -128,6 +129,8 @@ export class Symbolizer {
   private readonly kernelNames: ReadonlyMap<bigint, KernelName> | undefined;
   /** Frames of engine-named kernel functions, by name and module. */
   private readonly namedKernelFrames = new Map<string, Frame>();
+  /** Exits the engine told of, forgotten at the next forgetExited(). */
+  private readonly exits: { pid: number; startTime: string }[] = [];
   private counts = { userFrames: 0, userUnresolved: 0, kernelFrames: 0, kernelUnresolved: 0, mapsReads: 0, pidReuses: 0, snapshots: 0, execs: 0 };
 
   constructor(opts: SymbolizerOptions = {}) {
@@ -431,17 +434,38 @@ export class Symbolizer {
   }
 
   /**
+   * The capture engine saw this process exit, after all of its samples: it is
+   * forgotten at the next forgetExited(), unless the pid names a newer
+   * process by then.
+   */
+  noteExit(pid: number, startTime: string): void {
+    this.exits.push({ pid, startTime });
+  }
+
+  /**
    * Forgets every known process that has exited (or whose pid now names
    * another process) and returns their pids. Call it after a batch has been
    * symbolized, not before: an exited process's samples still need its state.
+   * The exits noteExit() was told of are taken as they are; /proc is read for
+   * the other processes, or, when the engine reports every exit of a process
+   * it snapshots (engineReportsExits), only for those it did not snapshot: a
+   * read per known process at every flush was the agent's largest fixed cost
+   * on a machine with many processes.
    */
-  forgetExited(): number[] {
+  forgetExited(engineReportsExits = false): number[] {
     const gone: number[] = [];
-    for (const [pid, state] of this.procs) {
-      if (readStartTime(this.procRoot, pid) !== state.startTime) gone.push(pid);
+    for (const { pid, startTime } of this.exits.splice(0)) {
+      if (this.procs.get(pid)?.startTime !== startTime) continue;
+      this.forget(pid);
+      gone.push(pid);
     }
-    for (const pid of gone) this.forget(pid);
-    return gone;
+    const polled: number[] = [];
+    for (const [pid, state] of this.procs) {
+      if (engineReportsExits && state.fromSnapshot) continue;
+      if (readStartTime(this.procRoot, pid) !== state.startTime) polled.push(pid);
+    }
+    for (const pid of polled) this.forget(pid);
+    return gone.concat(polled);
   }
 
   stats(): SymbolizerStats {

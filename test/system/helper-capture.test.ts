@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startCapture, type Capture, type RawSample } from '../../src/capture/engine.js';
+import type { ExitedProcess } from '../../src/capture/capture-types.js';
 import { startHelper } from '../../src/capture/helper-process.js';
 import { KernelSymbols } from '../../src/symbolize/kallsyms.js';
 import { Symbolizer } from '../../src/symbolize/symbolizer.js';
@@ -175,6 +176,35 @@ describe.skipIf(skipReason !== undefined)('BPF capture engine', () => {
     expect(capture.stats().lost).toBe(0);
     expect(capture.stats().samples).toBe(got.length);
     await capture.sync!(); // after the end: resolves at once
+  });
+
+  it("tells of a sampled process's exit once, after all of its samples, with its snapshot's start time", async () => {
+    const target = run(callChain, ['1']);
+    const capture = await startHelper({ hz: 199, pids: [target.pid] });
+    expect(capture.reportsExits).toBe(true);
+    const events: ('sample' | 'exit')[] = [];
+    let snapshotStart: string | undefined;
+    const exits: ExitedProcess[] = [];
+    const consumed = (async () => {
+      for await (const batch of capture.samples()) {
+        if (Array.isArray(batch)) throw new Error('a version 7 helper sends runs of samples');
+        for (const p of batch.processes ?? []) if (p.pid === target.pid) snapshotStart ??= p.startTime;
+        // A run's exits came before its samples in the stream.
+        for (const e of batch.exited ?? []) if (e.pid === target.pid) exits.push(e), events.push('exit');
+        for (let i = 0; i < batch.count; i++) if (batch.pid[i] === target.pid) events.push('sample');
+      }
+    })();
+    await target.exited;
+    for (let tries = 0; tries < 50 && !exits.length; tries++) {
+      await capture.sync!();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await capture.stop();
+    await consumed;
+    expect(snapshotStart).toBeDefined();
+    expect(exits).toEqual([{ pid: target.pid, startTime: snapshotStart }]);
+    expect(events.filter((e) => e === 'sample').length).toBeGreaterThan(20);
+    expect(events.lastIndexOf('sample')).toBeLessThan(events.indexOf('exit'));
   });
 
   it('is woken when its ring is a quarter full, so a long sleep loses nothing', async () => {

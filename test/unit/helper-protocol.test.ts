@@ -343,9 +343,24 @@ describe('helper stream decoder', () => {
     expect(() => decodeAll([...defined, outOfRange])).toThrow(/traced sample 1 out of order or range/);
   });
 
+  it('decodes exits (version 7) with the start time their snapshots carry, and refuses a short one', () => {
+    const exit = (pid: number, startTicks: bigint) => {
+      const p = Buffer.alloc(16);
+      p.writeUInt32LE(pid, 0);
+      p.writeBigUInt64LE(startTicks, 8);
+      return record(12, p);
+    };
+    const { records } = decodeAll([header(7), exit(4321, 987654n), exit(0xffff_fff0, 2n ** 63n + 5n)]);
+    expect(records.slice(1)).toEqual([
+      { type: 'exit', pid: 4321, startTime: '987654' },
+      { type: 'exit', pid: 0xffff_fff0, startTime: String(2n ** 63n + 5n) },
+    ]);
+    expect(() => decodeAll([header(7), record(12, Buffer.alloc(12))])).toThrow(/exit record too short/);
+  });
+
   it('refuses a stream that is not the helper, another version, or a broken length', () => {
     expect(() => new HelperStreamDecoder().push(header(1, 0xdeadbeef))).toThrow(ProtocolError);
-    expect(() => new HelperStreamDecoder().push(header(7))).toThrow(/version 7/);
+    expect(() => new HelperStreamDecoder().push(header(8))).toThrow(/version 8/);
     const bad = Buffer.alloc(8);
     bad.writeUInt32LE(4, 0);
     expect(() => new HelperStreamDecoder().push(Buffer.concat([header(), bad]))).toThrow(/bad record length 4/);

@@ -156,6 +156,30 @@ describe('Symbolizer', () => {
     expect(sym.stats().processes).toBe(0);
   });
 
+  it('forgets a snapshotted process on the engine\'s word, without /proc, and a reused pid not for its predecessor\'s exit', () => {
+    const OTHER_PID = PID + 1;
+    const snapshot = (pid: number, startTime: string) => ({
+      pid, reason: 'new' as const, startTime, timeMs: Date.now(), nsPid: pid, comm: 'prog', maps: textMapping(burn, '/app/burn', BASE) + '\n', sameRoot: true,
+    });
+    const sym = new Symbolizer({ procRoot: proc });
+    // Neither process has a /proc entry: polling would forget both.
+    rmSync(join(proc, String(PID)), { recursive: true, force: true });
+    rmSync(join(proc, String(OTHER_PID)), { recursive: true, force: true });
+    sym.noteProcess(snapshot(PID, '9000'));
+    sym.noteProcess(snapshot(OTHER_PID, '9001'));
+    expect(sym.forgetExited(true)).toEqual([]);
+    expect(sym.stats().processes).toBe(2);
+    // An exit of the pid's previous process, then of the process itself.
+    sym.noteExit(PID, '8999');
+    expect(sym.forgetExited(true)).toEqual([]);
+    sym.noteExit(PID, '9000');
+    expect(sym.forgetExited(true)).toEqual([PID]);
+    expect(sym.stats().processes).toBe(1);
+    // An engine that does not report exits: /proc is read, and the other process is found gone.
+    expect(sym.forgetExited(false)).toEqual([OTHER_PID]);
+    expect(sym.stats().processes).toBe(0);
+  });
+
   it('takes engine snapshots in order: an exec (same pid and start time) switches programs; the exited process still resolves', () => {
     const sym = new Symbolizer({ procRoot: proc });
     const snapshot = (reason: 'new' | 'exec' | 'maps', maps: string[]) => ({
