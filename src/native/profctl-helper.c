@@ -389,7 +389,12 @@ int main(int argc, char **argv) {
       fprintf(stderr, "profctl-helper: cannot attach to %s (%s): exec is detected once a second instead\n", task_events[i].name, strerror(errno));
     else attached++;
   }
-  if (attached == 2) exec_fallback_ns = 10000000000ull; /* exec comes as an event: the checks only cover a lost one */
+  /* Exec and exit come as events: the per-process checks and the sweep of /proc
+   * only cover an event the ring lost (it was full), so they are rare. Each
+   * costs /proc reads per known process: at 10 s they were most of the
+   * helper's CPU on a machine with hundreds of processes. */
+  uint64_t sweep_ns = 10000 * 1000000ull;
+  if (attached == 2) exec_fallback_ns = sweep_ns = 60000 * 1000000ull;
 
   long pagesz = sysconf(_SC_PAGESIZE);
   struct ringbuf rb;
@@ -438,8 +443,8 @@ int main(int argc, char **argv) {
    * written in batches: one write per --flush-ms or `batch` command, stats
    * included, keeps the reader's wakeups, its main cost, low. */
   uint64_t next_flush = clock_ns(CLOCK_MONOTONIC) + flush_ms * 1000000ull;
-  uint64_t next_sweep = clock_ns(CLOCK_MONOTONIC) + 10000 * 1000000ull;
-  unsigned sweeps = 0;
+  uint64_t next_sweep = clock_ns(CLOCK_MONOTONIC) + sweep_ns;
+  uint64_t next_knames_forget = clock_ns(CLOCK_MONOTONIC) + 600000 * 1000000ull;
   while (!stopping) {
     struct pollfd fds[2] = { { maps.events, POLLIN, 0 }, { 0, POLLIN, 0 } };
     uint64_t now = clock_ns(CLOCK_MONOTONIC);
@@ -489,8 +494,11 @@ int main(int argc, char **argv) {
       procs_sweep();
       /* Every 10 minutes kernel names are sent again as they recur: a
        * module or BPF program loaded since may have taken an address. */
-      if (++sweeps % 60 == 0) knames_forget();
-      next_sweep = now + 10000 * 1000000ull;
+      if (now >= next_knames_forget) {
+        knames_forget();
+        next_knames_forget = now + 600000 * 1000000ull;
+      }
+      next_sweep = now + sweep_ns;
     }
     if (writing) {
       if (out_flush() < 0) break; /* the reader went away */
