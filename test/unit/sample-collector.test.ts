@@ -33,11 +33,15 @@ function stubSymbolizer(opts: { unknownFrom?: bigint } = {}) {
   const epochs = new Map<number, number>();
   const calls = { user: 0, kernel: 0 };
   const noted: number[] = [];
+  /** What the symbolizer was told, in order: 'name PID' for a user stack named, 'exit PID/START' for an exit. */
+  const told: string[] = [];
   const sym = {
     notePids: (pids: Iterable<number>) => noted.push(...pids),
+    noteExit: (pid: number, startTime: string) => told.push(`exit ${pid}/${startTime}`),
     noteProcess: (p: ProcessSnapshot) => epochs.set(p.pid, (epochs.get(p.pid) ?? 0) + 1),
     symbolizeUser: (pid: number, addrs: readonly bigint[]) => {
       calls.user++;
+      told.push(`name ${pid}`);
       return addrs.map((a) => frameFor(a, 'native', epochs.get(pid) ?? 0));
     },
     symbolizeKernel: (addrs: readonly bigint[]) => {
@@ -46,7 +50,7 @@ function stubSymbolizer(opts: { unknownFrom?: bigint } = {}) {
     },
     mayNameLater: (f: Frame) => retryable.has(f),
   };
-  return { symbolizer: sym as unknown as Symbolizer, calls, noted };
+  return { symbolizer: sym as unknown as Symbolizer, calls, noted, told };
 }
 
 /** A numbered stack, as the helper's decoder makes one per STACK record. */
@@ -147,6 +151,32 @@ describe('SampleCollector', () => {
     c.addBatch([sample(20, 20, kernelOnly), sample(21, 21, user), sample(30, 30, other, { process: snap }), sample(20, 20, kernelOnly)]);
     expect(noted).toEqual([21]);
     expect(stacksOf(c.takeProfile())).toEqual(['fn_ffffffff81000000', 'fn_ffffffff81000000;fn_401000', 'fn_ffffffff81000000;v1_fn_401000', 'fn_ffffffff81000000']);
+  });
+
+  it("tells the symbolizer of a run's exits after the runs before it, a run of no samples included", () => {
+    const { symbolizer, told } = stubSymbolizer();
+    const c = new SampleCollector(symbolizer, 99, noProc);
+    const run = (pids: number[], exited: { pid: number; startTime: string }[]): SampleBlock => {
+      const n = pids.length;
+      return {
+        count: n,
+        timeMs: new Float64Array(n).fill(1_700_000_000_000),
+        pid: Uint32Array.from(pids),
+        tid: Uint32Array.from(pids),
+        cpu: new Uint32Array(n),
+        stack: Uint32Array.from(pids.map((_, i) => i)),
+        stacks: pids.map((pid) => numbered([0x401000n + BigInt(pid)], [])),
+        comm: new Uint32Array(n),
+        comms: ['t'],
+        traced: [],
+        exited,
+      };
+    };
+    c.addBatch(run([40, 41], []));
+    c.addBatch(run([], [{ pid: 40, startTime: '7' }]));
+    c.addBatch(run([42], [{ pid: 41, startTime: '8' }]));
+    expect(told).toEqual(['name 40', 'name 41', 'exit 40/7', 'exit 41/8', 'name 42']);
+    expect(stacksOf(c.takeProfile())).toEqual(['fn_401028', 'fn_401029', 'fn_40102a']);
   });
 
   it('takes runs of samples in columns exactly as it takes the same samples as objects', () => {
