@@ -14,10 +14,11 @@
  *  - the fork follower (BPF_PROG_TYPE_RAW_TRACEPOINT on task_newtask): when a
  *    tracked process with the follow flag creates a new process (not a
  *    thread), the child's tgid joins the targets map.
- *  - two task-event programs (raw tracepoints on sched_process_exec and
- *    sched_process_exit, the latter for thread-group leaders only) that put a
- *    16-byte event into the samples' ring buffer, so the helper sees an exec
- *    in order with the samples around it (process-table.c).
+ *  - task-event programs (raw tracepoints on sched_process_exec and
+ *    sched_process_exit) that put a 16-byte event into the samples' ring
+ *    buffer, so the helper sees an exec in order with the samples around it
+ *    (process-table.c). Exit comes in two forms: the last thread out, where
+ *    the tracepoint passes group_dead (newer kernels), else the leader's exit.
  *  - the kernel namer (BPF_PROG_TYPE_SYSCALL, never attached: run on demand
  *    with BPF_PROG_TEST_RUN): formats KNAME_BATCH kernel addresses from its
  *    context with bpf_snprintf("%pS") into an array map (kernel-names.c).
@@ -356,13 +357,22 @@ static void build_newtask(struct prog_buf *p, const struct bpf_maps *m) {
   resolve(p);
 }
 
-static void build_task_event(struct prog_buf *p, const struct bpf_maps *m, int kind) {
-  /* current is the task: leaders only (an exec'ing thread has become the leader). */
+static void build_task_event(struct prog_buf *p, const struct bpf_maps *m, int kind, int by_group_dead) {
+  if (by_group_dead) {
+    /* sched_process_exit(task, group_dead): the process is gone when its last
+     * thread is, whichever that is; a leader that left early is not its end.
+     * A kernel whose tracepoint lacks the argument refuses to attach this. */
+    LDX(BPF_DW, BPF_REG_2, BPF_REG_1, 8);
+    JEQ(BPF_REG_2, 0, L_EXIT);
+  }
   CALL(BPF_FUNC_get_current_pid_tgid);
   MOV64_REG(BPF_REG_6, BPF_REG_0);
   RSH64_IMM(BPF_REG_6, 32);   /* tgid */
-  MOV32_REG(BPF_REG_1, BPF_REG_0); /* pid, zero-extended */
-  JNE_REG(BPF_REG_1, BPF_REG_6, L_EXIT);
+  if (!by_group_dead) {
+    /* current is the task: leaders only (an exec'ing thread has become the leader). */
+    MOV32_REG(BPF_REG_1, BPF_REG_0); /* pid, zero-extended */
+    JNE_REG(BPF_REG_1, BPF_REG_6, L_EXIT);
+  }
   CALL(BPF_FUNC_ktime_get_ns);
   STX(BPF_DW, BPF_REG_10, BPF_REG_0, -TEV_SIZE);
   STX(BPF_W, BPF_REG_10, BPF_REG_6, -TEV_SIZE + TEV_TGID);
@@ -453,22 +463,26 @@ static int load_one(int type, const struct prog_buf *p, const char *name, int *f
 }
 
 int load_programs(const struct bpf_maps *m, struct loaded_programs *progs, char *msg, size_t msglen) {
-  static struct prog_buf sampler, newtask, exec_ev, exit_ev;
+  static struct prog_buf sampler, newtask, exec_ev, exit_ev, exit_group_ev;
   memset(&sampler, 0, sizeof(sampler));
   memset(&newtask, 0, sizeof(newtask));
   memset(&exec_ev, 0, sizeof(exec_ev));
   memset(&exit_ev, 0, sizeof(exit_ev));
+  memset(&exit_group_ev, 0, sizeof(exit_group_ev));
   build_sampler(&sampler, m);
   build_newtask(&newtask, m);
-  build_task_event(&exec_ev, m, TEV_EXEC);
-  build_task_event(&exit_ev, m, TEV_EXIT);
+  build_task_event(&exec_ev, m, TEV_EXEC, 0);
+  build_task_event(&exit_ev, m, TEV_EXIT, 0);
+  build_task_event(&exit_group_ev, m, TEV_EXIT, 1);
   int rc = load_one(BPF_PROG_TYPE_PERF_EVENT, &sampler, "pctl_sample", &progs->sample_prog, msg, msglen);
   if (rc) return rc;
   rc = load_one(BPF_PROG_TYPE_RAW_TRACEPOINT, &newtask, "pctl_newtask", &progs->newtask_prog, msg, msglen);
   if (rc) return rc;
   rc = load_one(BPF_PROG_TYPE_RAW_TRACEPOINT, &exec_ev, "pctl_exec", &progs->exec_prog, msg, msglen);
   if (rc) return rc;
-  return load_one(BPF_PROG_TYPE_RAW_TRACEPOINT, &exit_ev, "pctl_exit", &progs->exit_prog, msg, msglen);
+  rc = load_one(BPF_PROG_TYPE_RAW_TRACEPOINT, &exit_ev, "pctl_exit", &progs->exit_prog, msg, msglen);
+  if (rc) return rc;
+  return load_one(BPF_PROG_TYPE_RAW_TRACEPOINT, &exit_group_ev, "pctl_exit_group", &progs->exit_group_prog, msg, msglen);
 }
 
 int load_kernel_namer(struct kernel_namer *kn, char *msg, size_t msglen) {

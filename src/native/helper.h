@@ -105,6 +105,7 @@ struct loaded_programs {
   int newtask_prog; /* BPF_PROG_TYPE_RAW_TRACEPOINT on task_newtask */
   int exec_prog;    /* ... on sched_process_exec: a TEV_EXEC event */
   int exit_prog;    /* ... on sched_process_exit (the leader only): a TEV_EXIT event */
+  int exit_group_prog; /* ... on sched_process_exit (its last thread, by group_dead): tried first */
 };
 
 /* The kernel namer: a syscall program run with BPF_PROG_TEST_RUN. */
@@ -155,7 +156,11 @@ void procs_init(void);
 uint32_t procs_on_sample(uint32_t pid, uint32_t tid, const char *comm, const uint64_t *ustack, uint32_t n_user,
                          uint64_t now_ns, int64_t wall_offset);
 void procs_on_exec(uint32_t pid);
-void procs_on_exit(uint32_t pid);
+/* An exit event: the EXIT record waits for procs_send_exits. */
+void procs_on_exit(uint32_t pid, uint64_t event_ns);
+/* Sends the EXIT records of exit events fired by this time (CLOCK_MONOTONIC),
+ * after every sample read so far. */
+void procs_send_exits(uint64_t fired_by_ns);
 void procs_sweep(void);
 uint64_t procs_snapshots_sent(void);
 uint32_t procs_tracked(void);

@@ -12,8 +12,9 @@
  * ring buffer (in order with the samples), a change of the main thread's comm,
  * and a check of start time and /proc/PID/exe once a second (every 10 s when
  * the exec events are attached: then it only covers an event lost to a full
- * ring). Exit events
- * (sched_process_exit of the leader) drop an entry; a sweep drops the rest.
+ * ring). An exit event (sched_process_exit of the last thread, or of the
+ * leader on kernels without group_dead) drops an entry once no sample of the
+ * process can still come; a sweep drops the rest.
  *
  * It must not symbolize, filter samples or hold more than the address ranges
  * of each live process's executable mappings.
@@ -43,6 +44,7 @@ struct proc_entry {
   uint64_t start_ticks, exe_dev, exe_ino;
   uint64_t checked_ns, refresh_after_ns, refresh_step_ns;
   uint64_t maps_hash;
+  uint64_t exited_ns; /* time of its exit event, its EXIT record waiting; 0: alive */
   uint32_t serial;  /* changes with every PROCESS record: what the process's addresses mean */
   uint32_t nranges;
   uint64_t *ranges; /* start, end pairs, sorted by start */
@@ -327,15 +329,50 @@ uint32_t procs_on_sample(uint32_t pid, uint32_t tid, const char *comm, const uin
 
 void procs_on_exec(uint32_t pid) {
   struct proc_entry *e = lookup(pid);
-  if (e) e->stale = 1;
+  if (!e) return;
+  e->stale = 1;
+  /* Only the living exec: the leader's exit was a thread's exec taking its
+   * place (kernels without group_dead tell of the leader's exit). */
+  e->exited_ns = 0;
 }
 
+/* Exits wait until no sample of the process can still come: the kernel
+ * fires the exit event before the process's last kernel work (unmapping its
+ * memory, closing its files), which is sampled too, and other threads may
+ * still be on their way out. In the order they came. */
+static struct waiting_exit { uint32_t pid; uint64_t at; } *exits_waiting;
+static size_t exits_waiting_n, exits_waiting_cap;
+
 /* The reader forgets a process when told it is gone, instead of polling /proc for every process it knows. */
-void procs_on_exit(uint32_t pid) {
+void procs_on_exit(uint32_t pid, uint64_t event_ns) {
   struct proc_entry *e = lookup(pid);
-  if (!e) return;
-  out_exit(e->pid, e->start_ticks);
-  remove_entry(e);
+  if (!e || e->exited_ns) return;
+  if (exits_waiting_n == exits_waiting_cap) {
+    size_t cap = exits_waiting_cap ? exits_waiting_cap * 2 : 64;
+    struct waiting_exit *grown = realloc(exits_waiting, cap * sizeof(*grown));
+    if (!grown) { /* no room to wait: tell now */
+      out_exit(e->pid, e->start_ticks);
+      remove_entry(e);
+      return;
+    }
+    exits_waiting = grown;
+    exits_waiting_cap = cap;
+  }
+  e->exited_ns = event_ns ? event_ns : 1;
+  exits_waiting[exits_waiting_n++] = (struct waiting_exit){ pid, e->exited_ns };
+}
+
+void procs_send_exits(uint64_t fired_by_ns) {
+  size_t i = 0;
+  for (; i < exits_waiting_n && exits_waiting[i].at <= fired_by_ns; i++) {
+    struct proc_entry *e = lookup(exits_waiting[i].pid);
+    /* Not when it exec'd since, or the sweep told of it already. */
+    if (!e || e->exited_ns != exits_waiting[i].at) continue;
+    out_exit(e->pid, e->start_ticks);
+    remove_entry(e);
+  }
+  exits_waiting_n -= i;
+  memmove(exits_waiting, exits_waiting + i, exits_waiting_n * sizeof(*exits_waiting));
 }
 
 /* Drops entries of processes that are gone (their exit event may have been lost). */

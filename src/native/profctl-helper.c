@@ -225,13 +225,14 @@ static void read_counters(uint64_t totals[CNT_COUNT], int ncpu) {
 
 static uint64_t samples_written, sample_errors;
 
-static void drain(struct ringbuf *rb, int64_t wall_offset) {
+/* Reads what the ring holds; 0 when it stopped at a record still being written. */
+static int drain(struct ringbuf *rb, int64_t wall_offset) {
   uint64_t cons = *rb->consumer;
   uint64_t prod = __atomic_load_n(rb->producer, __ATOMIC_ACQUIRE);
   while (cons < prod) {
     const uint8_t *hdr = rb->data + (cons & rb->mask);
     uint32_t len = __atomic_load_n((const uint32_t *)hdr, __ATOMIC_ACQUIRE);
-    if (len & BPF_RINGBUF_BUSY_BIT) break; /* reserved, not yet submitted */
+    if (len & BPF_RINGBUF_BUSY_BIT) return 0; /* reserved, not yet submitted */
     uint32_t size = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
     if (!(len & BPF_RINGBUF_DISCARD_BIT) && size == TEV_SIZE) {
       const uint8_t *r = hdr + BPF_RINGBUF_HDR_SZ;
@@ -247,8 +248,10 @@ static void drain(struct ringbuf *rb, int64_t wall_offset) {
         check_tls(tgid, clock_ns(CLOCK_MONOTONIC));
       }
       else if (kind == TEV_EXIT) {
+        uint64_t fired;
+        memcpy(&fired, r, 8);
         forget_known(tgid);
-        procs_on_exit(tgid);
+        procs_on_exit(tgid, fired);
       }
     } else if (!(len & BPF_RINGBUF_DISCARD_BIT) && size >= BREC_KSTACK) {
       const uint8_t *r = hdr + BPF_RINGBUF_HDR_SZ;
@@ -283,7 +286,14 @@ static void drain(struct ringbuf *rb, int64_t wall_offset) {
     cons += (size + BPF_RINGBUF_HDR_SZ + 7) & ~7ull;
     __atomic_store_n(rb->consumer, cons, __ATOMIC_RELEASE);
   }
+  return 1;
 }
+
+/* A process's exit event fires before the kernel's last work for it
+ * (unmapping, closing, other threads leaving), and that work is sampled too:
+ * 10-30 ms for a process with a large heap. Its EXIT record goes out once the
+ * ring has been read whole past this much after the event. */
+#define EXIT_GRACE_NS (1000 * 1000000ull)
 
 /* Cumulative counters; the helper's own CPU time lets callers show its cost. */
 static void emit_stats(uint64_t wall_ns, uint16_t flags) {
@@ -379,15 +389,19 @@ int main(int argc, char **argv) {
   for (int i = 0; i < nfollows; i++) add_existing_descendants(follows[i]);
   /* Exec and exit events are an optimization: without them exec is found by
    * the once-a-second check, so a kernel lacking them only loses precision. */
-  struct { const char *name; int prog; } task_events[] = { { "sched_process_exec", progs.exec_prog }, { "sched_process_exit", progs.exit_prog } };
+  /* The exit by group_dead first; a kernel whose tracepoint lacks it takes the leader's. */
+  struct { const char *name; int prog; } task_events[] = {
+    { "sched_process_exec", progs.exec_prog }, { "sched_process_exit", progs.exit_group_prog }, { "sched_process_exit", progs.exit_prog } };
   int attached = 0;
-  for (int i = 0; i < 2; i++) {
+  for (int i = 0; i < 3; i++) {
     memset(&ra, 0, sizeof(ra));
     ra.raw_tracepoint.name = (uint64_t)(uintptr_t)task_events[i].name;
     ra.raw_tracepoint.prog_fd = (uint32_t)task_events[i].prog;
-    if (sys_bpf(BPF_RAW_TRACEPOINT_OPEN, &ra, sizeof(ra)) < 0)
-      fprintf(stderr, "profctl-helper: cannot attach to %s (%s): exec is detected once a second instead\n", task_events[i].name, strerror(errno));
-    else attached++;
+    if (sys_bpf(BPF_RAW_TRACEPOINT_OPEN, &ra, sizeof(ra)) >= 0) {
+      attached++;
+      if (i == 1) close(task_events[++i].prog); /* the leader's exit is not needed: unload it */
+    } else if (i == 1) close(task_events[i].prog);
+    else fprintf(stderr, "profctl-helper: cannot attach to %s (%s): exec is detected once a second instead\n", task_events[i].name, strerror(errno));
   }
   /* Exec and exit come as events: the per-process checks and the sweep of /proc
    * only cover an event the ring lost (it was full), so they are rare. Each
@@ -458,7 +472,8 @@ int main(int argc, char **argv) {
     int n = poll(fds, stdin_open ? 2 : 1, wait_ms);
     if (n < 0 && errno != EINTR) break;
     if (getppid() != parent) break; /* parent died (PDEATHSIG may fire on a thread) */
-    drain(&rb, wall_offset);
+    uint64_t read_from = clock_ns(CLOCK_MONOTONIC);
+    if (drain(&rb, wall_offset) && read_from > EXIT_GRACE_NS) procs_send_exits(read_from - EXIT_GRACE_NS);
     if (stdin_open && (fds[1].revents & (POLLIN | POLLHUP))) {
       ssize_t got = read(0, line + line_len, sizeof(line) - 1 - line_len);
       if (got <= 0) stdin_open = 0;
@@ -509,6 +524,7 @@ int main(int argc, char **argv) {
   for (int cpu = 0; cpu < ncpu; cpu++)
     if (events[cpu] >= 0) close(events[cpu]);
   drain(&rb, wall_offset);
+  procs_send_exits(UINT64_MAX); /* nothing is sampled any more */
   emit_stats(clock_ns(CLOCK_REALTIME), 0);
   out_flush();
   return 0;

@@ -62,7 +62,7 @@ describe.skipIf(skipReason !== undefined)('helper life cycle', () => {
   it('detaches everything on stop()', async () => {
     const capture = await startHelper({ hz: 99 });
     const ids = heldProgramIds(capture.pid);
-    expect(ids.length).toBe(5); // the sampler, the fork follower, the exec and exit events, the kernel namer
+    expect(ids.length).toBe(5); // the sampler, the fork follower, the exec and exit events (one exit program: the other is unloaded), the kernel namer
     expect(perfEventFds(capture.pid)).toBeGreaterThanOrEqual(1);
     for (const id of ids) expect(loadedIds().has(id)).toBe(true);
     await capture.stop();
