@@ -24,8 +24,22 @@ export interface BinaryCacheOptions {
   maxUnreferenced?: number;
 }
 
+/** How long one stat of a plain path serves the processes that map it, and how many are kept. */
+const PATH_STAT_TTL_MS = 2000;
+const MAX_PATH_STATS = 1024;
+
+/** stat(2) without an exception for a path that is gone: a short-lived process's /proc paths usually are. */
+function statQuietly(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
 export class BinaryCache {
   private readonly byIdentity = new Map<string, BinarySymbols | null>();
+  private readonly pathStats = new Map<string, { stat: Stats | undefined; at: number }>();
   private readonly byBuildId = new Map<string, BinarySymbols>();
   private vdso: BinarySymbols | null | undefined;
   loads = 0;
@@ -37,9 +51,13 @@ export class BinaryCache {
     return this.byBuildId.size + [...this.byIdentity.values()].filter((b) => b && !b.buildId).length;
   }
 
-  /** The symbols behind a file-backed mapping of pid; null when the file cannot be opened or is not ELF. */
-  forMapping(pid: number, m: Mapping): BinarySymbols | null {
-    const opened = this.openMapping(pid, m);
+  /**
+   * The symbols behind a file-backed mapping of pid; null when the file cannot
+   * be opened or is not ELF. sameRoot: the process has this process's root
+   * directory (the capture engine checked), so its paths name our files.
+   */
+  forMapping(pid: number, m: Mapping, sameRoot = false): BinarySymbols | null {
+    const opened = this.openMapping(pid, m, sameRoot);
     if (!opened) {
       this.loadFailures++;
       return null;
@@ -90,22 +108,23 @@ export class BinaryCache {
     return this.vdso;
   }
 
-  private openMapping(pid: number, m: Mapping): { path: string; stat: Stats } | undefined {
+  private openMapping(pid: number, m: Mapping, sameRoot: boolean): { path: string; stat: Stats } | undefined {
     const base = `${this.opts.procRoot}/${pid}`;
     const viaRoot = `${base}/root${m.path}`;
     const viaMapFiles = `${base}/map_files/${m.start.toString(16)}-${m.end.toString(16)}`;
     // The plain path comes last: it is right for a process of this mount namespace that
     // has already exited (its /proc entries are gone), and the inode check guards the rest.
-    const candidates = m.deleted ? [viaMapFiles, viaRoot] : [viaRoot, viaMapFiles, m.path];
+    // A process with our root comes to it first: the agent names a short-lived process's
+    // samples after it has gone, when its /proc paths fail for every mapping.
+    const candidates = m.deleted
+      ? [viaMapFiles, viaRoot]
+      : sameRoot && this.opts.procRoot === '/proc'
+        ? [m.path, viaMapFiles]
+        : [viaRoot, viaMapFiles, m.path];
     let fallback: { path: string; stat: Stats } | undefined;
     for (const path of candidates) {
-      let stat: Stats;
-      try {
-        stat = statSync(path);
-      } catch {
-        continue;
-      }
-      if (!stat.isFile()) continue;
+      const stat = path === m.path ? this.statShared(path, m.inode) : statQuietly(path);
+      if (!stat?.isFile()) continue;
       // The same inode proves it is the mapped file and not a replacement at the same path.
       if (stat.ino === m.inode) return { path, stat };
       fallback ??= { path, stat };
@@ -114,14 +133,33 @@ export class BinaryCache {
     return fallback && fallback.path === viaMapFiles ? fallback : undefined;
   }
 
+  /**
+   * A plain path's stat, shared for a moment by the processes that map the
+   * file: a build starts hundreds of processes a second, each mapping the
+   * same libraries. A cached stat serves only the inode it found; a mapping
+   * of another inode (the file was replaced) stats again.
+   */
+  private statShared(path: string, inode: number): Stats | undefined {
+    const now = Date.now();
+    const cached = this.pathStats.get(path);
+    if (cached && now - cached.at < PATH_STAT_TTL_MS && cached.stat?.ino === inode) return cached.stat;
+    const stat = statQuietly(path);
+    if (this.pathStats.size >= MAX_PATH_STATS) {
+      for (const [p, c] of this.pathStats) if (now - c.at >= PATH_STAT_TTL_MS) this.pathStats.delete(p);
+      if (this.pathStats.size >= MAX_PATH_STATS) this.pathStats.clear();
+    }
+    this.pathStats.set(path, { stat, at: now });
+    return stat;
+  }
+
   /** Process references, so eviction spares binaries still mapped by a live process. */
   retain(bin: BinarySymbols): void {
     bin.refs++;
   }
 
   release(bin: BinarySymbols): void {
-    if (bin.refs > 0) bin.refs--;
-    this.evict();
+    // Only a binary no process maps any more can make the cache too big.
+    if (bin.refs > 0 && --bin.refs === 0) this.evict();
   }
 
   private touch(identity: string, bin: BinarySymbols | null): void {
@@ -133,7 +171,11 @@ export class BinaryCache {
   private evict(): void {
     const max = this.opts.maxUnreferenced ?? 16;
     let unreferenced = 0;
-    for (const b of this.byIdentity.values()) if (!b || b.refs === 0) unreferenced++;
+    // forEach, not for-of: the agent runs at V8's baseline tier, where each step of an iterator is an
+    // object, and a build's processes come and go by the thousand.
+    this.byIdentity.forEach((b) => {
+      if (!b || b.refs === 0) unreferenced++;
+    });
     if (unreferenced <= max) return;
     for (const [key, b] of this.byIdentity) {
       if (unreferenced <= max) break;

@@ -13,7 +13,7 @@
 // is read once the first is gone.
 // It must not look at /proc beyond the files it is given.
 
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import type { Frame } from '../profile/model.js';
 
 export interface PerfMapEntry {
@@ -71,6 +71,20 @@ const MISSING_RETRY_MS = 1000;
 const SETTLE_MISSING_MS = 2000;
 
 /** One process's perf map, read incrementally. */
+/**
+ * The file opened for reading, or undefined. Most processes have no perf map,
+ * and a short-lived one is gone (its /proc/PID/root with it) by the time its
+ * samples are named: a stat that finds nothing costs no exception, an open
+ * that fails does.
+ */
+function openIfPresent(path: string): number | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false }) ? openSync(path, 'r') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class PerfMap {
   private entries: PerfMapEntry[] = [];
   private sorted = true;
@@ -123,17 +137,8 @@ export class PerfMap {
   /** Reads whatever was appended since the last call. False when the file cannot be read. */
   refresh(): boolean {
     this.lastRefresh = Date.now();
-    let fd: number;
-    try {
-      fd = openSync(this.path, 'r');
-    } catch {
-      if (this.fallbackPath === undefined) return this.missing();
-      try {
-        fd = openSync(this.fallbackPath, 'r');
-      } catch {
-        return this.missing();
-      }
-    }
+    const fd = openIfPresent(this.path) ?? (this.fallbackPath === undefined ? undefined : openIfPresent(this.fallbackPath));
+    if (fd === undefined) return this.missing();
     this.available = true;
     this.missingSince = 0;
     try {

@@ -99,6 +99,8 @@ interface ProcessState {
   lastMapsRead: number;
   /** Maps come from engine snapshots, which the engine keeps current: /proc/PID/maps is not read. */
   fromSnapshot: boolean;
+  /** The engine found the process's root directory to be ours: its paths name our files. */
+  sameRoot: boolean;
 }
 
 /** Address → frame cache per process; cleared when full (the per-binary caches stay). */
@@ -174,6 +176,7 @@ export class Symbolizer {
       frames: new Map(),
       lastMapsRead: Date.now(),
       fromSnapshot: true,
+      sameRoot: snap.sameRoot,
     };
     this.procs.set(snap.pid, state);
     this.openBinaries(state);
@@ -207,6 +210,7 @@ export class Symbolizer {
       frames: new Map(),
       lastMapsRead: Date.now(),
       fromSnapshot: false,
+      sameRoot: false,
     };
     this.procs.set(pid, state);
     this.openBinaries(state);
@@ -262,7 +266,7 @@ export class Symbolizer {
   private loadBinary(state: ProcessState, i: number): void {
     const m = state.maps[i]!;
     let bin: BinarySymbols | null = null;
-    if (isFileBacked(m)) bin = this.binaries.forMapping(state.pid, m);
+    if (isFileBacked(m)) bin = this.binaries.forMapping(state.pid, m, state.sameRoot);
     else if (m.path === '[vdso]') bin = this.binaries.forVdso();
     else return;
     if (bin) this.binaries.retain(bin);

@@ -3,7 +3,7 @@
 // mapping, perf maps found through the process's root and its namespace pid,
 // return addresses looked up at addr-1, never a dropped frame.
 
-import { appendFileSync, copyFileSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -227,6 +227,31 @@ describe('Symbolizer', () => {
     expect(sym.symbolizeUser(PID, [BASE + outer.addr])[0]!.kind).toBe('unknown');
     expect(sym.symbolizeUser(PID, [MOVED + outer.addr])[0]!.name).toBe('burn_outer');
     expect(sym.stats()).toMatchObject({ snapshots: 3, mapsReads: 0 });
+  });
+
+  it('names a gone process of our root from its files by path, and a file replaced at that path by its new inode', () => {
+    // Pids above the kernel's limit (2^22): no /proc entry can exist, as for a short-lived
+    // process whose samples the agent names after it has gone.
+    const GONE = 4_194_400;
+    const dir = tempDir();
+    const prog = join(dir, 'prog');
+    copyFileSync(burn, prog);
+    const snapshot = (pid: number) => ({
+      pid, reason: 'new' as const, startTime: '1', timeMs: Date.now(), nsPid: pid, comm: 'prog', maps: textMapping(prog, prog, BASE) + '\n', sameRoot: true,
+    });
+    const sym = new Symbolizer();
+    sym.noteProcess(snapshot(GONE));
+    const outer = fn(burnSyms, 'burn_outer');
+    expect(sym.symbolizeUser(GONE, [BASE + outer.addr + 1])[0]!.name).toBe('burn_outer');
+    // A new build at the same path (a new inode), mapped by the next process at once.
+    copyFileSync(widgets, join(dir, 'next'));
+    renameSync(join(dir, 'next'), prog);
+    sym.noteProcess(snapshot(GONE + 1));
+    const widgetMain = fn(widgetSyms, 'main');
+    expect(sym.symbolizeUser(GONE + 1, [BASE + widgetMain.addr + 1])[0]!.name).toBe('main');
+    expect(sym.symbolizeUser(GONE + 1, [BASE + widgetMain.addr + 1])[0]!.module).toBe('prog');
+    // The first process keeps the file it mapped.
+    expect(sym.symbolizeUser(GONE, [BASE + outer.addr + 1])[0]!.name).toBe('burn_outer');
   });
 
   it('reads a perf map from its fallback path once the process root is gone, re-reading on a newer miss', () => {
