@@ -12,11 +12,14 @@
 // With PROFCTL_MEMORY_PROBE=1 the agent also writes process.memoryUsage()
 // (heap, external, array buffers) to stderr every 10 s (bench/agent-memory-probe.mjs).
 // --loops N sets the number of CPU-bound loops (default one per CPU); --loops 0
-// gives the agent's baseline cost on an idle machine.
+// gives the agent's baseline cost on an idle machine. --build N runs, instead
+// of the loops, a parallel build (`make -j<CPUs>`) of N small C files over
+// and over: hundreds of short-lived processes a second (cc, cc1, as), as on a
+// CI machine, most of them gone before the agent names their samples.
 // Prints a markdown section. Root is needed (the agent loads BPF).
 
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -34,6 +37,7 @@ for (let i = 0; i < args.length; i++) if (args[i] === '--compare') builds.push({
 const extraAgentArgs = (opt('--agent-args', '') || '').split(' ').filter(Boolean);
 // CPU-bound loops beside the agent (default one per CPU); 0 measures an idle machine's baseline.
 const loops = Number(opt('--loops', os.cpus().length));
+const buildFiles = Number(opt('--build', 0));
 
 const cpus = os.cpus().length;
 const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
@@ -52,6 +56,23 @@ __attribute__((noinline)) static unsigned long loop(double end){unsigned long x=
 int main(int argc,char**argv){return (int)(loop(now()+atof(argv[1]))&1);}
 `);
 execFileSync('cc', ['-O2', '-fno-omit-frame-pointer', '-o', join(tmp, 'spin'), join(tmp, 'spin.c')]);
+
+const buildDir = join(tmp, 'build');
+if (buildFiles > 0) {
+  mkdirSync(buildDir);
+  for (let i = 0; i < buildFiles; i++) writeFileSync(join(buildDir, `f${i}.c`), `#include <stdio.h>\nint f${i}(int x) { return x * ${i + 1}; }\n`);
+  writeFileSync(join(buildDir, 'Makefile'), 'SRCS = $(wildcard f*.c)\nall: $(SRCS:.c=.o)\n%.o: %.c\n\tcc -O1 -c $< -o $@\n');
+}
+
+/** The load beside the agent: CPU-bound loops, or the build over and over (one process group, killed whole). */
+function startLoad() {
+  if (buildFiles > 0) {
+    const sh = spawn('sh', ['-c', `while :; do make -s -j${cpus} >/dev/null 2>&1; rm -f *.o; done`], { cwd: buildDir, stdio: 'ignore', detached: true });
+    return () => process.kill(-sh.pid, 'SIGKILL');
+  }
+  const spins = Array.from({ length: loops }, () => spawn(join(tmp, 'spin'), [String(seconds + 5)], { stdio: 'ignore' }));
+  return () => spins.forEach((c) => c.kill('SIGKILL'));
+}
 
 function status(pid) {
   try {
@@ -79,7 +100,7 @@ function childOf(pid) {
 async function runOnce(build) {
   const store = join(tmp, 'store');
   rmSync(store, { recursive: true, force: true });
-  const spins = Array.from({ length: loops }, () => spawn(join(tmp, 'spin'), [String(seconds + 5)], { stdio: 'ignore' }));
+  const stopLoad = startLoad();
   const env = process.env.PROFCTL_MEMORY_PROBE ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${join(import.meta.dirname, 'agent-memory-probe.mjs')}` } : process.env;
   const agent = spawn(build.bin, ['agent', '--store', store, '--flush', '10s', ...extraAgentArgs], { stdio: ['ignore', 'ignore', 'pipe'], env });
   let errText = '';
@@ -106,7 +127,7 @@ async function runOnce(build) {
   } catch {}
   agent.kill('SIGTERM');
   await new Promise((res) => agent.on('exit', res));
-  for (const c of spins) c.kill('SIGKILL');
+  stopLoad();
   const probeLines = errText.split('\n').filter((l) => l.startsWith('memory-probe')).slice(-1);
   return {
     agentHwm: last.agent.hwm,
@@ -139,7 +160,7 @@ const lines = [
   `## agent memory (${new Date().toISOString().slice(0, 10)})`,
   '',
   `Machine: ${cpus} CPUs (\`nproc\`), ${os.cpus()[0]?.model ?? 'unknown'}, kernel ${os.release()}, Node ${process.version}; shared with other engineers' builds and tests, so CPU numbers are noisy (medians of ${rounds} round${rounds > 1 ? 's' : ''}, builds interleaved).`,
-  `Command: \`sudo node bench/agent-memory.mjs --seconds ${seconds} --rounds ${rounds}${builds.slice(1).map((b) => ` --compare ${b.bin}`).join('')}${extraAgentArgs.length ? ` --agent-args '${extraAgentArgs.join(' ')}'` : ''}${loops !== cpus ? ` --loops ${loops}` : ''}\` — \`profctl agent --store TMP --flush 10s\` for ${seconds} s, ${loops} CPU-bound C loop${loops === 1 ? '' : 's'} running beside it; /proc read every second.`,
+  `Command: \`sudo node bench/agent-memory.mjs --seconds ${seconds} --rounds ${rounds}${builds.slice(1).map((b) => ` --compare ${b.bin}`).join('')}${extraAgentArgs.length ? ` --agent-args '${extraAgentArgs.join(' ')}'` : ''}${loops !== cpus && !buildFiles ? ` --loops ${loops}` : ''}${buildFiles ? ` --build ${buildFiles}` : ''}\` — \`profctl agent --store TMP --flush 10s\` for ${seconds} s, ${buildFiles ? `a \`make -j${cpus}\` build of ${buildFiles} C files, over and over,` : `${loops} CPU-bound C loop${loops === 1 ? '' : 's'}`} running beside it; /proc read every second.`,
   '',
   '| build | peak RSS agent+helper (MiB, VmHWM; median, then per round) | agent peak | helper peak | RSS at end agent / helper (anon+file+shmem) | CPU per hour of sampling (agent+helper) | samples | lost | load avg at end |',
   '|---|---:|---:|---:|---|---:|---:|---:|---|',
