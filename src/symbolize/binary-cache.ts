@@ -13,9 +13,9 @@
 // evicted binary's file is closed.
 // It must not parse ELF itself (binary-symbols.ts does) or track processes.
 
-import { readFileSync, statSync, openSync, readSync, closeSync, type Stats } from 'node:fs';
+import { readFileSync, openSync, readSync, closeSync, type Stats } from 'node:fs';
 import { loadBinarySymbols, loadImageSymbols, readBuildId, type BinarySymbols } from './binary-symbols.js';
-import { parseMaps, type Mapping } from './proc-maps.js';
+import { parseMaps, statIfPresent, type Mapping } from './proc-maps.js';
 
 export interface BinaryCacheOptions {
   procRoot: string;
@@ -27,15 +27,6 @@ export interface BinaryCacheOptions {
 /** How long one stat of a plain path serves the processes that map it, and how many are kept. */
 const PATH_STAT_TTL_MS = 2000;
 const MAX_PATH_STATS = 1024;
-
-/** stat(2) without an exception for a path that is gone: a short-lived process's /proc paths usually are. */
-function statQuietly(path: string): Stats | undefined {
-  try {
-    return statSync(path, { throwIfNoEntry: false });
-  } catch {
-    return undefined;
-  }
-}
 
 export class BinaryCache {
   private readonly byIdentity = new Map<string, BinarySymbols | null>();
@@ -123,7 +114,7 @@ export class BinaryCache {
         : [viaRoot, viaMapFiles, m.path];
     let fallback: { path: string; stat: Stats } | undefined;
     for (const path of candidates) {
-      const stat = path === m.path ? this.statShared(path, m.inode) : statQuietly(path);
+      const stat = path === m.path ? this.statShared(path, m.inode) : statIfPresent(path);
       if (!stat?.isFile()) continue;
       // The same inode proves it is the mapped file and not a replacement at the same path.
       if (stat.ino === m.inode) return { path, stat };
@@ -143,7 +134,7 @@ export class BinaryCache {
     const now = Date.now();
     const cached = this.pathStats.get(path);
     if (cached && now - cached.at < PATH_STAT_TTL_MS && cached.stat?.ino === inode) return cached.stat;
-    const stat = statQuietly(path);
+    const stat = statIfPresent(path);
     if (this.pathStats.size >= MAX_PATH_STATS) {
       for (const [p, c] of this.pathStats) if (now - c.at >= PATH_STAT_TTL_MS) this.pathStats.delete(p);
       if (this.pathStats.size >= MAX_PATH_STATS) this.pathStats.clear();

@@ -13,8 +13,9 @@
 // is read once the first is gone.
 // It must not look at /proc beyond the files it is given.
 
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { Frame } from '../profile/model.js';
+import { statIfPresent } from './proc-maps.js';
 
 export interface PerfMapEntry {
   start: number;
@@ -70,7 +71,6 @@ const MISSING_RETRY_MS = 1000;
 /** How long a perf map must have been missing before a miss counts as final. */
 const SETTLE_MISSING_MS = 2000;
 
-/** One process's perf map, read incrementally. */
 /**
  * The file opened for reading, or undefined. Most processes have no perf map,
  * and a short-lived one is gone (its /proc/PID/root with it) by the time its
@@ -78,13 +78,15 @@ const SETTLE_MISSING_MS = 2000;
  * that fails does.
  */
 function openIfPresent(path: string): number | undefined {
+  if (!statIfPresent(path)) return undefined;
   try {
-    return statSync(path, { throwIfNoEntry: false }) ? openSync(path, 'r') : undefined;
+    return openSync(path, 'r');
   } catch {
     return undefined;
   }
 }
 
+/** One process's perf map, read incrementally. */
 export class PerfMap {
   private entries: PerfMapEntry[] = [];
   private sorted = true;

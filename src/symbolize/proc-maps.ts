@@ -7,7 +7,7 @@
 // Parsing is pure and separate from reading so it can be tested on text. It
 // must not open binaries or resolve symbols.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync, type Stats } from 'node:fs';
 
 export interface Mapping {
   start: number;
@@ -116,4 +116,17 @@ export function isExecutable(m: Mapping): boolean {
 /** A mapping backed by a file on disk (not [vdso], [heap], anonymous memory or memfd). */
 export function isFileBacked(m: Mapping): boolean {
   return m.inode !== 0 && m.path.startsWith('/');
+}
+
+/**
+ * stat(2), or undefined when the path cannot be stat'ed. Paths under a gone
+ * process's /proc/PID are, and the agent names a short-lived process's
+ * samples after it has gone: a missing path costs no exception.
+ */
+export function statIfPresent(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
 }
