@@ -4,13 +4,7 @@
  * frame-pointer unwinder sees the whole chain. Usage: call-chain SECONDS */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+#include "mono-clock.h"
 
 __attribute__((noinline)) unsigned long chain_leaf(unsigned long x) {
   for (int i = 0; i < 1000000; i++) x = x * 6364136223846793005ul + 1442695040888963407ul;

@@ -3,13 +3,7 @@
  * the process lives on after its leader's exit. Usage: leader-exit SECONDS */
 #include <pthread.h>
 #include <stdlib.h>
-#include <time.h>
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+#include "mono-clock.h"
 
 static volatile unsigned long sink;
 
