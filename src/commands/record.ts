@@ -142,6 +142,8 @@ export async function run(args: string[], options: Record<string, unknown>): Pro
   await capture.stop();
   await drained;
   const stats = capture.stats();
+  // A runtime may write its perf map only now, at exit (a JVM's -XX:+DumpPerfMapAtExit).
+  collector.nameJitFromPerfMaps();
   const profile = collector.takeProfile();
 
   const seconds = ((Date.now() - startMs) / 1000).toFixed(1);

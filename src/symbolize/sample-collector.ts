@@ -358,6 +358,52 @@ export class SampleCollector {
     return this.builder.stackId(ids);
   }
 
+  /**
+   * Names again the window's frames of JIT code that no perf map named when
+   * they were sampled, from the perf maps as they are now (see
+   * Symbolizer.nameFromPerfMap): `record` calls it once its command is done,
+   * before taking the profile, since a runtime may write its map only at exit.
+   * A sample's stack is named again per process: the same unknown address
+   * means different code in two processes. Returns the samples whose stack
+   * changed.
+   */
+  nameJitFromPerfMaps(): number {
+    const { frames, stacks } = this.builder;
+    const candidate = new Uint8Array(stacks.length);
+    let any = false;
+    for (let s = 0; s < stacks.length; s++) {
+      if (!stacks[s]!.some((id) => this.symbolizer.isJitCandidate(frames[id]!))) continue;
+      candidate[s] = 1;
+      any = true;
+    }
+    if (!any) return 0;
+    const pidOf = this.contexts.fields;
+    const hasMap = new Map<number, boolean>();
+    const renamed = new Map<string, number>();
+    let changed = 0;
+    for (let n = 0; n < this.samplesInWindow; n++) {
+      const chunk = this.chunks[Math.floor(n / CHUNK)]!;
+      const at = n % CHUNK;
+      const stack = chunk.stack[at]!;
+      if (candidate[stack] !== 1) continue;
+      const pid = pidOf[chunk.context[at]! * 5]!;
+      const key = `${pid} ${stack}`;
+      let to = renamed.get(key);
+      if (to === undefined) {
+        let mapped = hasMap.get(pid);
+        if (mapped === undefined) hasMap.set(pid, (mapped = this.symbolizer.rereadPerfMap(pid)));
+        const named = mapped ? this.symbolizer.nameFromPerfMap(pid, stacks[stack]!.map((id) => frames[id]!)) : undefined;
+        to = named ? this.stackOf(named) : stack;
+        renamed.set(key, to);
+      }
+      if (to !== stack) {
+        chunk.stack[at] = to;
+        changed++;
+      }
+    }
+    return changed;
+  }
+
   /** The samples collected since the last call, as a profile; starts a new window. */
   takeProfile(endMs = Date.now()): Profile {
     return profileFromColumns(this.takeColumns(endMs));

@@ -120,6 +120,19 @@ function unknownAddress(addr: bigint | number, module = ''): Frame {
   return { name: `[unknown] 0x${addr.toString(16)}`, module, kind: 'unknown' };
 }
 
+/**
+ * Unknown frames at addresses no binary holds (anonymous memory, or outside
+ * every mapping): JIT code that a perf map written later may name. The value
+ * is the address to look up (a return address less one).
+ */
+const jitCandidates = new WeakMap<Frame, number>();
+
+function unknownJitAddress(raw: bigint | number, lookup: number, module = ''): Frame {
+  const f = unknownAddress(raw, module);
+  jitCandidates.set(f, lookup);
+  return f;
+}
+
 export class Symbolizer {
   private readonly procRoot: string;
   private readonly binaries: BinaryCache;
@@ -315,7 +328,7 @@ export class Symbolizer {
           if (this.refreshMaps(state)) f = this.resolveUser(state, lookup, raw, timeMs);
         }
         if (!f) {
-          f = unknownAddress(raw);
+          f = unknownJitAddress(raw, lookup);
           // Outside every mapping of a process that has written no perf map for
           // seconds (a garbage return address from code without frame pointers):
           // nothing but a new snapshot, which callers see, could name it.
@@ -353,7 +366,7 @@ export class Symbolizer {
       const module = m.path.slice(m.path.lastIndexOf('/') + 1);
       return { name: `[unknown] ${module}+0x${(addr - m.start + m.offset).toString(16)}`, module, kind: 'unknown' };
     }
-    return unknownAddress(raw, m.path.startsWith('[') ? m.path : '');
+    return unknownJitAddress(raw, addr, m.path.startsWith('[') ? m.path : '');
   }
 
   /** A perf-map frame; on a miss the map is re-read when that can help (see PerfMap.refreshForMiss). */
@@ -413,6 +426,43 @@ export class Symbolizer {
    */
   mayNameLater(frame: Frame): boolean {
     return frame.kind === 'unknown' && !settledUnknownFrames.has(frame);
+  }
+
+  /**
+   * Reads a process's perf map again, whatever was read last and when; false
+   * when it has none (or the process is unknown). For naming after the fact
+   * (nameFromPerfMap).
+   */
+  rereadPerfMap(pid: number): boolean {
+    const state = this.procs.get(pid);
+    return state !== undefined && state.perfMap.refresh() && state.perfMap.size > 0;
+  }
+
+  /**
+   * The frames of one of the process's stacks, named when it was sampled,
+   * with each frame that nothing could name then (JIT code outside every
+   * binary) named from the process's perf map as last read; undefined when
+   * the map names none of them. For a profile named after its processes are
+   * done, as perf script reads perf maps afterwards: a JVM writes its map at
+   * exit (-XX:+DumpPerfMapAtExit) or when asked (jcmd Compiler.perfmap, perf
+   * map agents), after the samples it names were taken.
+   */
+  nameFromPerfMap(pid: number, frames: readonly Frame[]): Frame[] | undefined {
+    const state = this.procs.get(pid);
+    if (!state) return undefined;
+    let out: Frame[] | undefined;
+    for (let i = 0; i < frames.length; i++) {
+      const lookup = jitCandidates.get(frames[i]!);
+      if (lookup === undefined) continue;
+      const f = state.perfMap.frameAt(lookup);
+      if (f) (out ??= frames.slice())[i] = f;
+    }
+    return out;
+  }
+
+  /** Whether nameFromPerfMap could name this frame. */
+  isJitCandidate(frame: Frame): boolean {
+    return jitCandidates.has(frame);
   }
 
   /** Re-reads /proc/kallsyms on next use (a module was loaded). */

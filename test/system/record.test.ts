@@ -1,11 +1,12 @@
 // `profctl record` end to end, with the real BPF program: a C program with a
 // known call chain, a syscall-heavy one (kernel frames), a Node program (JS
-// names through its perf map), processes that exit right after being
+// names through its perf map; generated code named by a perf map written at
+// exit, as a JVM writes one), processes that exit right after being
 // sampled, --pid selection, and exit-status pass-through. Needs root; in CI
 // (root) it must run.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildHelper, buildTarget, skipReason, repoRoot } from './helper-fixtures.js';
@@ -33,7 +34,9 @@ describe.skipIf(skipReason !== undefined)('profctl record (BPF engine)', () => {
   let chain: string;
   let syscalls: string;
   let shortLived: string;
+  let jitAtExit: string;
   beforeAll(() => {
+    jitAtExit = buildTarget('jit-at-exit', ['-O1', '-fno-omit-frame-pointer']);
     buildHelper();
     chain = buildTarget('call-chain', ['-O0', '-fno-omit-frame-pointer', '-no-pie']);
     syscalls = buildTarget('syscall-heavy', ['-O1', '-fno-omit-frame-pointer']);
@@ -96,6 +99,18 @@ const end=Date.now()+1500;let s=0;while(Date.now()<end){s+=burnInJavaScript(2000
     expect(js, 'burnInJavaScript in the profile').toBeDefined();
     const all = topRows(out).reduce((a, row) => a + row.self, 0);
     expect(js!.total / all).toBeGreaterThan(0.5);
+  });
+
+  it.skipIf(process.arch !== 'x64')('names generated code from a perf map the command writes as it exits', () => {
+    const out = join(dir, 'jit.pb.gz');
+    const r = profctl(['record', '-o', out, '--', jitAtExit, '1']);
+    rmSync(`/tmp/perf-${r.stdout.trim()}.map`, { force: true });
+    expect(r.status, r.stderr).toBe(0);
+    const rows = topRows(out, ['--comm', 'jit-at-exit']);
+    const all = rows.reduce((a, row) => a + row.self, 0);
+    const generated = rows.find((row) => row.function === 'generated_count_down');
+    expect(generated, `generated_count_down among ${rows.map((x) => x.function).join(', ')}`).toBeDefined();
+    expect(generated!.self / all).toBeGreaterThan(0.8);
   });
 
   it('names processes that exit right after being sampled', async () => {

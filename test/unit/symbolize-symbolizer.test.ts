@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Symbolizer } from '../../src/symbolize/symbolizer.js';
+import { SampleCollector } from '../../src/symbolize/sample-collector.js';
+import type { ProcessSnapshot } from '../../src/capture/capture-types.js';
 import { compile, nmFunctions, readelfLoads, tempDir, type NmSymbol } from './symbolize-fixtures.js';
 
 const PID = 4242;
@@ -267,6 +269,29 @@ describe('Symbolizer', () => {
     appendFileSync(perfMap, `${(JIT + 0x900).toString(16)} 40 JS:~late /srv/app.js:2:1\n`);
     // A sample taken after the last read: the map is read again at once.
     expect(sym.symbolizeUser(77, [JIT + 0x901], Date.now() + 1)[0]!.name).toBe('late');
+  });
+
+  it('names JIT frames from a perf map written after the samples (a JVM at exit), per process, when asked', () => {
+    const JIT = 0x7fe7_30ec_0000;
+    const maps = tempDir();
+    const jvm = (pid: number): ProcessSnapshot => ({
+      pid, reason: 'new', startTime: '1', timeMs: Date.now(), nsPid: pid, comm: 'java', sameRoot: true, perfMapPath: join(maps, `perf-${pid}.map`),
+      maps: `${JIT.toString(16)}-${(JIT + 0x10000).toString(16)} rwxp 00000000 00:00 0 \n`,
+    });
+    const sym = new Symbolizer({ procRoot: proc });
+    const collector = new SampleCollector(sym, 99, proc);
+    // The leaf, and a return address one past the end of its caller's code (looked up one byte back).
+    const stack = { userStack: [BigInt(JIT + 0x120), BigInt(JIT + 0x908)], kernelStack: [] as bigint[] };
+    const sample = (pid: number, process?: ProcessSnapshot) => ({ timeMs: Date.now(), pid, tid: pid, cpu: 0, comm: 'java', ...stack, ...(process ? { process } : {}) });
+    collector.addBatch([sample(78, jvm(78)), sample(79, jvm(79)), sample(78)]);
+    expect(collector.nameJitFromPerfMaps()).toBe(0); // no map yet: nothing to name
+    // Process 78 writes its map at exit, in the JVM's format; 79 never does.
+    writeFileSync(join(maps, 'perf-78.map'), `0x${(JIT + 0x100).toString(16).padStart(16, '0')} 0x0000000000000080 long Hot.spin(long)\n0x${(JIT + 0x880).toString(16)} 0x88 long Hot.work()\n`);
+    expect(collector.nameJitFromPerfMaps()).toBe(2);
+    const p = collector.takeProfile();
+    const named = p.samples.map((s) => `${s.pid} ${p.stacks[s.stack]!.map((f) => p.frames[f]!.name).join(';')}`);
+    const unknown = `[unknown] 0x${(JIT + 0x120).toString(16)};[unknown] 0x${(JIT + 0x908).toString(16)}`;
+    expect(named).toEqual(['78 long Hot.spin(long);long Hot.work()', `79 ${unknown}`, '78 long Hot.spin(long);long Hot.work()']);
   });
 
   it('symbolizes kernel addresses from kallsyms, unknown ones kept', () => {
