@@ -10,7 +10,9 @@
 // reuse code memory. Also here: turning Node/V8's names into readable frames.
 // A perf map outlives its process, so besides the path through the process's
 // root (/proc/PID/root/tmp/...) a fallback path (the host's /tmp/perf-N.map)
-// is read once the first is gone.
+// is read once the first is gone. For the same reason a file at that path may
+// be an earlier process's, left behind under a pid now reused: a map last
+// written before the process started is not read.
 // It must not look at /proc beyond the files it is given.
 
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
@@ -106,6 +108,8 @@ export class PerfMap {
     readonly path: string,
     /** Read when `path` cannot be opened (the process is gone, its /proc/PID/root with it). */
     readonly fallbackPath?: string,
+    /** Wall-clock ms before which no map of this process can have been written (its start, less a margin). */
+    readonly notBeforeMs?: number,
   ) {}
 
   get size(): number {
@@ -141,10 +145,13 @@ export class PerfMap {
     this.lastRefresh = Date.now();
     const fd = openIfPresent(this.path) ?? (this.fallbackPath === undefined ? undefined : openIfPresent(this.fallbackPath));
     if (fd === undefined) return this.missing();
-    this.available = true;
-    this.missingSince = 0;
     try {
-      const size = fstatSync(fd).size;
+      const stat = fstatSync(fd);
+      // Another process's, which had this pid before: its names would be wrong here.
+      if (this.notBeforeMs !== undefined && stat.mtimeMs < this.notBeforeMs) return this.missing();
+      this.available = true;
+      this.missingSince = 0;
+      const size = stat.size;
       if (size < this.bytesRead) {
         // Truncated: a new process with this pid, or the runtime restarted the file.
         this.entries = [];

@@ -92,6 +92,23 @@ export function readStartTime(procRoot: string, pid: number): string | undefined
   }
 }
 
+/**
+ * When the machine booted, in ms since the epoch, from /proc/uptime (10 ms
+ * steps); undefined without it. With a process's start time (clock ticks
+ * since boot, 100 a second on Linux) it gives the process's wall-clock start.
+ */
+export function readBootWallMs(procRoot: string): number | undefined {
+  try {
+    const uptime = Number.parseFloat(readFileSync(`${procRoot}/uptime`, 'latin1'));
+    return Number.isFinite(uptime) ? Date.now() - uptime * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Clock ticks a second in /proc/PID/stat (USER_HZ: 100 on every Linux architecture). */
+export const USER_HZ = 100;
+
 export function readMaps(procRoot: string, pid: number): Mapping[] | undefined {
   try {
     return parseMaps(readFileSync(`${procRoot}/${pid}/maps`, 'utf8'));

@@ -52,7 +52,7 @@ import { settledUnknownFrames, type BinarySymbols } from './binary-symbols.js';
 import { demanglerError } from './demangle.js';
 import { KERNEL_MODULE, KernelSymbols } from './kallsyms.js';
 import { PerfMap } from './perf-map.js';
-import { findMapping, isExecutable, isFileBacked, parseMaps, readMaps, readNsPid, readStartTime, type Mapping } from './proc-maps.js';
+import { findMapping, isExecutable, isFileBacked, parseMaps, readBootWallMs, readMaps, readNsPid, readStartTime, USER_HZ, type Mapping } from './proc-maps.js';
 
 export interface SymbolizerOptions {
   /** Where /proc is (tests may point elsewhere). */
@@ -106,6 +106,8 @@ interface ProcessState {
 /** Address → frame cache per process; cleared when full (the per-binary caches stay). */
 const MAX_PROCESS_FRAMES = 1 << 14;
 const MIN_REFRESH_INTERVAL_MS = 50;
+/** A perf map older than its process's start by more than this is a former process's. */
+const PERF_MAP_START_SLACK_MS = 1000;
 
 function toNumber(a: bigint | number): number {
   return typeof a === 'bigint' ? (a <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(a) : -1) : a;
@@ -138,6 +140,8 @@ export class Symbolizer {
   private readonly binaries: BinaryCache;
   private readonly procs = new Map<number, ProcessState>();
   private kernel: KernelSymbols | undefined;
+  /** Wall-clock ms of the machine's boot (readBootWallMs), read once; null when unknown. */
+  private bootWallMs: number | null | undefined;
   /** Kernel frames by symbol (KernelSymbols.indexOf): one per function, however many addresses in it were sampled. */
   private readonly kernelFrames = new Map<number, Frame>();
   private readonly kallsymsPath: string;
@@ -185,7 +189,7 @@ export class Symbolizer {
       startTime: snap.startTime,
       maps,
       binaries: [],
-      perfMap: new PerfMap(`${this.procRoot}/${snap.pid}/root/tmp/perf-${snap.nsPid}.map`, fallback),
+      perfMap: new PerfMap(`${this.procRoot}/${snap.pid}/root/tmp/perf-${snap.nsPid}.map`, fallback, this.perfMapNotBefore(snap.startTime)),
       frames: new Map(),
       lastMapsRead: Date.now(),
       fromSnapshot: true,
@@ -219,7 +223,11 @@ export class Symbolizer {
       startTime,
       maps,
       binaries: [],
-      perfMap: new PerfMap(`${this.procRoot}/${pid}/root/tmp/perf-${nspid}.map`, this.procRoot === '/proc' && nspid === pid ? `/tmp/perf-${pid}.map` : undefined),
+      perfMap: new PerfMap(
+        `${this.procRoot}/${pid}/root/tmp/perf-${nspid}.map`,
+        this.procRoot === '/proc' && nspid === pid ? `/tmp/perf-${pid}.map` : undefined,
+        this.perfMapNotBefore(startTime),
+      ),
       frames: new Map(),
       lastMapsRead: Date.now(),
       fromSnapshot: false,
@@ -229,6 +237,18 @@ export class Symbolizer {
     this.openBinaries(state);
     state.perfMap.refresh();
     return state;
+  }
+
+  /**
+   * The earliest modification time a perf map of a process that started at
+   * `startTime` (clock ticks after boot) can have: its start, less a second
+   * for the clocks' steps. Undefined when the boot time is unknown.
+   */
+  private perfMapNotBefore(startTime: string): number | undefined {
+    if (this.bootWallMs === undefined) this.bootWallMs = readBootWallMs(this.procRoot) ?? null;
+    const ticks = Number(startTime);
+    if (this.bootWallMs === null || !Number.isFinite(ticks)) return undefined;
+    return this.bootWallMs + (ticks * 1000) / USER_HZ - PERF_MAP_START_SLACK_MS;
   }
 
   /**

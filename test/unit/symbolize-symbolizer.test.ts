@@ -3,7 +3,7 @@
 // mapping, perf maps found through the process's root and its namespace pid,
 // return addresses looked up at addr-1, never a dropped frame.
 
-import { appendFileSync, copyFileSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -269,6 +269,28 @@ describe('Symbolizer', () => {
     appendFileSync(perfMap, `${(JIT + 0x900).toString(16)} 40 JS:~late /srv/app.js:2:1\n`);
     // A sample taken after the last read: the map is read again at once.
     expect(sym.symbolizeUser(77, [JIT + 0x901], Date.now() + 1)[0]!.name).toBe('late');
+  });
+
+  it("does not read a perf map last written before the process started: a former process's, under a reused pid", () => {
+    const JIT = 0x3d79_88cc_0000;
+    const root = tempDir('profctl-proc-');
+    writeFileSync(join(root, 'uptime'), '1000.00 1900.00\n'); // booted 1,000 s ago
+    const maps = tempDir();
+    const sym = new Symbolizer({ procRoot: root });
+    // Both processes started 990 s after boot (99,000 ticks): 10 s ago.
+    for (const pid of [81, 82]) {
+      const perfMapPath = join(maps, `perf-${pid}.map`);
+      writeFileSync(perfMapPath, `${(JIT + 0x100).toString(16)} 80 JS:*handler /srv/app.js:1:1\n`);
+      sym.noteProcess({
+        pid, reason: 'new', startTime: '99000', timeMs: Date.now(), nsPid: pid, comm: 'node', sameRoot: true, perfMapPath,
+        maps: `${JIT.toString(16)}-${(JIT + 0x10000).toString(16)} r-xp 00000000 00:00 0 \n`,
+      });
+    }
+    // 81's map was last written an hour ago, by whoever had the pid then.
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(join(maps, 'perf-81.map'), hourAgo, hourAgo);
+    expect(sym.symbolizeUser(81, [JIT + 0x120])[0]!.name).toBe(`[unknown] 0x${(JIT + 0x120).toString(16)}`);
+    expect(sym.symbolizeUser(82, [JIT + 0x120])[0]!.name).toBe('handler');
   });
 
   it('names JIT frames from a perf map written after the samples (a JVM at exit), per process, when asked', () => {
