@@ -12,6 +12,8 @@ import { parseDuration, parsePositiveInt } from './units.js';
 import { optionList } from './select-profile.js';
 import { warnOnStderr } from './data-sources.js';
 import type { Capture } from '../capture/capture-types.js';
+import type { StoreWriter } from '../store/index.js';
+import type { OutputSink } from './write-output.js';
 
 export interface RecordOptions {
   durationMs?: number;
@@ -81,6 +83,22 @@ export async function run(args: string[], options: Record<string, unknown>): Pro
   const { openOutput, refuseBinaryOnTerminal } = await import('./write-output.js');
   if (opts.output) refuseBinaryOnTerminal(opts.output, 'a pprof profile');
   const sink = opts.output ? openOutput(opts.output) : undefined;
+  // Likewise the store: its writer lock is taken now, so that a store another
+  // writer (a running agent) holds is refused before the command runs, not after.
+  let store: { dir: string; writer: StoreWriter } | undefined;
+  if (!sink) {
+    const { openStoreWriter, resolveStoreDir } = await import('../store/index.js');
+    const dir = resolveStoreDir(opts.store);
+    store = { dir, writer: openStoreWriter(dir, { onWarning: warnOnStderr }) };
+  }
+  try {
+    return await recordInto(opts, sink, store);
+  } finally {
+    store?.writer.close();
+  }
+}
+
+async function recordInto(opts: RecordOptions, sink: OutputSink | undefined, store: { dir: string; writer: StoreWriter } | undefined): Promise<number> {
   const { startCapture } = await import('../capture/engine.js');
   const { Symbolizer } = await import('../symbolize/symbolizer.js');
   const { SampleCollector } = await import('../symbolize/sample-collector.js');
@@ -156,17 +174,10 @@ export async function run(args: string[], options: Record<string, unknown>): Pro
     sink.write(encodePprof(profile));
     sink.commit();
     if (opts.output !== '-') process.stderr.write(`profctl: wrote ${opts.output}\n`);
-  } else {
-    const { openStoreWriter, resolveStoreDir } = await import('../store/index.js');
-    const dir = resolveStoreDir(opts.store);
-    const writer = openStoreWriter(dir, { onWarning: warnOnStderr });
-    try {
-      writer.appendSegment({ startMs, endMs: Date.now(), profile });
-      writer.enforceBounds();
-    } finally {
-      writer.close();
-    }
-    process.stderr.write(`profctl: added to the store at ${dir}\n`);
+  } else if (store) {
+    store.writer.appendSegment({ startMs, endMs: Date.now(), profile });
+    store.writer.enforceBounds();
+    process.stderr.write(`profctl: added to the store at ${store.dir}\n`);
   }
   if (child?.exitCode === null) child.kill('SIGTERM');
   if (childStatus !== undefined) return childStatus;

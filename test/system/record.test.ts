@@ -6,7 +6,7 @@
 // (root) it must run.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildHelper, buildTarget, skipReason, repoRoot } from './helper-fixtures.js';
@@ -29,6 +29,19 @@ function folded(file: string): string {
   expect(r.status, r.stderr).toBe(0);
   return r.stdout;
 }
+
+describe('profctl record into a store another writer holds', () => {
+  it('refuses before the command runs, so no recording is made and then lost', () => {
+    const store = mkdtempSync(join(tmpdir(), 'profctl-held-'));
+    writeFileSync(join(store, 'writer.lock'), `${process.pid}\n`); // a live writer: this test's process
+    const marker = join(store, 'command-ran');
+    const r = profctl(['record', '--store', store, '--', 'sh', '-c', `touch ${marker}`]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`already being written by pid ${process.pid}\\b`));
+    expect(r.stderr).not.toMatch(/recorded/);
+    expect(existsSync(marker)).toBe(false);
+  });
+});
 
 describe.skipIf(skipReason !== undefined)('profctl record (BPF engine)', () => {
   let chain: string;
