@@ -4,7 +4,7 @@
 // file and the store's segment names; never talks to the agent.
 import { ExitCode } from '../errors.js';
 import { colors } from '../render/color.js';
-import { formatDuration } from '../render/trace-view.js';
+import { formatDuration, formatRoughDuration } from '../slo/duration.js';
 
 function bytes(n: number): string {
   if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(1)} GiB`;
@@ -15,7 +15,7 @@ function bytes(n: number): string {
 
 function when(ms: number | undefined, now: number): string {
   if (ms === undefined) return '-';
-  return `${new Date(ms).toISOString()} (${formatDuration(Math.max(0, now - ms))} ago)`;
+  return `${new Date(ms).toISOString()} (${formatRoughDuration(now - ms)} ago)`;
 }
 
 export async function run(_args: string[], options: Record<string, unknown>): Promise<number> {
@@ -78,7 +78,7 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
   if (!agent) out.push(`agent    ${c.yellow('not running')} (no status in ${dir}; start it with: sudo profctl agent)`);
   else if (!agent.running) out.push(`agent    ${c.red('not running')} (last seen ${when(agent.updatedMs, now)}, pid ${agent.pid})`);
   else {
-    out.push(`agent    ${c.green('running')}, pid ${agent.pid}, ${agent.engine ?? '?'} engine at ${agent.hz} Hz, up ${formatDuration(now - agent.startedMs)}`);
+    out.push(`agent    ${c.green('running')}, pid ${agent.pid}, ${agent.engine ?? '?'} engine at ${agent.hz} Hz, up ${formatRoughDuration(now - agent.startedMs)}`);
     const lost = agent.lostPerSecond > 0 ? c.red(`${agent.lostPerSecond.toFixed(1)} lost/s`) : '0 lost/s';
     out.push(`rate     ${agent.samplesPerSecond.toFixed(1)} samples/s, ${lost}`);
     out.push(`cost     ${agent.cpuPercent.toFixed(1)}% of one CPU, ${bytes(agent.rssBytes)} resident`);
@@ -86,12 +86,12 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
   }
   if (store) {
     const cap = agent ? ` of ${bytes(agent.maxSizeBytes)} cap, retention ${formatDuration(agent.retentionMs)}` : '';
-    out.push(`store    ${store.path}: ${bytes(store.sizeBytes)}${cap}, ${store.segments} segments`);
+    out.push(`store    ${store.path}: ${bytes(store.sizeBytes)}${cap}, ${store.segments} segment${store.segments === 1 ? "" : "s"}`);
     out.push(`oldest   ${when(store.oldestMs, now)}`);
     out.push(`newest   ${when(store.newestMs, now)}`);
     if (gaps.length) {
       const total = gaps.reduce((a, g) => a + g.toMs - g.fromMs, 0);
-      out.push(`gaps     ${c.yellow(`${gaps.length} gaps, ${formatDuration(total)} without data`)}; last: ${new Date(gaps[gaps.length - 1]!.fromMs).toISOString()} to ${new Date(gaps[gaps.length - 1]!.toMs).toISOString()}`);
+      out.push(`gaps     ${c.yellow(`${gaps.length} gaps, ${formatRoughDuration(total)} without data`)}; last: ${new Date(gaps[gaps.length - 1]!.fromMs).toISOString()} to ${new Date(gaps[gaps.length - 1]!.toMs).toISOString()}`);
     } else if (store.segments) out.push('gaps     none');
   } else out.push(`store    ${dir}: ${storeError}`);
   for (const w of warnings.slice(0, 5)) process.stderr.write(`profctl: warning: ${w}\n`);

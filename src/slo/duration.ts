@@ -57,6 +57,18 @@ export function formatDuration(ms: number): string {
   return out;
 }
 
+/**
+ * A span of time for people, to two units at most: "961ms", "6.98s",
+ * "12m30s", "5h1m", "3d5h". For ages and uptimes, where the exact form
+ * ("3d5h1m1s250ms") says more than anyone reads.
+ */
+export function formatRoughDuration(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
+  if (ms < 59_995) return `${(ms / 1000).toFixed(2)}s`; // not "60.00s"
+  const unit = ms < 3_600_000 ? 1000 : ms < 86_400_000 ? 60_000 : 3_600_000;
+  return formatDuration(Math.round(ms / unit) * unit);
+}
+
 /** A latency for people: "300ms", "1.5s". */
 export function formatLatency(ms: number): string {
   if (ms < 1000) return `${Math.round(ms * 100) / 100}ms`;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseSloDefinitions, readSloDefinitions, findConfigFile, configCandidates } from '../../src/slo/config-file.js';
 import { windowedQuery } from '../../src/slo/openslo-form.js';
 import { fillWindow } from '../../src/slo/definition.js';
-import { parseDurationMs, formatDuration } from '../../src/slo/duration.js';
+import { parseDurationMs, formatDuration, formatRoughDuration } from '../../src/slo/duration.js';
 import { BadInputError, UserError } from '../../src/errors.js';
 
 const fixtures = join(__dirname, '../fixtures/slo');
@@ -27,6 +27,10 @@ describe('durations', () => {
   });
   it('format as Prometheus ranges', () => {
     expect(['5m', '30m', '1h', '2h', '6h', '1d', '3d', '30d', '1h30m'].map((d) => formatDuration(parseDurationMs(d)!))).toEqual(['5m', '30m', '1h', '2h', '6h', '1d', '3d', '30d', '1h30m']);
+  });
+  it('format ages and uptimes to two units at most', () => {
+    const ms = [0, 961, 6980, 59_999, 750_400, 18_061_000, 3 * day + 5 * 3_600_000 + 61_000, 7 * day];
+    expect(ms.map(formatRoughDuration)).toEqual(['0ms', '961ms', '6.98s', '1m', '12m30s', '5h1m', '3d5h', '7d']);
   });
 });
 
