@@ -86,7 +86,7 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
   }
   if (store) {
     const cap = agent ? ` of ${bytes(agent.maxSizeBytes)} cap, retention ${formatDuration(agent.retentionMs)}` : '';
-    out.push(`store    ${store.path}: ${bytes(store.sizeBytes)}${cap}, ${store.segments} segment${store.segments === 1 ? "" : "s"}`);
+    out.push(`store    ${store.path}: ${bytes(store.sizeBytes)}${cap}, ${store.segments} segment${store.segments === 1 ? '' : 's'}`);
     out.push(`oldest   ${when(store.oldestMs, now)}`);
     out.push(`newest   ${when(store.newestMs, now)}`);
     if (gaps.length) {
