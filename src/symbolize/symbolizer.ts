@@ -101,6 +101,13 @@ interface ProcessState {
   fromSnapshot: boolean;
   /** The engine found the process's root directory to be ours: its paths name our files. */
   sameRoot: boolean;
+  /**
+   * The process may run generated code: some snapshot of it showed code no
+   * binary file holds, or it had a perf map. When not, a perf map is never
+   * looked for: a compiler or shell on a build machine has none, and an
+   * address outside its binaries is a broken unwind.
+   */
+  mayHaveJit: boolean;
 }
 
 /** Address → frame cache per process; cleared when full (the per-binary caches stay). */
@@ -111,6 +118,17 @@ const PERF_MAP_START_SLACK_MS = 1000;
 
 function toNumber(a: bigint | number): number {
   return typeof a === 'bigint' ? (a <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(a) : -1) : a;
+}
+
+/**
+ * Whether executable mappings include code no binary file holds: anonymous
+ * memory (V8's and the JVM's code), a memfd (.NET's double mapping) or a
+ * deleted file. The kernel's own [vdso] and [vsyscall] do not count.
+ */
+function holdsGeneratedCode(maps: readonly Mapping[]): boolean {
+  return maps.some(
+    (m) => isExecutable(m) && (isFileBacked(m) ? m.deleted || m.path.startsWith('/memfd:') : m.path !== '[vdso]' && m.path !== '[vsyscall]'),
+  );
 }
 
 /** What makes two mappings the same one: where, which part of which file, with what access. */
@@ -175,6 +193,7 @@ export class Symbolizer {
     if (known && snap.reason === 'maps' && known.startTime === snap.startTime) {
       this.replaceMaps(known, maps);
       known.fromSnapshot = true;
+      known.mayHaveJit ||= holdsGeneratedCode(maps);
       this.openBinaries(known);
       return;
     }
@@ -194,6 +213,7 @@ export class Symbolizer {
       lastMapsRead: Date.now(),
       fromSnapshot: true,
       sameRoot: snap.sameRoot,
+      mayHaveJit: snap.perfMapPath !== undefined || holdsGeneratedCode(maps),
     };
     this.procs.set(snap.pid, state);
     this.openBinaries(state);
@@ -232,6 +252,8 @@ export class Symbolizer {
       lastMapsRead: Date.now(),
       fromSnapshot: false,
       sameRoot: false,
+      // Maps read from /proc may be behind the process: it may map JIT code at any time.
+      mayHaveJit: true,
     };
     this.procs.set(pid, state);
     this.openBinaries(state);
@@ -349,10 +371,11 @@ export class Symbolizer {
         }
         if (!f) {
           f = unknownJitAddress(raw, lookup);
-          // Outside every mapping of a process that has written no perf map for
-          // seconds (a garbage return address from code without frame pointers):
-          // nothing but a new snapshot, which callers see, could name it.
-          if (state.perfMap.settledMissing) settledUnknownFrames.add(f);
+          // Outside every mapping of a process that runs no generated code, or has
+          // written no perf map for seconds (a garbage return address from code
+          // without frame pointers): nothing but a new snapshot, which callers
+          // see, could name it.
+          if (!state.mayHaveJit || state.perfMap.settledMissing) settledUnknownFrames.add(f);
         }
         // Unknown frames are not cached here: a perf map or maps refresh may name them later.
         if (f.kind !== 'unknown') {
@@ -391,6 +414,7 @@ export class Symbolizer {
 
   /** A perf-map frame; on a miss the map is re-read when that can help (see PerfMap.refreshForMiss). */
   private jitFrame(state: ProcessState, addr: number, timeMs?: number): Frame | undefined {
+    if (!state.mayHaveJit) return undefined;
     return state.perfMap.frameAt(addr) ?? (state.perfMap.refreshForMiss(timeMs) ? state.perfMap.frameAt(addr) : undefined);
   }
 

@@ -271,6 +271,28 @@ describe('Symbolizer', () => {
     expect(sym.symbolizeUser(77, [JIT + 0x901], Date.now() + 1)[0]!.name).toBe('late');
   });
 
+  it('looks for no perf map in a process whose snapshots show no generated code, until one does', () => {
+    const JIT = 0x3d79_88cc_0000;
+    const text = textMapping(burn, '/app/burn', BASE);
+    writeProcess(93, 1, [text]);
+    linkRoot(93);
+    const snap = (reason: 'new' | 'maps', lines: string[]) => ({
+      pid: 93, reason, startTime: '1', timeMs: Date.now(), nsPid: 93, comm: 'cc1', sameRoot: true, maps: lines.join('\n') + '\n',
+    });
+    const sym = new Symbolizer({ procRoot: proc });
+    // Only a binary's code, and no perf map when the snapshot was taken: an
+    // address outside it is a broken unwind, settled at once, even with a
+    // file at the perf map's path by the time the sample is named.
+    sym.noteProcess(snap('new', [text]));
+    writeFileSync(join(proc, 'rootfs', 'tmp', 'perf-93.map'), `${(JIT + 0x100).toString(16)} 80 JS:*handler /srv/app.js:1:1\n`);
+    const outside = sym.symbolizeUser(93, [JIT + 0x120])[0]!;
+    expect(outside.name).toBe(`[unknown] 0x${(JIT + 0x120).toString(16)}`);
+    expect(sym.mayNameLater(outside)).toBe(false);
+    // New maps with anonymous executable memory: the process runs generated code now.
+    sym.noteProcess(snap('maps', [text, `${JIT.toString(16)}-${(JIT + 0x10000).toString(16)} rwxp 00000000 00:00 0 `]));
+    expect(sym.symbolizeUser(93, [JIT + 0x120])[0]!.name).toBe('handler');
+  });
+
   it("does not read a perf map last written before the process started: a former process's, under a reused pid", () => {
     const JIT = 0x3d79_88cc_0000;
     const root = tempDir('profctl-proc-');
