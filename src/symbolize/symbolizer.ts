@@ -115,6 +115,7 @@ const MAX_PROCESS_FRAMES = 1 << 14;
 const MIN_REFRESH_INTERVAL_MS = 50;
 /** A perf map older than its process's start by more than this is a former process's. */
 const PERF_MAP_START_SLACK_MS = 1000;
+const BOOT_TIME_REREAD_MS = 10_000;
 
 function toNumber(a: bigint | number): number {
   return typeof a === 'bigint' ? (a <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(a) : -1) : a;
@@ -158,8 +159,9 @@ export class Symbolizer {
   private readonly binaries: BinaryCache;
   private readonly procs = new Map<number, ProcessState>();
   private kernel: KernelSymbols | undefined;
-  /** Wall-clock ms of the machine's boot (readBootWallMs), read once; null when unknown. */
+  /** Wall-clock ms of the machine's boot (readBootWallMs); null when unknown. */
   private bootWallMs: number | null | undefined;
+  private bootReadMs = 0;
   /** Kernel frames by symbol (KernelSymbols.indexOf): one per function, however many addresses in it were sampled. */
   private readonly kernelFrames = new Map<number, Frame>();
   private readonly kallsymsPath: string;
@@ -267,7 +269,12 @@ export class Symbolizer {
    * for the clocks' steps. Undefined when the boot time is unknown.
    */
   private perfMapNotBefore(startTime: string): number | undefined {
-    if (this.bootWallMs === undefined) this.bootWallMs = readBootWallMs(this.procRoot) ?? null;
+    // Read again now and then: a step of the wall clock moves the boot's wall time with it.
+    const now = Date.now();
+    if (this.bootWallMs === undefined || now - this.bootReadMs >= BOOT_TIME_REREAD_MS) {
+      this.bootWallMs = readBootWallMs(this.procRoot) ?? null;
+      this.bootReadMs = now;
+    }
     const ticks = Number(startTime);
     if (this.bootWallMs === null || !Number.isFinite(ticks)) return undefined;
     return this.bootWallMs + (ticks * 1000) / USER_HZ - PERF_MAP_START_SLACK_MS;
