@@ -157,7 +157,11 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
   };
 
   const drained = (async () => {
-    for await (const batch of capture.samples()) collector.addBatch(batch);
+    for await (const batch of capture.samples()) {
+      collector.addBatch(batch);
+      // Processes the engine saw exit leave now, not at the flush: a build starts hundreds a flush.
+      if (capture.reportsExits) symbolizer.forgetNotedExits();
+    }
   })();
 
   const flushSafely = () => {

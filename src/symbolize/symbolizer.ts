@@ -11,6 +11,7 @@
 //   sym.forget(pid)                 // the process exited
 //   sym.noteExit(pid, startTime)    // the engine saw a snapshotted process exit, after its samples
 //   sym.forgetExited(engineReportsExits?) // forget all exited processes after a batch
+//   sym.forgetNotedExits()          // forget only those the engine reported, no /proc reads
 //   sym.mayNameLater(frame)        // an unknown frame another try could name
 //   sym.stats()
 //
@@ -548,6 +549,22 @@ export class Symbolizer {
   }
 
   /**
+   * Forgets the processes noteExit() was told of, and only those: no /proc
+   * reads. The agent calls it after each run of samples, so that a build's
+   * processes leave memory as they exit rather than at the next flush (their
+   * exits come after all of their samples). Returns their pids.
+   */
+  forgetNotedExits(): number[] {
+    const gone: number[] = [];
+    for (const { pid, startTime } of this.exits.splice(0)) {
+      if (this.procs.get(pid)?.startTime !== startTime) continue;
+      this.forget(pid);
+      gone.push(pid);
+    }
+    return gone;
+  }
+
+  /**
    * Forgets every known process that has exited (or whose pid now names
    * another process) and returns their pids. Call it after a batch has been
    * symbolized, not before: an exited process's samples still need its state.
@@ -558,12 +575,7 @@ export class Symbolizer {
    * on a machine with many processes.
    */
   forgetExited(engineReportsExits = false): number[] {
-    const gone: number[] = [];
-    for (const { pid, startTime } of this.exits.splice(0)) {
-      if (this.procs.get(pid)?.startTime !== startTime) continue;
-      this.forget(pid);
-      gone.push(pid);
-    }
+    const gone = this.forgetNotedExits();
     const polled: number[] = [];
     for (const [pid, state] of this.procs) {
       if (engineReportsExits && state.fromSnapshot) continue;

@@ -182,6 +182,23 @@ describe('Symbolizer', () => {
     expect(sym.stats().processes).toBe(0);
   });
 
+  it('forgets, between flushes, only the exits the engine reported: it reads no /proc', () => {
+    writeProcess(PID, 7000, [textMapping(burn, '/app/burn', BASE)]);
+    linkRoot(PID);
+    const sym = new Symbolizer({ procRoot: proc });
+    sym.notePids([PID]); // known from /proc, not from a snapshot
+    sym.noteProcess({
+      pid: PID + 1, reason: 'new', startTime: '7001', timeMs: Date.now(), nsPid: PID + 1, comm: 'prog', maps: textMapping(burn, '/app/burn', BASE) + '\n', sameRoot: true,
+    });
+    rmSync(join(proc, String(PID)), { recursive: true, force: true }); // both have exited
+    sym.noteExit(PID + 1, '7001');
+    expect(sym.forgetNotedExits()).toEqual([PID + 1]);
+    expect(sym.stats().processes).toBe(1);
+    // The process known from /proc waits for the flush's look at /proc.
+    expect(sym.forgetExited(true)).toEqual([PID]);
+    expect(sym.stats().processes).toBe(0);
+  });
+
   it('takes engine snapshots in order: an exec (same pid and start time) switches programs; the exited process still resolves', () => {
     const sym = new Symbolizer({ procRoot: proc });
     const snapshot = (reason: 'new' | 'exec' | 'maps', maps: string[]) => ({
