@@ -5,7 +5,7 @@
 // and its exit status becomes profctl's. Node commands get
 // --perf-basic-prof so their JS functions have names.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { UserError, ExitCode } from '../errors.js';
 import { parseDuration, parsePositiveInt } from './units.js';
@@ -79,6 +79,10 @@ async function launchStopped(command: string[]): Promise<ChildProcess> {
 
 export async function run(args: string[], options: Record<string, unknown>): Promise<number> {
   const opts = parseRecordOptions(args, options);
+  // A pid that names no process would record nothing, silently.
+  for (const pid of opts.pids) {
+    if (!existsSync(`/proc/${pid}`)) throw new UserError(`no process has pid ${pid}`, 'check the pid (ps -p PID); the process may have exited', ExitCode.usage);
+  }
   // Open the output first: a bad path should fail before anything is recorded.
   const { openOutput, refuseBinaryOnTerminal } = await import('./write-output.js');
   if (opts.output) refuseBinaryOnTerminal(opts.output, 'a pprof profile');

@@ -6,7 +6,7 @@
 // (root) it must run.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildHelper, buildTarget, skipReason, repoRoot } from './helper-fixtures.js';
@@ -40,6 +40,17 @@ describe('profctl record into a store another writer holds', () => {
     expect(r.stderr).toMatch(new RegExp(`already being written by pid ${process.pid}\\b`));
     expect(r.stderr).not.toMatch(/recorded/);
     expect(existsSync(marker)).toBe(false);
+  });
+});
+
+describe('profctl record --pid of no process', () => {
+  it('says so at once instead of recording nothing', () => {
+    // pid_max itself is never a pid.
+    const none = readFileSync('/proc/sys/kernel/pid_max', 'utf8').trim();
+    const r = profctl(['record', '--pid', none, '--duration', '5s', '-o', join(dir, 'none.pb.gz')]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`no process has pid ${none}\\b`));
+    expect(existsSync(join(dir, 'none.pb.gz'))).toBe(false);
   });
 });
 
