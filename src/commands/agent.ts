@@ -22,14 +22,19 @@ export interface AgentOptions {
   quiet: boolean;
 }
 
+const MIN_STORE_BYTES = 4096;
+
 export function parseAgentOptions(o: Record<string, unknown>): AgentOptions {
   const flushMs = parseDuration(String(o.flush ?? '10s'), '--flush');
   if (flushMs < 1000) throw new UserError(`--flush ${String(o.flush)}: too short`, 'flush at most once a second (10s is the default)');
+  const maxSizeBytes = parseSize(String(o.maxSize ?? '1GiB'), '--max-size');
+  // Below a segment and the tables it needs, every flush would be evicted as it is written.
+  if (maxSizeBytes < MIN_STORE_BYTES) throw new UserError(`--max-size ${String(o.maxSize)}: too small`, 'the store needs room for its tables and a few segments: give at least 4KiB (1GiB is the default)');
   return {
     store: typeof o.store === 'string' ? o.store : undefined,
     hz: parsePositiveInt(o.hz ?? '99', '--hz'),
     flushMs,
-    maxSizeBytes: parseSize(String(o.maxSize ?? '1GiB'), '--max-size'),
+    maxSizeBytes,
     retentionMs: parseDuration(String(o.retention ?? '7d'), '--retention'),
     engine: (o.engine as AgentOptions['engine']) ?? 'auto',
     otlp: o.otlp === true || typeof o.otlp === 'string' ? (o.otlp as string | true) : undefined,

@@ -163,7 +163,7 @@ export const commands: CommandSpec[] = [
       { flags: '--store <dir>', description: 'store directory (default: $PROFCTL_STORE, else /var/lib/profctl)', complete: 'dir' },
       { flags: '--hz <n>', description: 'samples per second per CPU', default: '99' },
       { flags: '--flush <duration>', description: 'segment length', default: '10s' },
-      { flags: '--max-size <size>', description: 'size cap of the store; oldest segments go first', default: '1GiB' },
+      { flags: '--max-size <size>', description: 'size cap of the store (4KiB or more); oldest segments go first', default: '1GiB' },
       { flags: '--retention <duration>', description: 'keep data this long', default: '7d' },
       { flags: '--engine <engine>', description: 'sampling engine', choices: ['auto', 'bpf', 'perf'], default: 'auto' },
       { flags: '--otlp [addr]', description: 'receive OTLP/HTTP spans on this address (default 127.0.0.1:4318)' },

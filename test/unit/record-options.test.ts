@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { parseRecordOptions, withNodePerfMap } from '../../src/commands/record.js';
+import { parseAgentOptions } from '../../src/commands/agent.js';
 
 describe('withNodePerfMap', () => {
   it('adds --perf-basic-prof to node and sends V8 log output nowhere', () => {
@@ -28,5 +29,17 @@ describe('parseRecordOptions', () => {
     expect(() => parseRecordOptions(['ls'], { pid: ['1'] })).toThrow(/either --pid or a command/);
     expect(() => parseRecordOptions([], { hz: '0' })).toThrow(/--hz/);
     expect(() => parseRecordOptions([], { hz: '50000' })).toThrow(/too high/);
+  });
+});
+
+describe('parseAgentOptions', () => {
+  it('defaults: 99 Hz, a 10 s flush, a 1 GiB cap, 7 days kept', () => {
+    expect(parseAgentOptions({})).toMatchObject({ hz: 99, flushMs: 10_000, maxSizeBytes: 1024 ** 3, retentionMs: 7 * 86_400_000 });
+  });
+  it('rejects a flush faster than a second and a cap no segment fits in', () => {
+    expect(() => parseAgentOptions({ flush: '500ms' })).toThrow(/too short/);
+    expect(() => parseAgentOptions({ maxSize: '0' })).toThrow(/--max-size 0: too small/);
+    expect(() => parseAgentOptions({ maxSize: '3KB' })).toThrow(/too small/);
+    expect(parseAgentOptions({ maxSize: '64KiB' }).maxSizeBytes).toBe(65_536);
   });
 });
