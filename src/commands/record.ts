@@ -5,7 +5,7 @@
 // and its exit status becomes profctl's. Node commands get
 // --perf-basic-prof so their JS functions have names.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { UserError, ExitCode } from '../errors.js';
 import { parseDuration, parsePositiveInt } from './units.js';
@@ -53,6 +53,16 @@ export function withNodePerfMap(command: string[]): string[] {
   return [command[0]!, '--perf-basic-prof', ...(logging ? [] : ['--logfile=/dev/null']), ...command.slice(1)];
 }
 
+/** The process (thread group) a pid or thread id belongs to; undefined when there is none. */
+function processOfThread(id: number): number | undefined {
+  try {
+    const m = /^Tgid:\s*(\d+)/m.exec(readFileSync(`/proc/${id}/status`, 'latin1'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function processState(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -79,9 +89,11 @@ async function launchStopped(command: string[]): Promise<ChildProcess> {
 
 export async function run(args: string[], options: Record<string, unknown>): Promise<number> {
   const opts = parseRecordOptions(args, options);
-  // A pid that names no process would record nothing, silently.
+  // A pid that names no process, or a thread (sampling filters by process), would record nothing, silently.
   for (const pid of opts.pids) {
-    if (!existsSync(`/proc/${pid}`)) throw new UserError(`no process has pid ${pid}`, 'check the pid (ps -p PID); the process may have exited', ExitCode.usage);
+    const tgid = processOfThread(pid);
+    if (tgid === undefined) throw new UserError(`no process has pid ${pid}`, 'check the pid (ps -p PID); the process may have exited', ExitCode.usage);
+    if (tgid !== pid) throw new UserError(`${pid} is a thread of process ${tgid}`, `pass --pid ${tgid}`, ExitCode.usage);
   }
   // Open the output first: a bad path should fail before anything is recorded.
   const { openOutput, refuseBinaryOnTerminal } = await import('./write-output.js');

@@ -6,7 +6,7 @@
 // (root) it must run.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildHelper, buildTarget, skipReason, repoRoot } from './helper-fixtures.js';
@@ -43,7 +43,7 @@ describe('profctl record into a store another writer holds', () => {
   });
 });
 
-describe('profctl record --pid of no process', () => {
+describe('profctl record --pid of no process, or of a thread', () => {
   it('says so at once instead of recording nothing', () => {
     // pid_max itself is never a pid.
     const none = readFileSync('/proc/sys/kernel/pid_max', 'utf8').trim();
@@ -51,6 +51,16 @@ describe('profctl record --pid of no process', () => {
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toMatch(new RegExp(`no process has pid ${none}\\b`));
     expect(existsSync(join(dir, 'none.pb.gz'))).toBe(false);
+  });
+
+  it("names a thread's process when given the thread's id", () => {
+    // This test runner's threads: any whose id is not the process's own.
+    const thread = readdirSync(`/proc/${process.pid}/task`).map(Number).find((t) => t !== process.pid);
+    expect(thread, 'a thread besides the main one').toBeDefined();
+    const r = profctl(['record', '--pid', String(thread), '--duration', '5s', '-o', join(dir, 'thread.pb.gz')]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`${thread} is a thread of process ${process.pid}\\b`));
+    expect(r.stderr).toMatch(new RegExp(`--pid ${process.pid}\\b`));
   });
 });
 
