@@ -75,6 +75,25 @@ export function encodePprof(profile: Profile, opts: EncodePprofOptions = {}): Ui
     frameMapping[i] = m;
   });
 
+  // pprof takes the first mapping for the main binary (go tool pprof prints it
+  // as "File:"): the module where most samples were taken, kernel frames aside,
+  // goes first, the others in the order they were seen.
+  if (mappingIds.size > 1) {
+    const taken = new Float64Array(mappingIds.size + 1);
+    for (const s of profile.samples) {
+      const stack = profile.stacks[s.stack] ?? [];
+      const leaf = stack.find((fr) => profile.frames[fr]!.kind !== 'kernel');
+      if (leaf !== undefined) taken[frameMapping[leaf]!]++;
+    }
+    let main = 1;
+    for (let m = 2; m <= mappingIds.size; m++) if (taken[m]! > taken[main]!) main = m;
+    if (main !== 1) {
+      const renumber = (m: number) => (m === main ? 1 : m > 0 && m < main ? m + 1 : m);
+      for (let i = 0; i < frameMapping.length; i++) frameMapping[i] = renumber(frameMapping[i]!);
+      for (const [module, m] of mappingIds) mappingIds.set(module, renumber(m));
+    }
+  }
+
   // Locations: a run of inline frames ends at the frame they were inlined into.
   const locationIds = new Map<string, number>();
   const locations: number[][] = [];
@@ -153,7 +172,7 @@ export function encodePprof(profile: Profile, opts: EncodePprofOptions = {}): Ui
     out.bytesField(2, scratch.finish());
   }
 
-  for (const [module, id] of mappingIds) {
+  for (const [module, id] of [...mappingIds].sort((a, b) => a[1] - b[1])) {
     out.message(3, (w) => {
       w.uintField(1, id);
       w.uintField(5, st.id(module));

@@ -30,6 +30,25 @@ describe('encodePprof', () => {
     expect(inlineLines(goPprof(['-top', '-nodecount=0'], out))).toEqual(inlineLines(fixture('go-cpu-labels.pprof-top.txt').toString()));
   });
 
+  it('writes first the mapping where most samples were taken, which pprof shows as the file', () => {
+    const b = new ProfileBuilder([{ type: 'samples', unit: 'count' }]);
+    // Seen first: the dynamic loader and the kernel; most samples: the program.
+    const start = b.frameId({ name: '_dl_start', module: 'ld-linux-x86-64.so.2', kind: 'native' });
+    const sys = b.frameId({ name: 'do_syscall_64', module: '[kernel.kallsyms]', kind: 'kernel' });
+    const hot = b.frameId({ name: 'hot', module: 'bench', kind: 'native' });
+    const main = b.frameId({ name: 'main', module: 'bench', kind: 'native' });
+    b.addSample({ stack: b.stackId([start]), values: [1] });
+    b.addSample({ stack: b.stackId([sys, hot, main]), values: [1] }); // a kernel leaf counts for the program under it
+    b.addSample({ stack: b.stackId([hot, main]), values: [1] });
+    const out = join(work, 'main-first.pb.gz');
+    writeFileSync(out, encodePprof(b.build()));
+    const top = goPprof(['-top'], out);
+    expect(top.split('\n')[0]).toBe('File: bench');
+    // Every frame keeps its own module.
+    const back = decodePprof(gunzipSync(readFileSync(out)), 'cpu');
+    expect(back.frames.map((f) => `${f.name}@${f.module}`).sort()).toEqual(['_dl_start@ld-linux-x86-64.so.2', 'do_syscall_64@[kernel.kallsyms]', 'hot@bench', 'main@bench']);
+  });
+
   it('keeps labels and carries the sample fields as labels pprof shows and profctl reads back', () => {
     const b = new ProfileBuilder([{ type: 'cpu', unit: 'nanoseconds' }], { period: 10_000_000, periodType: { type: 'cpu', unit: 'nanoseconds' } });
     const main = b.frameId({ name: 'main', module: 'app', kind: 'native' });
