@@ -144,7 +144,13 @@ async function recordInto(opts: RecordOptions, sink: OutputSink | undefined, sto
   const startMs = Date.now();
 
   const drained = (async () => {
-    for await (const batch of capture.samples()) collector.addBatch(batch);
+    for await (const batch of capture.samples()) {
+      collector.addBatch(batch);
+      // A long recording of a build machine sees thousands of processes come and go: those
+      // the engine saw exit leave memory now, but for those that may run JIT code, whose
+      // perf maps are read once more at the end.
+      if (capture.reportsExits) symbolizer.forgetNotedExits(true);
+    }
   })();
 
   let childStatus: number | undefined;

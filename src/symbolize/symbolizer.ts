@@ -11,7 +11,7 @@
 //   sym.forget(pid)                 // the process exited
 //   sym.noteExit(pid, startTime)    // the engine saw a snapshotted process exit, after its samples
 //   sym.forgetExited(engineReportsExits?) // forget all exited processes after a batch
-//   sym.forgetNotedExits()          // forget only those the engine reported, no /proc reads
+//   sym.forgetNotedExits(keepJit?)  // forget only those the engine reported, no /proc reads
 //   sym.mayNameLater(frame)        // an unknown frame another try could name
 //   sym.stats()
 //
@@ -552,12 +552,17 @@ export class Symbolizer {
    * Forgets the processes noteExit() was told of, and only those: no /proc
    * reads. The agent calls it after each run of samples, so that a build's
    * processes leave memory as they exit rather than at the next flush (their
-   * exits come after all of their samples). Returns their pids.
+   * exits come after all of their samples); `record` too, keeping those that
+   * may run generated code, whose perf maps it reads once more at the end.
+   * Returns their pids.
    */
-  forgetNotedExits(): number[] {
+  forgetNotedExits(keepGeneratedCode = false): number[] {
     const gone: number[] = [];
     for (const { pid, startTime } of this.exits.splice(0)) {
-      if (this.procs.get(pid)?.startTime !== startTime) continue;
+      const state = this.procs.get(pid);
+      if (state?.startTime !== startTime) continue;
+      // Kept for naming after the fact (nameFromPerfMap), when asked.
+      if (keepGeneratedCode && state.mayHaveJit) continue;
       this.forget(pid);
       gone.push(pid);
     }

@@ -197,6 +197,16 @@ describe('Symbolizer', () => {
     // The process known from /proc waits for the flush's look at /proc.
     expect(sym.forgetExited(true)).toEqual([PID]);
     expect(sym.stats().processes).toBe(0);
+    // record keeps a process that may run generated code, for its perf map's last read.
+    const JIT = 0x3d79_88cc_0000;
+    for (const [pid, extra] of [[PID + 2, ''], [PID + 3, `\n${JIT.toString(16)}-${(JIT + 0x1000).toString(16)} rwxp 00000000 00:00 0 `]] as const) {
+      sym.noteProcess({
+        pid, reason: 'new', startTime: '7002', timeMs: Date.now(), nsPid: pid, comm: 'prog', maps: textMapping(burn, '/app/burn', BASE) + extra + '\n', sameRoot: true,
+      });
+      sym.noteExit(pid, '7002');
+    }
+    expect(sym.forgetNotedExits(true)).toEqual([PID + 2]);
+    expect(sym.stats().processes).toBe(1);
   });
 
   it('takes engine snapshots in order: an exec (same pid and start time) switches programs; the exited process still resolves', () => {
