@@ -101,20 +101,19 @@ export async function run(args: string[], options: Record<string, unknown>): Pro
   const sink = opts.output ? openOutput(opts.output) : undefined;
   // Likewise the store: its writer lock is taken now, so that a store another
   // writer (a running agent) holds is refused before the command runs, not after.
-  let store: { dir: string; writer: StoreWriter } | undefined;
+  let store: StoreWriter | undefined;
   if (!sink) {
     const { openStoreWriter, resolveStoreDir } = await import('../store/index.js');
-    const dir = resolveStoreDir(opts.store);
-    store = { dir, writer: openStoreWriter(dir, { onWarning: warnOnStderr }) };
+    store = openStoreWriter(resolveStoreDir(opts.store), { onWarning: warnOnStderr });
   }
   try {
     return await recordInto(opts, sink, store);
   } finally {
-    store?.writer.close();
+    store?.close();
   }
 }
 
-async function recordInto(opts: RecordOptions, sink: OutputSink | undefined, store: { dir: string; writer: StoreWriter } | undefined): Promise<number> {
+async function recordInto(opts: RecordOptions, sink: OutputSink | undefined, store: StoreWriter | undefined): Promise<number> {
   const { startCapture } = await import('../capture/engine.js');
   const { Symbolizer } = await import('../symbolize/symbolizer.js');
   const { SampleCollector } = await import('../symbolize/sample-collector.js');
@@ -197,8 +196,8 @@ async function recordInto(opts: RecordOptions, sink: OutputSink | undefined, sto
     sink.commit();
     if (opts.output !== '-') process.stderr.write(`profctl: wrote ${opts.output}\n`);
   } else if (store) {
-    store.writer.appendSegment({ startMs, endMs: Date.now(), profile });
-    store.writer.enforceBounds();
+    store.appendSegment({ startMs, endMs: Date.now(), profile });
+    store.enforceBounds();
     process.stderr.write(`profctl: added to the store at ${store.dir}\n`);
   }
   if (child?.exitCode === null) child.kill('SIGTERM');
