@@ -14,7 +14,7 @@
 // It must not parse ELF itself (binary-symbols.ts does) or track processes.
 
 import { readFileSync, openSync, readSync, closeSync, type Stats } from 'node:fs';
-import { loadBinarySymbols, loadImageSymbols, readBuildId, type BinarySymbols } from './binary-symbols.js';
+import { buildIdOf, loadElfSymbols, loadImageSymbols, openElfFile, type BinarySymbols } from './binary-symbols.js';
 import { parseMaps, statIfPresent, type Mapping } from './proc-maps.js';
 
 export interface BinaryCacheOptions {
@@ -48,29 +48,40 @@ export class BinaryCache {
    * directory (the capture engine checked), so its paths name our files.
    */
   forMapping(pid: number, m: Mapping, sameRoot = false): BinarySymbols | null {
-    const opened = this.openMapping(pid, m, sameRoot);
-    if (!opened) {
-      this.loadFailures++;
-      return null;
+    for (const candidate of this.mappingCandidates(pid, m, sameRoot)) {
+      const { stat } = candidate;
+      const identity = `${stat.dev}:${stat.ino}:${stat.mtimeMs}:${stat.size}`;
+      const known = this.byIdentity.get(identity);
+      if (known !== undefined) {
+        this.touch(identity, known);
+        return known;
+      }
+      // One open serves the build-id and the symbols: the descriptor outlives the
+      // process, while its /proc paths may vanish between a stat and an open.
+      const elf = openElfFile(candidate.path);
+      if (elf === undefined) continue; // gone since the stat: the next path may still reach the file
+      let bin: BinarySymbols | null = null;
+      if (elf) {
+        const buildId = buildIdOf(elf);
+        const shared = buildId ? this.byBuildId.get(buildId) : undefined;
+        if (shared) {
+          elf.close();
+          bin = shared;
+        } else {
+          this.loads++;
+          const rootPrefix = `${this.opts.procRoot}/${pid}/root`;
+          bin = loadElfSymbols(elf, { mappedPath: m.path, rootPrefix, debugDirs: this.opts.debugDirs });
+          if (bin.buildId) this.byBuildId.set(bin.buildId, bin);
+        }
+      }
+      if (!bin) this.loadFailures++;
+      // Only a file that was read is remembered: one that could not be opened may open for the next process.
+      this.byIdentity.set(identity, bin);
+      this.evict();
+      return bin;
     }
-    const identity = `${opened.stat.dev}:${opened.stat.ino}:${opened.stat.mtimeMs}:${opened.stat.size}`;
-    const known = this.byIdentity.get(identity);
-    if (known !== undefined) {
-      this.touch(identity, known);
-      return known;
-    }
-    const buildId = readBuildId(opened.path);
-    let bin = buildId ? this.byBuildId.get(buildId) : undefined;
-    if (!bin) {
-      this.loads++;
-      const rootPrefix = `${this.opts.procRoot}/${pid}/root`;
-      bin = loadBinarySymbols(opened.path, { mappedPath: m.path, rootPrefix, debugDirs: this.opts.debugDirs }) ?? undefined;
-      if (bin?.buildId) this.byBuildId.set(bin.buildId, bin);
-    }
-    if (!bin) this.loadFailures++;
-    this.byIdentity.set(identity, bin ?? null);
-    this.evict();
-    return bin ?? null;
+    this.loadFailures++;
+    return null;
   }
 
   /**
@@ -99,7 +110,12 @@ export class BinaryCache {
     return this.vdso;
   }
 
-  private openMapping(pid: number, m: Mapping, sameRoot: boolean): { path: string; stat: Stats } | undefined {
+  /**
+   * The paths that may reach a mapping's file, each with its stat, best first.
+   * The same inode proves a path holds the mapped file and not a replacement;
+   * when none matches, only map_files is trusted, as it is the mapping itself.
+   */
+  private *mappingCandidates(pid: number, m: Mapping, sameRoot: boolean): Generator<{ path: string; stat: Stats }> {
     const base = `${this.opts.procRoot}/${pid}`;
     const viaRoot = `${base}/root${m.path}`;
     const viaMapFiles = `${base}/map_files/${m.start.toString(16)}-${m.end.toString(16)}`;
@@ -107,21 +123,22 @@ export class BinaryCache {
     // has already exited (its /proc entries are gone), and the inode check guards the rest.
     // A process with our root comes to it first: the agent names a short-lived process's
     // samples after it has gone, when its /proc paths fail for every mapping.
-    const candidates = m.deleted
+    const paths = m.deleted
       ? [viaMapFiles, viaRoot]
       : sameRoot && this.opts.procRoot === '/proc'
         ? [m.path, viaMapFiles]
         : [viaRoot, viaMapFiles, m.path];
-    let fallback: { path: string; stat: Stats } | undefined;
-    for (const path of candidates) {
+    let matched = false;
+    let mapFiles: Stats | undefined;
+    for (const path of paths) {
       const stat = path === m.path ? this.statShared(path, m.inode) : statIfPresent(path);
       if (!stat?.isFile()) continue;
-      // The same inode proves it is the mapped file and not a replacement at the same path.
-      if (stat.ino === m.inode) return { path, stat };
-      fallback ??= { path, stat };
+      if (stat.ino === m.inode) {
+        matched = true;
+        yield { path, stat };
+      } else if (path === viaMapFiles) mapFiles = stat;
     }
-    // No inode match: only trust a candidate that is certainly the mapping (map_files).
-    return fallback && fallback.path === viaMapFiles ? fallback : undefined;
+    if (!matched && mapFiles) yield { path: viaMapFiles, stat: mapFiles };
   }
 
   /**

@@ -177,16 +177,27 @@ export class BinarySymbols {
   }
 }
 
-/** Reads a binary's identity (build-id) without loading its symbols. */
-export function readBuildId(path: string): string | undefined {
-  let elf: ElfFile | undefined;
+/**
+ * Opens an ELF file for loadElfSymbols. undefined: the path could not be
+ * opened (gone, no permission), so another path to the same file may serve;
+ * null: it was opened but is not a readable ELF file.
+ */
+export function openElfFile(path: string): ElfFile | null | undefined {
+  let source: FileSource;
   try {
-    elf = new ElfFile(new FileSource(path));
+    source = new FileSource(path);
+  } catch {
+    return undefined;
+  }
+  return openElf(source) ?? null;
+}
+
+/** A binary's build-id, or undefined when it has none or its notes cannot be read. */
+export function buildIdOf(elf: ElfFile): string | undefined {
+  try {
     return elf.buildId();
   } catch {
     return undefined;
-  } finally {
-    elf?.close();
   }
 }
 
@@ -268,12 +279,7 @@ function miniDebugInfoSymbols(elf: ElfFile): SymbolSource | undefined {
  * kept open until then (and, for names, afterwards).
  */
 export function loadElfSymbols(elf: ElfFile, opts: LoadOptions, moduleName = basename(opts.mappedPath)): BinarySymbols {
-  let buildId: string | undefined;
-  try {
-    buildId = elf.buildId();
-  } catch {
-    buildId = undefined;
-  }
+  const buildId = buildIdOf(elf);
   return new BinarySymbols(moduleName, buildId, elf.loadSegments(), () => buildTable(elf, opts, buildId), () => elf.close());
 }
 
