@@ -5,7 +5,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { STATUS_FILE, ensureDir, writeFileAtomic } from './layout.js';
+import { LOCK_FILE, STATUS_FILE, ensureDir, readLockPid, writeFileAtomic } from './layout.js';
 import { processAlive } from './writer.js';
 
 export interface AgentStatus {
@@ -29,11 +29,18 @@ export interface AgentStatus {
   samplesTotal?: number;
   lostTotal?: number;
   spansReceived?: number;
+  /** Samples and spans waiting for a store that refused their write (its file system full, an I/O error). */
+  unwritten?: number;
 }
 
 export interface AgentStatusRead extends AgentStatus {
-  /** The agent's pid exists and the status is recent (written within three flush intervals). */
+  /**
+   * The agent's pid exists, and the status is recent (written within three
+   * flush intervals) or that pid still holds the store's writer lock.
+   */
   running: boolean;
+  /** Running, but its status has not been rewritten for three flush intervals (a store it cannot write). */
+  stale: boolean;
 }
 
 /** Writes the status file (temp + rename; no fsync: it is rewritten every flush). */
@@ -60,5 +67,7 @@ export function readAgentStatus(dir: string, nowMs = Date.now()): AgentStatusRea
   if (typeof s !== 'object' || s === null || typeof s.pid !== 'number' || typeof s.updatedMs !== 'number') return undefined;
   const status = s as AgentStatus;
   const fresh = nowMs - status.updatedMs <= 3 * Math.max(1000, status.flushMs ?? 10_000);
-  return { ...status, running: fresh && processAlive(status.pid) };
+  // A full file system stops the status file too, not the agent: its lock says it is still there.
+  const running = processAlive(status.pid) && (fresh || readLockPid(path.join(dir, LOCK_FILE)) === status.pid);
+  return { ...status, running, stale: running && !fresh };
 }

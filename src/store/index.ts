@@ -11,7 +11,7 @@
 //   DIR/segments/<fromMs>-<toMs>-g<gen>-<rand>.seg   one per flush window
 //   DIR/tables/g<gen>.frames, g<gen>.stacks          shared, append-only
 //   DIR/agent-status.json                             rewritten every flush
-//   DIR/writer.lock                                   pid of the one writer
+//   DIR/writer.lock                                   symlink to the pid of the one writer
 //
 // WRITING (one writer per store; a second gets a UserError naming the first)
 //   const w = openStoreWriter(dir, { maxSizeBytes, retentionMs, onWarning });

@@ -17,6 +17,28 @@ export const SEGMENTS_DIR = 'segments';
 export const TABLES_DIR = 'tables';
 export const STATUS_FILE = 'agent-status.json';
 export const LOCK_FILE = 'writer.lock';
+/**
+ * The writer's pid in the writer lock: the lock is a symlink whose target is
+ * the pid (made atomically, and kept in the inode, so it can be taken on a
+ * full file system); a plain file holding the pid is read too. undefined when
+ * there is no lock or it names no pid.
+ */
+export function readLockPid(lock: string): number | undefined {
+  let text: string;
+  try {
+    text = fs.readlinkSync(lock);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EINVAL') return undefined;
+    try {
+      text = fs.readFileSync(lock, 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+  const pid = Number(text.trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
 /** Temp files start with this; listings skip them. */
 export const TEMP_PREFIX = '.tmp-';
 export const SEGMENT_SUFFIX = '.seg';

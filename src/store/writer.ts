@@ -24,7 +24,6 @@ import { encodeSegment } from './segment-codec.js';
 import { encodeSpans } from './span-codec.js';
 import { TableGeneration, openGenerationForWrite, startGeneration } from './table-generation.js';
 import {
-  FILE_MODE,
   LOCK_FILE,
   SEGMENTS_DIR,
   TABLES_DIR,
@@ -32,6 +31,7 @@ import {
   ensureDir,
   parseSegmentFileName,
   parseTableFileName,
+  readLockPid,
   segmentFileName,
   sortSegments,
   writeFileAtomic,
@@ -117,18 +117,19 @@ function acquireLock(dir: string): string {
   const lock = path.join(dir, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fd = fs.openSync(lock, 'wx', FILE_MODE);
-      fs.writeSync(fd, `${process.pid}\n`);
-      fs.closeSync(fd);
+      // A symlink to the pid: made atomically, and it needs no data block on a full file system.
+      fs.symlinkSync(String(process.pid), lock);
       heldLocks.add(lock);
       return lock;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EACCES') {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM') {
         throw new UserError(`cannot write to the store ${dir}: permission denied`, 'the store belongs to root: run with sudo, or pass --store DIR', ExitCode.permission);
       }
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number(fs.readFileSync(lock, 'utf8').trim());
-      const live = pid === process.pid ? heldLocks.has(lock) : Number.isInteger(pid) && pid > 0 && processAlive(pid);
+      if (isDiskFull(err)) throw new UserError(`no space left on the file system of the store ${dir}`, 'free space there, or move the store with --store DIR', ExitCode.environment);
+      if (code !== 'EEXIST') throw err;
+      const pid = readLockPid(lock);
+      const live = pid === process.pid ? heldLocks.has(lock) : pid !== undefined && processAlive(pid);
       if (live) {
         throw new UserError(`the store ${dir} is already being written by pid ${pid}`, 'stop that agent first, or pass --store DIR (or -o FILE for record)');
       }
@@ -268,8 +269,36 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
     .map((s) => ({ ...s, size: fileSize(path.join(segmentsDir, s.file)) }));
   let indexSorted = false;
 
+  let lastSegmentBytes = 0;
+
+  /**
+   * Writes a window's segment. A full file system (ENOSPC, EDQUOT) is the
+   * store's cap for the moment: the oldest segments make room, as they would
+   * for --max-size, and the write is tried again. Only when no segment is
+   * left to evict does the write fail, with nothing half-written.
+   */
   function appendSegment(data: SegmentData): AppendResult {
     if (closed) throw new Error('store writer is closed');
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const r = appendOnce(data);
+        lastSegmentBytes = r.bytes;
+        return r;
+      } catch (err) {
+        if (!isDiskFull(err)) throw err;
+        // Room for this segment and the tables' new entries, more with each try.
+        const room = Math.max(16 * 1024, 2 * lastSegmentBytes) * 2 ** attempt;
+        const freed = attempt < 6 ? trim(now(), room) : undefined;
+        if (!freed?.deletedSegments) {
+          throw new UserError(`no space left on the file system of the store ${dir}`, 'free space there, or move the store with --store DIR', ExitCode.environment);
+        }
+        const n = freed.deletedSegments;
+        warn(`the file system of the store ${dir} is full: evicted the ${n === 1 ? 'oldest segment' : `${n} oldest segments`} (${(freed.deletedBytes / 1024).toFixed(1)} KiB) to make room`);
+      }
+    }
+  }
+
+  function appendOnce(data: SegmentData): AppendResult {
     const cols =
       data.columns ??
       columnsFromProfile(data.profile ?? profileFromSamples(data.samples ?? [], data.sampleTypes ?? [{ type: 'samples', unit: 'count' }]), data.startMs);
@@ -331,6 +360,11 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
   }
 
   function enforceBounds(nowMs = now()): BoundsResult {
+    return trim(nowMs, 0);
+  }
+
+  /** Deletes what is past the retention or over the cap, oldest first, and then at least `room` bytes more. */
+  function trim(nowMs: number, room: number): BoundsResult {
     if (!indexSorted) sortSegments(index);
     indexSorted = true;
     const segs = index;
@@ -352,7 +386,7 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
     let i = 0;
     for (; i < segs.length; i++) {
       const s = segs[i]!;
-      if (!(s.toMs < cutoff || size > maxSizeBytes)) break;
+      if (!(s.toMs < cutoff || size > maxSizeBytes || deletedBytes < room)) break;
       fs.rmSync(path.join(segmentsDir, s.file), { force: true });
       size -= s.size;
       deletedSegments++;
@@ -381,13 +415,18 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
     closed = true;
     heldLocks.delete(lock);
     try {
-      if (fs.readFileSync(lock, 'utf8').trim() === String(process.pid)) fs.rmSync(lock, { force: true });
+      if (readLockPid(lock) === process.pid) fs.rmSync(lock, { force: true });
     } catch {
       // Already gone.
     }
   }
 
   return { dir, appendSegment, enforceBounds, close };
+}
+
+function isDiskFull(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
 }
 
 function fileSize(p: string): number {

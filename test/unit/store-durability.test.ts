@@ -3,7 +3,8 @@
 // permissions of everything the store creates.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { UserError } from '../../src/errors.js';
 import { openStoreReader, openStoreWriter, readAgentStatus, writeAgentStatus } from '../../src/store/index.js';
 import { makeProfile, makeSpans, useTempStoreDirs } from './store-fixtures.js';
 
@@ -192,6 +193,85 @@ describe('bounds', () => {
   });
 });
 
+describe('a full file system', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  /** Makes writes of new segments fail with ENOSPC while `full()` says so. */
+  function diskFullFor(full: () => boolean) {
+    const realOpen = fs.openSync;
+    const segmentFds = new Set<number>();
+    vi.spyOn(fs, 'openSync').mockImplementation(((p: fs.PathLike, ...rest: unknown[]) => {
+      const fd = (realOpen as (...a: unknown[]) => number)(p, ...rest);
+      if (String(p).endsWith('.seg')) segmentFds.add(fd);
+      return fd;
+    }) as typeof fs.openSync);
+    const realWrite = fs.writeSync;
+    vi.spyOn(fs, 'writeSync').mockImplementation(((fd: number, ...rest: unknown[]) => {
+      if (segmentFds.has(fd) && full()) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      return (realWrite as (...a: unknown[]) => number)(fd, ...rest);
+    }) as typeof fs.writeSync);
+  }
+
+  it('evicts the oldest segments to make room, and writes the new one', async () => {
+    const dir = newDir();
+    const files = fill(dir, 40, 2000);
+    let failures = 1;
+    diskFullFor(() => failures-- > 0);
+    const warnings: string[] = [];
+    const startMs = T0 + 40 * 10_000;
+    const w = openStoreWriter(dir, { durable: false, onWarning: (m) => warnings.push(m), now: () => startMs + 10_000 });
+    const r = w.appendSegment({ startMs, endMs: startMs + 10_000, profile: makeProfile(startMs, 200, 41) });
+    w.close();
+    vi.restoreAllMocks();
+    const left = fs.readdirSync(path.join(dir, 'segments'));
+    expect(left).toContain(r.file);
+    expect(left).not.toContain(files[0]);
+    // Only what made room went, oldest first: the newest of the older segments stay.
+    expect(left).toContain(files[39]);
+    expect(left.length).toBeGreaterThan(30);
+    expect(left.filter((f) => f.startsWith('.'))).toEqual([]);
+    expect(warnings).toEqual([expect.stringMatching(/is full: evicted the (oldest segment|\d+ oldest segments)/)]);
+    const { warnings: readWarnings } = await readAll(dir);
+    expect(readWarnings).toEqual([]);
+  });
+
+  it('fails with a clear error when nothing is left to evict, leaving the store as it was', async () => {
+    const dir = newDir();
+    fill(dir, 3);
+    const before = await readAll(dir);
+    diskFullFor(() => true);
+    const w = openStoreWriter(dir, { durable: false });
+    const startMs = T0 + 3 * 10_000;
+    let error: unknown;
+    try {
+      w.appendSegment({ startMs, endMs: startMs + 10_000, profile: makeProfile(startMs, 200, 4) });
+    } catch (e) {
+      error = e;
+    }
+    w.close();
+    vi.restoreAllMocks();
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toBe(`no space left on the file system of the store ${dir}`);
+    expect((error as UserError).hint).toMatch(/free space there/);
+    // Making room took the older segments; nothing half-written is left, and the tables still read.
+    expect(fs.readdirSync(path.join(dir, 'segments'))).toEqual([]);
+    for (const d of ['', 'segments', 'tables']) expect(fs.readdirSync(path.join(dir, d)).filter((f) => f.startsWith('.'))).toEqual([]);
+    const after = await readAll(dir);
+    expect(after.warnings).toEqual([]);
+    expect(before.profile.samples.length).toBeGreaterThan(0);
+  });
+
+  it('takes the writer lock on a full file system', () => {
+    const dir = newDir();
+    fill(dir, 1);
+    const lock = path.join(dir, 'writer.lock');
+    const w = openStoreWriter(dir, { durable: false });
+    expect(fs.readlinkSync(lock)).toBe(String(process.pid));
+    w.close();
+    expect(fs.existsSync(lock)).toBe(false);
+  });
+});
+
 describe('permissions', () => {
   it('creates nothing world-writable: directories 0755, files 0644, whatever the umask', () => {
     const dir = path.join(newDir(), 'store');
@@ -219,8 +299,13 @@ describe('agent status', () => {
     const now = Date.now();
     const status = { pid: process.pid, updatedMs: now, startedMs: now - 5000, hz: 99, flushMs: 10_000, samplesPerSecond: 198, lostPerSecond: 0.5, cpuPercent: 0.4, rssBytes: 5e7, maxSizeBytes: 1 << 30, retentionMs: 7 * 86_400_000, otlpAddress: '127.0.0.1:4318' };
     writeAgentStatus(dir, status);
-    expect(readAgentStatus(dir, now)).toEqual({ ...status, running: true });
+    expect(readAgentStatus(dir, now)).toEqual({ ...status, running: true, stale: false });
     expect(readAgentStatus(dir, now + 3_600_000)!.running).toBe(false);
+    // An agent that cannot rewrite its status (a full file system) but still holds the writer lock runs on.
+    const w = openStoreWriter(dir, { durable: false });
+    expect(readAgentStatus(dir, now + 3_600_000)).toMatchObject({ running: true, stale: true });
+    w.close();
+    expect(readAgentStatus(dir, now + 3_600_000)).toMatchObject({ running: false, stale: false });
     fs.writeFileSync(path.join(dir, 'agent-status.json'), '{"pid": ');
     expect(readAgentStatus(dir)).toBeUndefined();
   });
