@@ -10,6 +10,7 @@ import { UserError, ExitCode } from '../errors.js';
 import { parseDuration, parsePositiveInt, parseSize } from './units.js';
 import { warnOnStderr } from './data-sources.js';
 import type { Span } from '../spans/model.js';
+import { WindowQueue } from './agent-windows.js';
 
 export interface AgentOptions {
   store?: string;
@@ -118,26 +119,29 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
       '\n',
   );
 
+  const windows = new WindowQueue(writer, {
+    onWarning: warnOnStderr,
+    onWritten: opts.quiet
+      ? undefined
+      : (r, b) => {
+          const evicted = b.deletedSegments ? `, evicted ${b.deletedSegments} old segments` : '';
+          process.stderr.write(`profctl agent: ${r.samples} samples, ${r.spans} spans → ${(r.bytes / 1024).toFixed(1)} KiB; store ${(b.sizeBytes / 1024).toFixed(1)} KiB of ${(opts.maxSizeBytes / 1024).toFixed(0)} KiB${evicted}\n`);
+        },
+  });
+
   const flush = () => {
     const now = Date.now();
     const columns = collector.takeColumns(now);
     const spans = pendingSpans.splice(0);
-    if (columns.count || spans.length) {
-      const r = writer.appendSegment({ startMs: windowStart, endMs: now, columns, spans });
-      const b = writer.enforceBounds(now);
-      if (!opts.quiet) {
-        const evicted = b.deletedSegments ? `, evicted ${b.deletedSegments} old segments` : '';
-        process.stderr.write(`profctl agent: ${r.samples} samples, ${r.spans} spans → ${(r.bytes / 1024).toFixed(1)} KiB; store ${(b.sizeBytes / 1024).toFixed(1)} KiB of ${(opts.maxSizeBytes / 1024).toFixed(0)} KiB${evicted}\n`);
-      }
-    }
-    symbolizer.forgetExited(capture.reportsExits ?? false);
+    const written = windows.write({ startMs: windowStart, endMs: now, columns, spans });
     windowStart = now;
+    symbolizer.forgetExited(capture.reportsExits ?? false);
     const stats = capture.stats();
     const secs = Math.max(0.001, (now - lastTick) / 1000);
     const cpu = process.cpuUsage(lastCpu);
     const engineCpu = capture.engineCpuNs?.() ?? 0;
     const cpuPercent = ((cpu.user + cpu.system) / 1e6 / secs + (engineCpu - lastEngineCpu) / 1e9 / secs) * 100;
-    writeAgentStatus(dir, {
+    const status = {
       pid: process.pid,
       updatedMs: now,
       startedMs,
@@ -154,7 +158,14 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
       samplesTotal: stats.samples,
       lostTotal: stats.lost,
       spansReceived,
-    });
+      ...(windows.unwritten ? { unwritten: windows.unwritten } : {}),
+    };
+    try {
+      writeAgentStatus(dir, status);
+    } catch (e) {
+      // One line per flush: a store that cannot be written has said so already.
+      if (written) warnOnStderr(`cannot write the agent's status to ${dir}: ${(e as Error).message}`);
+    }
     lastStats = stats;
     lastCpu = process.cpuUsage();
     lastEngineCpu = engineCpu;
@@ -210,8 +221,9 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
   await drained.catch(() => {});
   await flushing;
   await receiver?.close();
-  flush();
+  flushSafely();
   writer.close();
+  if (windows.unwritten) warnOnStderr(`${windows.unwritten} samples and spans could not be written to the store before stopping, and are lost`);
   // Leave a status that says the agent is gone.
   try {
     rmSync(join(dir, 'agent-status.json'), { force: true });

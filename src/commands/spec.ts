@@ -180,7 +180,7 @@ export const commands: CommandSpec[] = [
       jsonOption,
     ],
     details: [
-      '--json prints {"agent": {"running", "pid", "engine", "hz", "startedAt", "updatedAt", "samplesPerSecond", "lostPerSecond", "cpuPercent", "rssBytes", "otlpAddress"}, "store": {"path", "sizeBytes", "maxSizeBytes", "retentionMs", "segments", "oldest", "newest", "gaps": [{"from", "to", "ms"}]}}; agent is {"running": false} when no agent has written a status.',
+      '--json prints {"agent": {"running", "stale", "pid", "engine", "hz", "startedAt", "updatedAt", "samplesPerSecond", "lostPerSecond", "cpuPercent", "rssBytes", "otlpAddress", "unwritten"}, "store": {"path", "sizeBytes", "maxSizeBytes", "retentionMs", "segments", "oldest", "newest", "gaps": [{"from", "to", "ms"}]}}; agent is {"running": false} when no agent has written a status; stale: running, but its status has not been rewritten for three flushes (a store it cannot write); unwritten: samples and spans waiting for the store.',
     ],
     load: () => import('./status.js'),
   },

@@ -41,6 +41,7 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
           agent: agent
             ? {
                 running: agent.running,
+                stale: agent.stale,
                 pid: agent.pid,
                 engine: agent.engine ?? null,
                 hz: agent.hz,
@@ -51,6 +52,7 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
                 cpuPercent: agent.cpuPercent,
                 rssBytes: agent.rssBytes,
                 otlpAddress: agent.otlpAddress ?? null,
+                unwritten: agent.unwritten ?? 0,
               }
             : { running: false },
           store: store
@@ -83,6 +85,8 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
     out.push(`rate     ${agent.samplesPerSecond.toFixed(1)} samples/s, ${lost}`);
     out.push(`cost     ${agent.cpuPercent.toFixed(1)}% of one CPU, ${bytes(agent.rssBytes)} resident`);
     if (agent.otlpAddress) out.push(`otlp     http://${agent.otlpAddress}/v1/traces`);
+    if (agent.stale) out.push(`warning  ${c.yellow(`no status written for ${formatRoughDuration(now - agent.updatedMs)}`)}: the agent cannot write to ${dir} (its file system full?); its log says why`);
+    else if (agent.unwritten) out.push(`warning  ${c.yellow(`${agent.unwritten} samples and spans waiting`)}: the store refused their write; the agent tries again at each flush, and its log says why`);
   }
   if (store) {
     const cap = agent ? ` of ${bytes(agent.maxSizeBytes)} cap, retention ${formatDuration(agent.retentionMs)}` : '';
