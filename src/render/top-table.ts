@@ -1,9 +1,8 @@
 // Renders `profctl top`: the table of self and total values per function (or
-// module, or thread) with cli-table3, values in the sample type's unit as
+// module, or thread), values in the sample type's unit as
 // people read them (ns → ms/s, bytes → kB/MB), and the stable --json shape.
 // It draws what it is given: no sorting, filtering or truncation decisions.
 
-import Table from 'cli-table3';
 import type { FunctionRow } from '../query/aggregate.js';
 import type { ValueType } from '../profile/model.js';
 import { colors } from './color.js';
@@ -76,12 +75,6 @@ export function topJson(r: TopReport): string {
   );
 }
 
-const NO_BORDER = {
-  top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
-  bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
-  left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ',
-};
-
 /** The table as text, with a one-line summary above it. */
 export function topTable(r: TopReport): string {
   const c = colors();
@@ -90,23 +83,43 @@ export function topTable(r: TopReport): string {
   const shown = r.rows.length < r.rowCount ? `showing ${r.rows.length} of ${r.rowCount} ${what}` : `${r.rowCount} ${what}`;
   const summary = `${r.sampleType.type} (${unit}): total ${formatValue(r.total, unit)}, ${shown}`;
   const nameHead = r.by === 'function' ? 'function' : r.by === 'module' ? 'module' : 'thread';
-  const head = ['self', 'self%', 'total', 'total%', nameHead, r.by === 'thread' ? 'process' : 'module'];
-  const table = new Table({
-    head: head.map((h) => c.bold(h)),
-    chars: NO_BORDER,
-    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
-    colAligns: ['right', 'right', 'right', 'right', 'left', 'left'],
-  });
-  for (const row of r.rows) {
-    table.push([
-      formatValue(row.self, unit),
-      formatPercent(row.self, r.total),
-      formatValue(row.total, unit),
-      formatPercent(row.total, r.total),
-      row.function,
-      r.by === 'module' ? '' : c.dim(row.module),
-    ]);
-  }
-  const lines = table.toString().split('\n').map((l) => l.replace(/\s+$/, ''));
+  const head = ['self', 'self%', 'total', 'total%', nameHead, r.by === 'thread' ? 'process' : 'module'].map((h) => c.bold(h));
+  const rows = r.rows.map((row) => [
+    formatValue(row.self, unit),
+    formatPercent(row.self, r.total),
+    formatValue(row.total, unit),
+    formatPercent(row.total, r.total),
+    row.function,
+    r.by === 'module' ? '' : c.dim(row.module),
+  ]);
+  const lines = alignColumns([head, ...rows], 4, NAME_COLUMN_MAX);
   return `${summary}\n${lines.join('\n')}\n`;
 }
+
+/** Names wider than this overflow their column instead of widening it for every row. */
+const NAME_COLUMN_MAX = 64;
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b\[[0-9;]*m/g;
+const visibleLength = (s: string): number => s.replace(ANSI, '').length;
+
+/**
+ * Rows as lines, two spaces between columns: the columns before `nameCol`
+ * right-aligned, the name column left-aligned and padded to its longest
+ * entry up to `nameMax` (a longer name is written whole and pushes the rest
+ * of its row along), the last column as it is. No trailing blanks.
+ */
+function alignColumns(rows: string[][], nameCol: number, nameMax: number): string[] {
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => visibleLength(row[col]!))));
+  widths[nameCol] = Math.min(widths[nameCol]!, nameMax);
+  return rows.map((row) =>
+    row
+      .map((cell, col) => {
+        const pad = ' '.repeat(Math.max(0, widths[col]! - visibleLength(cell)));
+        if (col < nameCol) return pad + cell;
+        return col === row.length - 1 ? cell : cell + pad;
+      })
+      .join('  ')
+      .replace(/\s+$/, ''),
+  );
+}
+

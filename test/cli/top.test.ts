@@ -1,7 +1,9 @@
 // profctl top against `go tool pprof` on the real Go fixtures: every
 // function's self and total, through the built binary.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parsePprofTags, parsePprofTop, samePrinted } from '../unit/pprof-top-text.js';
@@ -96,6 +98,27 @@ describe('profctl top', () => {
     expect(lines[2]!.trim().split(/\s+/)).toEqual(['970ms', '54.49%', '970ms', '54.49%', 'crypto/sha256.block', 'g2']);
     expect(lines).toHaveLength(4);
     expect(r.stderr).toMatch(/more rows; --limit 0 shows all/);
+  });
+
+  it('a very long name overflows its column instead of widening every row', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'profctl-top-'));
+    const long = `shop::pricing::Engine<${'std::vector<double, std::allocator<double> >, '.repeat(4)}int>::compute`;
+    // perf script text, so every frame has a module.
+    const sample = (leaf: string) => `prog 4242 100.000001:   10101010 cpu-clock: \n\t    401136 ${leaf} (/usr/bin/prog)\n\t    401200 main (/usr/bin/prog)\n\n`;
+    const input = join(dir, 'long.perf');
+    writeFileSync(input, sample(long).repeat(3) + sample('short_leaf').repeat(2) + sample('other_leaf'));
+    const r = profctl('top', '-i', input);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    const longLine = lines.find((l) => l.includes(long))!;
+    expect(longLine.endsWith(`${long}  prog`)).toBe(true);
+    // The other rows keep a column that fits a terminal, aligned with the header.
+    const header = lines[1]!;
+    const short = lines.find((l) => l.includes('short_leaf'))!;
+    expect(short.length).toBeLessThan(120);
+    expect(short.indexOf('short_leaf')).toBe(header.indexOf('function'));
+    expect(short.indexOf('prog')).toBe(header.indexOf('module'));
+    expect(lines.find((l) => l.includes('other_leaf'))!.indexOf('prog')).toBe(header.indexOf('module'));
   });
 
   it('an unknown sample type is a usage error listing the available ones', () => {
