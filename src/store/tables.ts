@@ -199,7 +199,8 @@ export function readTableFile<T extends Frame | number[]>(
 
 /** Appends bytes durably at `atBytes`; on failure the file is cut back so no torn chunk stays behind. */
 export function appendDurably(file: string, atBytes: number, bytes: Uint8Array, durable: boolean): void {
-  const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT, FILE_MODE);
+  // No O_CREAT: a table removed under the writer must fail (ENOENT), not come back as a file of zeros up to atBytes.
+  const fd = fs.openSync(file, fs.constants.O_WRONLY);
   try {
     try {
       let done = 0;

@@ -262,11 +262,13 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
   let closed = false;
   // The writer's own index of segments and their sizes, so enforcing bounds at
   // every flush costs no directory scan (only this writer adds or removes).
-  const index = fs
-    .readdirSync(segmentsDir)
-    .map(parseSegmentFileName)
-    .filter((s) => s !== undefined)
-    .map((s) => ({ ...s, size: fileSize(path.join(segmentsDir, s.file)) }));
+  const readIndex = () =>
+    fs
+      .readdirSync(segmentsDir)
+      .map(parseSegmentFileName)
+      .filter((s) => s !== undefined)
+      .map((s) => ({ ...s, size: fileSize(path.join(segmentsDir, s.file)) }));
+  const index = readIndex();
   let indexSorted = false;
 
   let lastSegmentBytes = 0;
@@ -279,12 +281,18 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
    */
   function appendSegment(data: SegmentData): AppendResult {
     if (closed) throw new Error('store writer is closed');
+    let restarted = false;
     for (let attempt = 0; ; attempt++) {
       try {
         const r = appendOnce(data);
         lastSegmentBytes = r.bytes;
         return r;
       } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !restarted && storeRemoved()) {
+          restarted = true;
+          restart();
+          continue;
+        }
         if (!isDiskFull(err)) throw err;
         // Room for this segment and the tables' new entries, more with each try.
         const room = Math.max(16 * 1024, 2 * lastSegmentBytes) * 2 ** attempt;
@@ -296,6 +304,29 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
         warn(`the file system of the store ${dir} is full: evicted the ${n === 1 ? 'oldest segment' : `${n} oldest segments`} (${(freed.deletedBytes / 1024).toFixed(1)} KiB) to make room`);
       }
     }
+  }
+
+  /** The store's directories or the current tables are gone: someone removed the store while it was written. */
+  function storeRemoved(): boolean {
+    return ![segmentsDir, tablesDir, gen.framesFile, gen.stacksFile].every((p) => fs.existsSync(p));
+  }
+
+  /**
+   * Starts the store again where it was removed: its directories, the writer
+   * lock (unless another writer took the store meanwhile: then this one
+   * stops with an error), a new table generation, the index of what is left.
+   */
+  function restart(): void {
+    ensureDir(segmentsDir);
+    ensureDir(tablesDir);
+    if (readLockPid(lock) !== process.pid) {
+      heldLocks.delete(lock);
+      acquireLock(dir);
+    }
+    gen = startGeneration(tablesDir, gen.generation + 1, now(), durable);
+    index.splice(0, index.length, ...readIndex());
+    indexSorted = false;
+    warn(`the store ${dir} was removed while being written: started it again, with new tables`);
   }
 
   function appendOnce(data: SegmentData): AppendResult {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { UserError } from '../../src/errors.js';
 import { openStoreReader, openStoreWriter, readAgentStatus, writeAgentStatus } from '../../src/store/index.js';
-import { makeProfile, makeSpans, useTempStoreDirs } from './store-fixtures.js';
+import { makeFrames, makeProfile, makeSpans, useTempStoreDirs } from './store-fixtures.js';
 
 const T0 = Date.UTC(2025, 0, 15, 2, 0, 0);
 const newDir = useTempStoreDirs();
@@ -269,6 +269,49 @@ describe('a full file system', () => {
     expect(fs.readlinkSync(lock)).toBe(String(process.pid));
     w.close();
     expect(fs.existsSync(lock)).toBe(false);
+  });
+});
+
+describe('a store removed while it is written', () => {
+  it('starts it again, with new tables, and goes on writing', async () => {
+    const dir = newDir();
+    const warnings: string[] = [];
+    const w = openStoreWriter(dir, { durable: false, onWarning: (m) => warnings.push(m), now: () => T0 + 60_000 });
+    w.appendSegment({ startMs: T0, endMs: T0 + 10_000, profile: makeProfile(T0, 100, 1) });
+    fs.rmSync(dir, { recursive: true });
+    const r = w.appendSegment({ startMs: T0 + 10_000, endMs: T0 + 20_000, profile: makeProfile(T0 + 10_000, 100, 2) });
+    expect(r.generation).toBe(2);
+    expect(w.enforceBounds().sizeBytes).toBeGreaterThan(0);
+    expect(warnings).toEqual([`the store ${dir} was removed while being written: started it again, with new tables`]);
+    // The lock came back with it: a second writer is refused.
+    expect(() => openStoreWriter(dir, { durable: false })).toThrow(/already being written by pid/);
+    w.close();
+    const { profile, warnings: readWarnings } = await readAll(dir);
+    expect(profile.samples).toHaveLength(100);
+    expect(readWarnings).toEqual([]);
+  });
+
+  it('stops when another writer took the store meanwhile', () => {
+    const dir = newDir();
+    const w = openStoreWriter(dir, { durable: false });
+    w.appendSegment({ startMs: T0, endMs: T0 + 10_000, profile: makeProfile(T0, 100, 1) });
+    fs.rmSync(dir, { recursive: true });
+    fs.mkdirSync(dir);
+    fs.symlinkSync(String(process.ppid), path.join(dir, 'writer.lock')); // a live process: the test runner's parent
+    expect(() => w.appendSegment({ startMs: T0 + 10_000, endMs: T0 + 20_000, profile: makeProfile(T0 + 10_000, 100, 2) })).toThrow(/already being written by pid/);
+    w.close();
+    expect(fs.readlinkSync(path.join(dir, 'writer.lock'))).toBe(String(process.ppid));
+  });
+
+  it('does not turn a removed table into a file of zeros', () => {
+    const dir = newDir();
+    const w = openStoreWriter(dir, { durable: false });
+    w.appendSegment({ startMs: T0, endMs: T0 + 10_000, profile: makeProfile(T0, 100, 1) });
+    fs.rmSync(path.join(dir, 'tables', 'g000001.frames'));
+    w.appendSegment({ startMs: T0 + 10_000, endMs: T0 + 20_000, profile: makeProfile(T0 + 10_000, 100, 2, 20, makeFrames(60, 'other')) });
+    w.close();
+    expect(fs.existsSync(path.join(dir, 'tables', 'g000001.frames'))).toBe(false);
+    expect(fs.existsSync(path.join(dir, 'tables', 'g000002.frames'))).toBe(true);
   });
 });
 
