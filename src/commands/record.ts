@@ -4,6 +4,7 @@
 // stopped until sampling is attached, so its first milliseconds are seen,
 // and its exit status becomes profctl's. Node commands get
 // --perf-basic-prof so their JS functions have names.
+import { constants as osConstants } from 'node:os';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -158,7 +159,7 @@ async function recordInto(opts: RecordOptions, sink: OutputSink | undefined, sto
     done.push(
       new Promise((resolve) => {
         child!.once('exit', (code, signal) => {
-          childStatus = code ?? (signal ? 128 + (({ SIGINT: 2, SIGTERM: 15, SIGKILL: 9 }) as Record<string, number>)[signal]! || 1 : 0);
+          childStatus = code ?? statusOfSignal(signal);
           resolve();
         });
       }),
@@ -168,10 +169,15 @@ async function recordInto(opts: RecordOptions, sink: OutputSink | undefined, sto
   let timer: NodeJS.Timeout | undefined;
   if (opts.durationMs !== undefined) done.push(new Promise((resolve) => (timer = setTimeout(resolve, opts.durationMs))));
   // Ctrl-C or SIGTERM ends the recording; the profile is still written.
+  let stoppedBy: NodeJS.Signals | undefined;
   done.push(
     new Promise((resolve) => {
-      process.once('SIGINT', () => resolve());
-      process.once('SIGTERM', () => resolve());
+      const stop = (signal: NodeJS.Signals) => {
+        stoppedBy = signal;
+        resolve();
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
     }),
   );
   await Promise.race([...done, drained.then(() => undefined)]);
@@ -200,8 +206,20 @@ async function recordInto(opts: RecordOptions, sink: OutputSink | undefined, sto
     store.enforceBounds();
     process.stderr.write(`profctl: added to the store at ${store.dir}\n`);
   }
-  if (child?.exitCode === null) child.kill('SIGTERM');
+  const cutShort = child !== undefined && child.exitCode === null && child.signalCode === null;
+  if (cutShort) {
+    child!.kill('SIGTERM');
+    if (stoppedBy) process.stderr.write(`profctl: note: ${basename(command[0]!)} had not finished: stopped it with SIGTERM\n`);
+  }
   if (childStatus !== undefined) return childStatus;
+  // A command stopped before it finished did not succeed: the status says which signal stopped the recording.
+  if (cutShort && stoppedBy) return statusOfSignal(stoppedBy);
   // Ctrl-C is how a whole-machine recording is ended: the profile is written, and that is success.
   return ExitCode.ok;
+}
+
+/** A shell's exit status for a process killed by `signal`: 128 + its number. */
+function statusOfSignal(signal: NodeJS.Signals | null): number {
+  const n = signal ? osConstants.signals[signal] : undefined;
+  return n ? 128 + n : 1;
 }

@@ -154,6 +154,9 @@ export const commands: CommandSpec[] = [
       { flags: '--store <dir>', description: 'store directory when no -o is given', complete: 'dir' },
     ],
     examples: ['sudo profctl record -o bench.pb.gz -- ./bench --iterations 1000', 'sudo profctl record --duration 30s --pid 1234 -o app.pb.gz'],
+    details: [
+      "With a command, record exits with the command's exit status; a command killed by a signal gives 128 + the signal's number, as a shell reports it. SIGINT or SIGTERM ends a recording and the profile is still written: a command still running then is stopped with SIGTERM and record exits with 130 or 143; without a command, the recording ends with status 0.",
+    ],
     load: () => import('./record.js'),
   },
   {

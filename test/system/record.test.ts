@@ -107,7 +107,30 @@ int main(void){return (int)(short_lived_burn(0.06)&1);}
   it('passes the command exit status through', () => {
     const r = profctl(['record', '-o', join(dir, 'exit.pb.gz'), '--', 'sh', '-c', 'exit 7']);
     expect(r.status).toBe(7);
+    // A command killed by a signal: 128 + its number, as a shell reports it.
+    const segv = profctl(['record', '-o', join(dir, 'segv.pb.gz'), '--', 'sh', '-c', 'kill -SEGV $$']);
+    expect(segv.status, segv.stderr).toBe(139);
   });
+
+  it('a recording stopped by a signal before its command ends writes the profile and says it was cut short', async () => {
+    const out = join(dir, 'cut.pb.gz');
+    const rec = spawn(bin, ['record', '-o', out, '--', 'sleep', '30'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    rec.stderr!.on('data', (d) => (stderr += d));
+    for (let i = 0; i < 100 && !existsSync(`/proc/${rec.pid}`); i++) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 1500));
+    const sleeper = spawnSync('pgrep', ['-x', '-P', String(rec.pid), 'sleep'], { encoding: 'utf8' }).stdout.trim();
+    expect(sleeper).toMatch(/^\d+$/);
+    rec.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => rec.on('exit', r));
+    expect(code, stderr).toBe(143);
+    expect(stderr).toMatch(/wrote .*cut\.pb\.gz/);
+    expect(stderr).toMatch(/note: sleep had not finished: stopped it with SIGTERM/);
+    expect(existsSync(out)).toBe(true);
+    // The command did not outlive the recording.
+    for (let i = 0; i < 40 && existsSync(`/proc/${sleeper}`); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(existsSync(`/proc/${sleeper}`)).toBe(false);
+  }, 30_000);
 
   it('shows kernel frames for a syscall-heavy program', () => {
     const out = join(dir, 'sys.pb.gz');
