@@ -114,7 +114,7 @@ int main(int argc,char**argv){return (int)(late_burn_leaf(atof(argv[1]))&1);}
 const end=Date.now()+800;let s=0;while(Date.now()<end){s+=lateJavaScriptBurn(100000);}`);
     let pid = 0;
     try {
-      const { batches, pids } = await captureThenWait(async () => [(pid = await run(process.execPath, ['--perf-basic-prof', script]))]);
+      const { batches, pids } = await captureThenWait(async () => [(pid = await run(process.execPath, ['--perf-basic-prof', '--logfile=/dev/null', script]))]);
       const { self } = leaves(symbolize(batches), pids);
       const total = [...self.values()].reduce((a, b) => a + b, 0);
       expect(self.get('lateJavaScriptBurn') ?? 0, [...self.keys()].slice(0, 20).join(', ')).toBeGreaterThan(total / 3);

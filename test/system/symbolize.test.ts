@@ -119,7 +119,7 @@ describe.skipIf(!canRun)('symbolizing real processes', () => {
       'const until = Date.now() + 20000;',
       'while (Date.now() < until) total += profctlHotFunction(1e5);',
     ].join('\n'));
-    const child = spawn(process.execPath, ['--perf-basic-prof', script], { stdio: 'ignore' });
+    const child = spawn(process.execPath, ['--perf-basic-prof', '--logfile=/dev/null', script], { stdio: 'ignore' });
     children.push(child);
     const mapPath = `/tmp/perf-${child.pid}.map`;
     try {

@@ -67,7 +67,7 @@ describe.skipIf(skipReason !== undefined)('the on-call walk on real data (agent 
   beforeAll(async () => {
     buildHelper();
     agent = await startAgent({ store, flush: '1s' });
-    service = spawn(process.execPath, ['--perf-basic-prof', join(repoRoot, 'test', 'system', 'trace-walk-service.mjs'), agent.url], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+    service = spawn(process.execPath, ['--perf-basic-prof', '--logfile=/dev/null', join(repoRoot, 'test', 'system', 'trace-walk-service.mjs'), agent.url], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
     const port = await new Promise<number>((resolve, reject) => {
       let out = '';
       service.stdout!.on('data', (d) => {
