@@ -23,6 +23,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { median } from './stats.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -42,11 +43,6 @@ const buildFiles = Number(opt('--build', 0));
 const cpus = os.cpus().length;
 const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 const tmp = mkdtempSync(join(os.tmpdir(), 'profctl-agent-memory-'));
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 writeFileSync(join(tmp, 'spin.c'), `#include <stdlib.h>
 #include <time.h>

@@ -60,6 +60,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { median } from './stats.mjs';
 
 const seconds = Number(process.argv[2] ?? 60);
 const rounds = Number(process.argv[3] ?? 3);
@@ -67,7 +68,6 @@ const warmup = Number(process.argv[4] ?? 30);
 const cpus = os.cpus().length;
 const root = join(import.meta.dirname, '..');
 const tmp = mkdtempSync(join(os.tmpdir(), 'profctl-overhead-'));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
 writeFileSync(join(tmp, 'spin.c'), `#include <stdio.h>

@@ -16,6 +16,7 @@ import { openStoreWriter } from '../dist/store/index.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { median } from './stats.mjs';
 const N = 200_000;
 /** Samples per SAMPLES record in the version 6 stream: one 10 s flush of two busy CPUs at 99 Hz. */
 const RUN = 2000;
@@ -91,7 +92,6 @@ function run(bytes) {
 const streams = { 4: stream(4), 6: stream(6) };
 const times = { 4: [], 6: [] };
 for (let round = 0; round < 3; round++) for (const v of round % 2 ? [6, 4] : [4, 6]) times[v].push(run(streams[v]));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const row = (v, label) => {
   const m = (k) => median(times[v].map((t) => t[k])) / N;
   const total = median(times[v].map((t) => t.tDec + t.tAdd + t.tFlush)) / N;

@@ -13,6 +13,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, 
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './stats.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name, dflt) => {
@@ -79,7 +80,6 @@ const row = (tool, bytes, rs, rssNote = '') => {
   const cpu = median(rs.map((r) => r.cpu));
   return `| ${tool} | ${mb.toFixed(0)} MB | ${wall.toFixed(2)} s | ${(mb / wall).toFixed(1)} MB/s | ${cpu.toFixed(2)} s | ${(mb / cpu).toFixed(1)} MB/s | ${Math.max(...rs.map((r) => r.rssMb)).toFixed(0)} MB${rssNote} |`;
 };
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const profctl = (input) => [process.execPath, [join(root, 'bin/profctl'), 'export', '--input', input, '--input-format', 'perf-script', '--format', 'folded']];
 
 const loadAtStart = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');

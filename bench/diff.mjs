@@ -9,6 +9,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seededRandom as seeded } from '../test/support/seeded-random.mjs';
+import { median } from './stats.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { ProfileBuilder } = await import(join(root, 'dist/profile/model.js'));
@@ -57,7 +58,6 @@ function time(cmd, args) {
   if (r.status !== 0 && r.status !== 1) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return ms;
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const profctlArgs = [join(root, 'bin/profctl'), 'diff', '--baseline', base, '--input', cur, '--json', '--limit', '0', '--fail-on-regression', '1'];
 const pprofArgs = ['tool', 'pprof', '-top', '-nodecount=0', `-diff_base=${base}`, cur];

@@ -13,6 +13,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seededRandom as seeded } from '../test/support/seeded-random.mjs';
+import { median } from './stats.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => import(join(root, 'dist', p));
@@ -56,10 +57,6 @@ function makeProfile() {
   return b.build();
 }
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 // CPU time of this process (user + system), not wall time: with other engineers'
 // jobs on two cores, wall time mostly measures waiting for a core.

@@ -12,13 +12,13 @@ import { readFileSync, readdirSync, writeFileSync, mkdtempSync, rmSync } from 'n
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHelper } from '../dist/capture/helper-process.js';
+import { median } from './stats.mjs';
 
 const HZ = Number(process.env.HZ ?? 99);
 const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 10);
 const RUNS = Number(process.env.RUNS ?? 3);
 const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function cpuMs(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -12,6 +12,7 @@ import { appendFileSync, mkdtempSync, rmSync, statSync, writeFileSync, createWri
 import { cpus, tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './stats.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { openStoreWriter } = await import(join(root, 'dist/store/index.js'));
@@ -87,7 +88,6 @@ for (let run = 0; run < RUNS; run++) {
     times[i].push(Math.round(ms));
   });
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const medians = times.map(median);
 
 const lines = [

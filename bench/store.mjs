@@ -16,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { generateStore, generateWindows } from './gen-store.mjs';
+import { median } from './stats.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = (p) => pathToFileURL(path.join(here, '..', 'dist', p)).href;
@@ -33,7 +34,6 @@ const HZ = 99;
 const DAY_SEGMENTS = 8640;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'profctl-bench-store-'));
 const note = (m) => process.stderr.write(`${m}\n`);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const dirBytes = (d) => fs.readdirSync(d).reduce((n, f) => n + fs.statSync(path.join(d, f)).size, 0);
 const mb = (b) => (b / 1e6).toFixed(1);
 

@@ -18,9 +18,9 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { Symbolizer } from '../dist/symbolize/symbolizer.js';
+import { median } from './stats.mjs';
 
 const repeats = Number(process.argv[2] ?? 5);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // Deterministic pseudo-random numbers so every run draws the same stacks.
 let seed = 42;

@@ -14,6 +14,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seededRandom as seeded } from '../test/support/seeded-random.mjs';
+import { median } from './stats.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { ProfileBuilder } = await import(join(root, 'dist/profile/model.js'));
@@ -68,10 +69,6 @@ function makeProfile(samples) {
   return b.build();
 }
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 /** Wall time (ms) and peak RSS (MB) of one run, both from /usr/bin/time so each run is measured once. */
 function run(cmd, args, env) {

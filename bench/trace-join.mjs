@@ -19,6 +19,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './stats.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.join(here, '..');
@@ -30,10 +31,6 @@ const opt = (name, dflt) => {
 };
 const runs = Number(opt('runs', 5));
 const truthRuns = Number(opt('truth-runs', 3));
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const pct = (x) => `${(x * 100).toFixed(2)}%`;
 const note = (m) => process.stderr.write(`trace-join: ${m}\n`);
 
