@@ -126,7 +126,7 @@ function acquireLock(dir: string): string {
       if (code === 'EACCES' || code === 'EPERM') {
         throw new UserError(`cannot write to the store ${dir}: permission denied`, 'the store belongs to root: run with sudo, or pass --store DIR', ExitCode.permission);
       }
-      if (isDiskFull(err)) throw new UserError(`no space left on the file system of the store ${dir}`, 'free space there, or move the store with --store DIR', ExitCode.environment);
+      if (isDiskFull(err)) throw noSpace(dir);
       if (code !== 'EEXIST') throw err;
       const pid = readLockPid(lock);
       const live = pid === process.pid ? heldLocks.has(lock) : pid !== undefined && processAlive(pid);
@@ -246,19 +246,28 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
     if (code === 'EACCES' || code === 'EPERM') {
       throw new UserError(`cannot create the store ${dir}: permission denied`, 'the agent runs as root: use sudo, or pass --store DIR', ExitCode.permission);
     }
+    if (isDiskFull(err)) throw noSpace(dir);
     throw err;
   }
   const lock = acquireLock(dir);
   const segmentsDir = path.join(dir, SEGMENTS_DIR);
   const tablesDir = path.join(dir, TABLES_DIR);
-  ensureDir(segmentsDir);
-  ensureDir(tablesDir);
-  // Temp files left by a writer that crashed mid-write: never renamed, never visible.
-  for (const d of [dir, segmentsDir, tablesDir]) {
-    for (const f of fs.readdirSync(d)) if (f.startsWith(TEMP_PREFIX)) fs.rmSync(path.join(d, f), { force: true });
+  let gen: TableGeneration;
+  try {
+    ensureDir(segmentsDir);
+    ensureDir(tablesDir);
+    // Temp files left by a writer that crashed mid-write: never renamed, never visible.
+    for (const d of [dir, segmentsDir, tablesDir]) {
+      for (const f of fs.readdirSync(d)) if (f.startsWith(TEMP_PREFIX)) fs.rmSync(path.join(d, f), { force: true });
+    }
+    gen = openGenerationForWrite(tablesDir, now(), durable, warn);
+  } catch (err) {
+    // A new store on a full file system: nothing of ours to make room with.
+    heldLocks.delete(lock);
+    fs.rmSync(lock, { force: true });
+    if (isDiskFull(err)) throw noSpace(dir);
+    throw err;
   }
-
-  let gen: TableGeneration = openGenerationForWrite(tablesDir, now(), durable, warn);
   let closed = false;
   // The writer's own index of segments and their sizes, so enforcing bounds at
   // every flush costs no directory scan (only this writer adds or removes).
@@ -297,9 +306,7 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
         // Room for this segment and the tables' new entries, more with each try.
         const room = Math.max(16 * 1024, 2 * lastSegmentBytes) * 2 ** attempt;
         const freed = attempt < 6 ? trim(now(), room) : undefined;
-        if (!freed?.deletedSegments) {
-          throw new UserError(`no space left on the file system of the store ${dir}`, 'free space there, or move the store with --store DIR', ExitCode.environment);
-        }
+        if (!freed?.deletedSegments) throw noSpace(dir);
         const n = freed.deletedSegments;
         warn(`the file system of the store ${dir} is full: evicted the ${n === 1 ? 'oldest segment' : `${n} oldest segments`} (${(freed.deletedBytes / 1024).toFixed(1)} KiB) to make room`);
       }
@@ -453,6 +460,10 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
   }
 
   return { dir, appendSegment, enforceBounds, close };
+}
+
+function noSpace(dir: string): UserError {
+  return new UserError(`no space left on the file system of the store ${dir}`, 'free space there, or move the store with --store DIR', ExitCode.environment);
 }
 
 function isDiskFull(err: unknown): boolean {

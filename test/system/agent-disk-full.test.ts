@@ -120,4 +120,14 @@ describe.skipIf(skipReason !== undefined)('profctl agent on a full file system',
     expect(top.status, top.stderr).toBe(0);
     expect(top.stderr).not.toMatch(/warning/);
   }, 30_000);
+
+  it('refuses to start a new store on a full file system, in one line, leaving no lock', () => {
+    const fresh = join(mount, 'fresh');
+    const free = statfsSync(mount).bavail * statfsSync(mount).bsize;
+    if (free > 0) writeFileSync(join(mount, 'filler-last'), Buffer.alloc(free));
+    const r = spawnSync(bin, ['agent', '--store', fresh], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(4);
+    expect(r.stderr).toBe(`profctl: no space left on the file system of the store ${fresh}\n  hint: free space there, or move the store with --store DIR\n`);
+    expect(readdirSync(fresh).filter((f) => f === 'writer.lock')).toEqual([]);
+  }, 30_000);
 });
