@@ -7,7 +7,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError, ExitCode } from '../errors.js';
-import { parseDuration, parsePositiveInt, parseSize } from './units.js';
+import { formatBytes, parseDuration, parsePositiveInt, parseSize } from './units.js';
 import { warnOnStderr } from './data-sources.js';
 import type { Span } from '../spans/model.js';
 import { WindowQueue } from './agent-windows.js';
@@ -24,6 +24,8 @@ export interface AgentOptions {
 }
 
 const MIN_STORE_BYTES = 4096;
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export function parseAgentOptions(o: Record<string, unknown>): AgentOptions {
   const flushMs = parseDuration(String(o.flush ?? '10s'), '--flush');
@@ -125,7 +127,7 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
       ? undefined
       : (r, b) => {
           const evicted = b.deletedSegments ? `, evicted ${b.deletedSegments} old segments` : '';
-          process.stderr.write(`profctl agent: ${r.samples} samples, ${r.spans} spans → ${(r.bytes / 1024).toFixed(1)} KiB; store ${(b.sizeBytes / 1024).toFixed(1)} KiB of ${(opts.maxSizeBytes / 1024).toFixed(0)} KiB${evicted}\n`);
+          process.stderr.write(`profctl agent: ${plural(r.samples, 'sample')}, ${plural(r.spans, 'span')} → ${formatBytes(r.bytes)}; store ${formatBytes(b.sizeBytes)} of ${formatBytes(opts.maxSizeBytes)}${evicted}\n`);
         },
   });
 

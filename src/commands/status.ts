@@ -5,13 +5,8 @@
 import { ExitCode } from '../errors.js';
 import { colors } from '../render/color.js';
 import { formatDuration, formatRoughDuration } from '../slo/duration.js';
+import { formatBytes } from './units.js';
 
-function bytes(n: number): string {
-  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(1)} GiB`;
-  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${n} B`;
-}
 
 function when(ms: number | undefined, now: number): string {
   if (ms === undefined) return '-';
@@ -83,14 +78,14 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
     out.push(`agent    ${c.green('running')}, pid ${agent.pid}, ${agent.engine ?? '?'} engine at ${agent.hz} Hz, up ${formatRoughDuration(now - agent.startedMs)}`);
     const lost = agent.lostPerSecond > 0 ? c.red(`${agent.lostPerSecond.toFixed(1)} lost/s`) : '0 lost/s';
     out.push(`rate     ${agent.samplesPerSecond.toFixed(1)} samples/s, ${lost}`);
-    out.push(`cost     ${agent.cpuPercent.toFixed(1)}% of one CPU, ${bytes(agent.rssBytes)} resident`);
+    out.push(`cost     ${agent.cpuPercent.toFixed(1)}% of one CPU, ${formatBytes(agent.rssBytes)} resident`);
     if (agent.otlpAddress) out.push(`otlp     http://${agent.otlpAddress}/v1/traces`);
     if (agent.stale) out.push(`warning  ${c.yellow(`no status written for ${formatRoughDuration(now - agent.updatedMs)}`)}: the agent cannot write to ${dir} (its file system full?); its log says why`);
     else if (agent.unwritten) out.push(`warning  ${c.yellow(`${agent.unwritten} samples and spans waiting`)}: the store refused their write; the agent tries again at each flush, and its log says why`);
   }
   if (store) {
-    const cap = agent ? ` of ${bytes(agent.maxSizeBytes)} cap, retention ${formatDuration(agent.retentionMs)}` : '';
-    out.push(`store    ${store.path}: ${bytes(store.sizeBytes)}${cap}, ${store.segments} segment${store.segments === 1 ? '' : 's'}`);
+    const cap = agent ? ` of ${formatBytes(agent.maxSizeBytes)} cap, retention ${formatDuration(agent.retentionMs)}` : '';
+    out.push(`store    ${store.path}: ${formatBytes(store.sizeBytes)}${cap}, ${store.segments} segment${store.segments === 1 ? '' : 's'}`);
     out.push(`oldest   ${when(store.oldestMs, now)}`);
     out.push(`newest   ${when(store.newestMs, now)}`);
     if (gaps.length) {

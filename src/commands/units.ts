@@ -38,6 +38,14 @@ export function parseSize(text: string, option = 'size'): number {
   return Math.round(Number(m[1]) * unit);
 }
 
+/** Bytes as people read them: 512 B, 17.9 KiB, 1.0 GiB. */
+export function formatBytes(n: number): string {
+  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(1)} GiB`;
+  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${n} B`;
+}
+
 /** A positive integer option such as --hz or --limit. */
 export function parsePositiveInt(text: unknown, option: string, opts: { allowZero?: boolean } = {}): number {
   const n = typeof text === 'number' ? text : Number(String(text).trim());
