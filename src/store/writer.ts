@@ -291,6 +291,7 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
   function appendSegment(data: SegmentData): AppendResult {
     if (closed) throw new Error('store writer is closed');
     let restarted = false;
+    let newTables = false;
     for (let attempt = 0; ; attempt++) {
       try {
         const r = appendOnce(data);
@@ -306,7 +307,21 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
         // Room for this segment and the tables' new entries, more with each try.
         const room = Math.max(16 * 1024, 2 * lastSegmentBytes) * 2 ** attempt;
         const freed = attempt < 6 ? trim(now(), room) : undefined;
-        if (!freed?.deletedSegments) throw noSpace(dir);
+        if (!freed?.deletedSegments) {
+          // No segment left: the tables hold the frames of every segment gone. New ones hold only what is written next.
+          if (index.length > 0 || newTables) throw noSpace(dir);
+          newTables = true;
+          for (const f of [gen.framesFile, gen.stacksFile]) fs.rmSync(f, { force: true });
+          try {
+            gen = startGeneration(tablesDir, gen.generation + 1, now(), durable);
+          } catch (e) {
+            // The next append finds the tables gone and starts them again.
+            if (isDiskFull(e)) throw noSpace(dir);
+            throw e;
+          }
+          warn(`the file system of the store ${dir} is full and no segment is left: started new tables to make room`);
+          continue;
+        }
         const n = freed.deletedSegments;
         warn(`the file system of the store ${dir} is full: evicted the ${n === 1 ? 'oldest segment' : `${n} oldest segments`} (${(freed.deletedBytes / 1024).toFixed(1)} KiB) to make room`);
       }

@@ -1,8 +1,8 @@
-// `profctl agent` on a file system that fills up: a 1 MiB tmpfs holding ten
-// minutes of older segments, the rest of its space taken by another file, and a
-// --max-size far above what fits. The agent must make room by evicting its
-// oldest segments, as its cap would, keep writing the newest data, leave no
-// temp file or torn table behind, and stop cleanly. Needs root (mount, BPF);
+// `profctl agent` on a file system that fills up: a 1 MiB tmpfs holding
+// older segments (about 150 KiB), the rest of its space taken by another
+// file, and a --max-size far above what fits. The agent must make room by
+// evicting its oldest segments, as its cap would, keep writing the newest
+// data, leave no temp file or torn table behind, and stop cleanly. Needs root (mount, BPF);
 // in CI (root) it must run.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
@@ -36,12 +36,12 @@ describe.skipIf(skipReason !== undefined)('profctl agent on a full file system',
     buildHelper();
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mount]);
     mounted = true;
-    // Ten minutes of older data, then another file takes all the space that is left.
+    // Older data, then another file takes all the space that is left.
     const writer = openStoreWriter(store, { durable: false });
     const now = Date.now();
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < 4; i++) {
       const start = now - 60 * 60_000 + i * 60_000;
-      writer.appendSegment({ startMs: start, endMs: start + 10_000, profile: makeProfile(start, 2000, i + 1, 40) });
+      writer.appendSegment({ startMs: start, endMs: start + 10_000, profile: makeProfile(start, 20_000, i + 1, 40) });
     }
     writer.close();
     olderSegments = segments();
@@ -63,9 +63,9 @@ describe.skipIf(skipReason !== undefined)('profctl agent on a full file system',
 
   it('evicts its oldest segments to make room and goes on writing', async () => {
     expect(stderr).toMatch(/sampling at 99 Hz/);
-    for (let i = 0; i < 30 && (stderr.match(/\d+ samples, \d+ spans →/g) ?? []).length < 4; i++) await new Promise((r) => setTimeout(r, 1000));
+    for (let i = 0; i < 30 && (stderr.match(/\d+ samples?, \d+ spans? →/g) ?? []).length < 4; i++) await new Promise((r) => setTimeout(r, 1000));
     expect(stderr).toMatch(/file system of the store .* is full: evicted the (oldest segment|\d+ oldest segments)/);
-    expect((stderr.match(/\d+ samples, \d+ spans →/g) ?? []).length, stderr).toBeGreaterThanOrEqual(4);
+    expect((stderr.match(/\d+ samples?, \d+ spans? →/g) ?? []).length, stderr).toBeGreaterThanOrEqual(4);
     expect(stderr).not.toMatch(/internal error|cannot write to the store/);
     // The oldest went first.
     const now = segments();
@@ -88,7 +88,7 @@ describe.skipIf(skipReason !== undefined)('profctl agent on a full file system',
       fillers.push(f);
       writeFileSync(f, Buffer.alloc(free));
     };
-    for (let i = 0; i < 300 && !/cannot write to the store/.test(stderr); i++) {
+    for (let i = 0; i < 450 && !/cannot write to the store/.test(stderr); i++) {
       takeFreeSpace();
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -101,7 +101,7 @@ describe.skipIf(skipReason !== undefined)('profctl agent on a full file system',
     // The space comes back: the other program's files go.
     for (const f of [join(mount, 'filler'), ...fillers]) rmSync(f);
     const logged = stderr.length;
-    for (let i = 0; i < 50 && !/\d+ samples, \d+ spans →/.test(stderr.slice(logged)); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 50 && !/\d+ samples?, \d+ spans? →/.test(stderr.slice(logged)); i++) await new Promise((r) => setTimeout(r, 100));
     await new Promise((r) => setTimeout(r, 1500));
     const st = JSON.parse(profctl(['status', '--store', store, '--json']).stdout);
     expect(st.agent, stderr.slice(logged)).toMatchObject({ running: true, unwritten: 0 });
@@ -109,7 +109,7 @@ describe.skipIf(skipReason !== undefined)('profctl agent on a full file system',
     const top = profctl(['top', '--store', store, '--since', outageFrom, '--until', outageTo, '--comm', 'call-chain', '--json']);
     expect(top.status, top.stderr).toBe(0);
     expect(JSON.parse(top.stdout).rows[0].function).toBe('chain_leaf');
-  }, 60_000);
+  }, 90_000);
 
   it('stops cleanly and leaves a store every reader can read', async () => {
     agent.kill('SIGTERM');

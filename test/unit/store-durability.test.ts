@@ -261,6 +261,26 @@ describe('a full file system', () => {
     expect(before.profile.samples.length).toBeGreaterThan(0);
   });
 
+  it('starts new tables when no segment is left to evict, dropping the frames of the evicted ones', async () => {
+    const dir = newDir();
+    fill(dir, 3);
+    const oldTables = path.join(dir, 'tables', 'g000001.frames');
+    // Full until the old tables go.
+    diskFullFor(() => fs.existsSync(oldTables));
+    const warnings: string[] = [];
+    const startMs = T0 + 3 * 10_000;
+    const w = openStoreWriter(dir, { durable: false, onWarning: (m) => warnings.push(m), now: () => startMs + 10_000 });
+    const r = w.appendSegment({ startMs, endMs: startMs + 10_000, profile: makeProfile(startMs, 200, 4) });
+    w.close();
+    vi.restoreAllMocks();
+    expect(r.generation).toBe(2);
+    expect(fs.readdirSync(path.join(dir, 'tables')).sort()).toEqual(['g000002.frames', 'g000002.stacks']);
+    expect(warnings.at(-1)).toMatch(/no segment is left: started new tables to make room/);
+    const { profile, warnings: readWarnings } = await readAll(dir);
+    expect(profile.samples).toHaveLength(200);
+    expect(readWarnings).toEqual([]);
+  });
+
   it('takes the writer lock on a full file system', () => {
     const dir = newDir();
     fill(dir, 1);
