@@ -126,6 +126,7 @@ function acquireLock(dir: string): string {
       if (code === 'EACCES' || code === 'EPERM') {
         throw new UserError(`cannot write to the store ${dir}: permission denied`, 'the store belongs to root: run with sudo, or pass --store DIR', ExitCode.permission);
       }
+      if (code === 'EROFS') throw readOnly(dir);
       if (isDiskFull(err)) throw noSpace(dir);
       if (code !== 'EEXIST') throw err;
       const pid = readLockPid(lock);
@@ -246,6 +247,7 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
     if (code === 'EACCES' || code === 'EPERM') {
       throw new UserError(`cannot create the store ${dir}: permission denied`, 'the agent runs as root: use sudo, or pass --store DIR', ExitCode.permission);
     }
+    if (code === 'EROFS') throw readOnly(dir);
     if (isDiskFull(err)) throw noSpace(dir);
     throw err;
   }
@@ -475,6 +477,10 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
   }
 
   return { dir, appendSegment, enforceBounds, close };
+}
+
+function readOnly(dir: string): UserError {
+  return new UserError(`cannot write to the store ${dir}: read-only file system`, 'pass --store DIR on a writable file system', ExitCode.environment);
 }
 
 function noSpace(dir: string): UserError {

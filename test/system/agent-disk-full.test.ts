@@ -1,4 +1,5 @@
-// `profctl agent` on a file system that fills up: a 1 MiB tmpfs holding
+// `profctl agent` on a file system that fills up, and on one mounted
+// read-only: a 1 MiB tmpfs holding
 // older segments (about 150 KiB), the rest of its space taken by another
 // file, and a --max-size far above what fits. The agent must make room by
 // evicting its oldest segments, as its cap would, keep writing the newest
@@ -129,5 +130,14 @@ describe.skipIf(skipReason !== undefined)('profctl agent on a full file system',
     expect(r.status, r.stderr).toBe(4);
     expect(r.stderr).toBe(`profctl: no space left on the file system of the store ${fresh}\n  hint: free space there, or move the store with --store DIR\n`);
     expect(readdirSync(fresh).filter((f) => f === 'writer.lock')).toEqual([]);
+  }, 30_000);
+
+  it('refuses a store on a read-only file system, in one line', () => {
+    execFileSync('mount', ['-o', 'remount,ro', mount]);
+    for (const args of [['agent', '--store', store], ['record', '--store', store, '--', 'true']]) {
+      const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 30_000 });
+      expect(r.status, r.stderr).toBe(4);
+      expect(r.stderr).toBe(`profctl: cannot write to the store ${store}: read-only file system\n  hint: pass --store DIR on a writable file system\n`);
+    }
   }, 30_000);
 });
