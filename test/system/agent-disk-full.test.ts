@@ -1,10 +1,10 @@
 // `profctl agent` on a file system that fills up, and on one mounted
-// read-only: a 1 MiB tmpfs holding
-// older segments (about 150 KiB), the rest of its space taken by another
-// file, and a --max-size far above what fits. The agent must make room by
-// evicting its oldest segments, as its cap would, keep writing the newest
-// data, leave no temp file or torn table behind, and stop cleanly. Needs
-// root (mount, BPF); in CI (root) it must run.
+// read-only: a 1 MiB tmpfs holding older segments (about 150 KiB), the rest
+// of its space taken by another file, and a --max-size far above what fits.
+// The agent must make room by evicting its oldest segments, as its cap
+// would, keep writing the newest data, leave no temp file or torn table
+// behind, and stop cleanly. Needs root (mount, BPF); in CI (root) it must
+// run.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
