@@ -78,6 +78,9 @@ async function main(argv: string[]): Promise<number> {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(ExitCode.ok);
   });
+  // Messages are best-effort: a reader of stderr that went away (a closed pipe,
+  // a log collector restarted) must not end the command, least of all the agent.
+  process.stderr.on('error', () => {});
   const program = buildProgram(runCommand);
   program.hook('preAction', (thisCommand) => {
     configureColor(thisCommand.opts().color === false);

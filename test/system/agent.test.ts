@@ -134,3 +134,21 @@ describe.skipIf(skipReason !== undefined)('profctl agent (BPF engine)', () => {
     expect(storeBytes()).toBeLessThanOrEqual(CAP);
   }, 30_000);
 });
+
+describe.skipIf(skipReason !== undefined)('profctl agent whose stderr goes away', () => {
+  it('goes on profiling when the reader of its log closes the pipe', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'profctl-agent-pipe-'));
+    const agent = spawn(bin, ['agent', '--store', dir, '--flush', '1s'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const exited = new Promise<number | null>((r) => agent.on('exit', r));
+    await new Promise<void>((r) => agent.stderr!.once('data', () => r()));
+    // The log's reader goes away, as `profctl agent 2>&1 | head -1` does.
+    agent.stderr!.destroy();
+    const segments = () => readdirSync(join(dir, 'segments')).length;
+    await new Promise((r) => setTimeout(r, 1500));
+    const before = segments();
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(segments()).toBeGreaterThan(before);
+    agent.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 30_000);
+});
