@@ -2,7 +2,7 @@
 // addresses within each drain, and every flush interval writes one segment
 // (samples and the spans its OTLP receiver took in) to the ring-buffer store,
 // enforces the size cap and retention, and rewrites its status file. Runs
-// until SIGTERM or SIGINT, then flushes what it has and leaves nothing
+// until SIGTERM, SIGINT or SIGHUP, then flushes what it has and leaves nothing
 // attached.
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -206,6 +206,8 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
   const stopped = new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
+    // A terminal that hangs up on a foreground agent: stop as cleanly as for SIGTERM.
+    process.once('SIGHUP', () => resolve('SIGHUP'));
   });
   const failure = drained.then(
     () => 'capture ended',
