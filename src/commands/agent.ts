@@ -7,7 +7,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError, ExitCode } from '../errors.js';
-import { formatBytes, parseDuration, parsePositiveInt, parseSize } from './units.js';
+import { formatBytes, parseDuration, parseHz, parseSize } from './units.js';
 import { warnOnStderr } from './data-sources.js';
 import type { Span } from '../spans/model.js';
 import { WindowQueue } from './agent-windows.js';
@@ -35,7 +35,7 @@ export function parseAgentOptions(o: Record<string, unknown>): AgentOptions {
   if (maxSizeBytes < MIN_STORE_BYTES) throw new UserError(`--max-size ${String(o.maxSize)}: too small`, 'the store needs room for its tables and a few segments: give at least 4KiB (1GiB is the default)');
   return {
     store: typeof o.store === 'string' ? o.store : undefined,
-    hz: parsePositiveInt(o.hz ?? '99', '--hz'),
+    hz: parseHz(o.hz),
     flushMs,
     maxSizeBytes,
     retentionMs: parseDuration(String(o.retention ?? '7d'), '--retention'),

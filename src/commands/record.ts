@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { UserError, ExitCode } from '../errors.js';
-import { parseDuration, parsePositiveInt } from './units.js';
+import { parseDuration, parseHz, parsePositiveInt } from './units.js';
 import { optionList } from './select-profile.js';
 import { warnOnStderr } from './data-sources.js';
 import type { Capture } from '../capture/capture-types.js';
@@ -30,8 +30,7 @@ export function parseRecordOptions(args: string[], o: Record<string, unknown>): 
   const pids = optionList(o.pid).map((p) => parsePositiveInt(p, '--pid'));
   const command = [...args];
   if (command.length && pids.length) throw new UserError('give either --pid or a command to launch, not both');
-  const hz = parsePositiveInt(o.hz ?? '99', '--hz');
-  if (hz > 10_000) throw new UserError(`--hz ${hz}: too high`, 'use at most 10000 samples per second per CPU (99 is the default)');
+  const hz = parseHz(o.hz);
   return {
     durationMs: o.duration !== undefined ? parseDuration(String(o.duration), '--duration') : command.length ? undefined : 10_000,
     hz,

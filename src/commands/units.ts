@@ -46,6 +46,13 @@ export function formatBytes(n: number): string {
   return `${n} B`;
 }
 
+/** --hz: samples per second per CPU, 1 to 10000 (the sampler's own bound). */
+export function parseHz(text: unknown): number {
+  const hz = parsePositiveInt(text ?? '99', '--hz');
+  if (hz > 10_000) throw new UserError(`--hz ${hz}: too high`, 'use at most 10000 samples per second per CPU (99 is the default)');
+  return hz;
+}
+
 /** A positive integer option such as --hz or --limit. */
 export function parsePositiveInt(text: unknown, option: string, opts: { allowZero?: boolean } = {}): number {
   const n = typeof text === 'number' ? text : Number(String(text).trim());

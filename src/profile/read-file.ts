@@ -89,7 +89,10 @@ async function readHead(path: string): Promise<Buffer> {
   }
   try {
     const buf = Buffer.alloc(HEAD_BYTES);
-    const { bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0);
+    // A directory opens; reading it is what fails (EISDIR).
+    const { bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0).catch((e: unknown) => {
+      throw openError(path, e);
+    });
     return buf.subarray(0, bytesRead);
   } finally {
     await fh.close();
@@ -98,7 +101,7 @@ async function readHead(path: string): Promise<Buffer> {
 
 export function openError(path: string, e: unknown): BadInputError {
   const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return new BadInputError(path, 'no such file', 'check the path given to --input');
+  if (code === 'ENOENT') return new BadInputError(path, 'no such file', 'check the path');
   if (code === 'EACCES') return new BadInputError(path, 'permission denied', 'run as a user who can read it, or copy it somewhere readable');
   if (code === 'EISDIR') return new BadInputError(path, 'is a directory, not a profile file');
   return new BadInputError(path, `cannot read: ${(e as Error).message}`);

@@ -142,6 +142,12 @@ describe('profctl top', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('a directory given as --input: one line saying so, exit 2', () => {
+    const r = profctl('top', '-i', tmpdir());
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`profctl: ${tmpdir()}: is a directory, not a profile file\n`);
+  });
+
   it('no --input and no store: a usage error with a hint', () => {
     const r = profctl('top', '--store', '/nonexistent/profctl-store');
     expect(r.status).toBe(2);

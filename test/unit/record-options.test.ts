@@ -42,4 +42,9 @@ describe('parseAgentOptions', () => {
     expect(() => parseAgentOptions({ maxSize: '3KB' })).toThrow(/too small/);
     expect(parseAgentOptions({ maxSize: '64KiB' }).maxSizeBytes).toBe(65_536);
   });
+  it('bounds --hz as record does, before any helper is started', () => {
+    expect(() => parseAgentOptions({ hz: '1000000' })).toThrow(/--hz 1000000: too high/);
+    expect(() => parseAgentOptions({ hz: '0' })).toThrow(/positive whole number/);
+    expect(parseAgentOptions({ hz: '10000' }).hz).toBe(10_000);
+  });
 });
