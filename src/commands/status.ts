@@ -7,7 +7,6 @@ import { colors } from '../render/color.js';
 import { formatDuration, formatRoughDuration } from '../slo/duration.js';
 import { formatBytes } from './units.js';
 
-
 function when(ms: number | undefined, now: number): string {
   if (ms === undefined) return '-';
   return `${new Date(ms).toISOString()} (${formatRoughDuration(now - ms)} ago)`;

@@ -348,7 +348,9 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
       acquireLock(dir);
     }
     gen = startGeneration(tablesDir, gen.generation + 1, now(), durable);
-    index.splice(0, index.length, ...readIndex());
+    // Segments a partial removal left (a week of them: no spread into a call).
+    index.length = 0;
+    for (const seg of readIndex()) index.push(seg);
     indexSorted = false;
     warn(`the store ${dir} was removed while being written: started it again, with new tables`);
   }
