@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { UserError } from '../errors.js';
 
 export const DEFAULT_STORE_DIR = '/var/lib/profctl';
 export const DIR_MODE = 0o755;
@@ -50,7 +51,9 @@ export const SEGMENT_SUFFIX = '.seg';
  * most of the environment, so a per-user default would split them).
  */
 export function resolveStoreDir(flag?: string): string {
-  if (flag !== undefined && flag !== '') return path.resolve(flag);
+  // An empty --store is an unset variable in a script, not a wish for the default.
+  if (flag === '') throw new UserError('--store: empty path', 'pass --store DIR, or leave it out for $PROFCTL_STORE or /var/lib/profctl');
+  if (flag !== undefined) return path.resolve(flag);
   const env = process.env.PROFCTL_STORE;
   if (env !== undefined && env !== '') return path.resolve(env);
   return DEFAULT_STORE_DIR;

@@ -99,7 +99,9 @@ export function openStoreReader(dir: string, options: StoreReaderOptions = {}): 
     fs.readdirSync(segmentsDir);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ENOENT' && fs.existsSync(dir)) throw new UserError(`${dir} is not a profile store (it has no segments/ folder)`, 'pass the directory the agent writes to with --store DIR');
+    if ((e.code === 'ENOENT' && fs.existsSync(dir)) || e.code === 'ENOTDIR') {
+      throw new UserError(`${dir} is not a profile store (it has no segments/ folder)`, 'pass the directory the agent writes to with --store DIR');
+    }
     throw describeUnreadable(e.code === 'ENOENT' ? dir : segmentsDir, e);
   }
   const tables = new TableCache(tablesDir);

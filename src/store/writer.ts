@@ -249,8 +249,10 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
     }
     if (code === 'EROFS') throw readOnly(dir);
     if (isDiskFull(err)) throw noSpace(dir);
+    if (code === 'ENOTDIR' || code === 'EEXIST') throw notADirectory(dir);
     throw err;
   }
+  if (!fs.statSync(dir).isDirectory()) throw notADirectory(dir);
   const lock = acquireLock(dir);
   const segmentsDir = path.join(dir, SEGMENTS_DIR);
   const tablesDir = path.join(dir, TABLES_DIR);
@@ -479,6 +481,10 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
   }
 
   return { dir, appendSegment, enforceBounds, close };
+}
+
+function notADirectory(dir: string): UserError {
+  return new UserError(`cannot use ${dir} as the store: it or a part of its path is not a directory`, 'pass --store DIR naming a directory (it is created if missing)');
 }
 
 function readOnly(dir: string): UserError {

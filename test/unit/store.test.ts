@@ -2,6 +2,7 @@
 // stacks are shared across segments, queries open only overlapping segments,
 // and the aggregate read agrees with the per-sample read.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openStoreReader, openStoreWriter, resolveStoreDir } from '../../src/store/index.js';
@@ -31,6 +32,24 @@ describe('store location', () => {
     } finally {
       if (saved === undefined) delete process.env.PROFCTL_STORE;
       else process.env.PROFCTL_STORE = saved;
+    }
+  });
+
+  it('refuses an empty --store (an unset variable in a script) instead of taking the default', () => {
+    expect(() => resolveStoreDir('')).toThrow('--store: empty path');
+  });
+
+  it('says a file given as the store is not a directory, to the writer and to readers', () => {
+    const file = path.join(os.tmpdir(), `profctl-not-a-store-${process.pid}`);
+    fs.writeFileSync(file, 'x');
+    try {
+      for (const dir of [file, path.join(file, 'sub')]) {
+        expect(() => openStoreWriter(dir)).toThrow(`cannot use ${dir} as the store: it or a part of its path is not a directory`);
+        expect(() => openStoreReader(dir)).toThrow(`${dir} is not a profile store (it has no segments/ folder)`);
+      }
+      expect(fs.readFileSync(file, 'utf8')).toBe('x');
+    } finally {
+      fs.rmSync(file);
     }
   });
 });
