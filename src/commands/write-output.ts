@@ -2,8 +2,8 @@
 // atomically (a temp file beside it, renamed over it at the end), so a
 // failure half-way never leaves a partial file and readers never see one.
 // Binary data refuses to go to a terminal.
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, fsyncSync, lstatSync, openSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 
 export interface OutputSink {
@@ -29,7 +29,18 @@ export function openOutput(output: string | undefined): OutputSink {
       abort: () => {},
     };
   }
-  const tmp = join(dirname(output), `.${basename(output)}.${process.pid}.tmp`);
+  let existing: Stats | undefined;
+  try {
+    existing = statSync(output);
+  } catch {
+    existing = undefined;
+  }
+  // A device, a FIFO or /dev/stdout: written in place. Renaming a temp file over
+  // it would replace /dev/null itself with a regular file.
+  if (existing && !existing.isFile()) return openInPlace(output);
+  // A symlink keeps pointing at its file, even one not there yet: the temp file goes beside the target.
+  const target = linkTarget(output);
+  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
   let fd: number;
   try {
     fd = openSync(tmp, 'w', 0o644);
@@ -57,7 +68,7 @@ export function openOutput(output: string | undefined): OutputSink {
     commit() {
       fsyncSync(fd);
       close();
-      renameSync(tmp, output);
+      renameSync(tmp, target);
     },
     abort() {
       close();
@@ -68,4 +79,51 @@ export function openOutput(output: string | undefined): OutputSink {
       }
     },
   };
+}
+
+/** Writes straight into something that is not a regular file; nothing to rename, nothing to take back. */
+function openInPlace(output: string): OutputSink {
+  let fd: number;
+  try {
+    fd = openSync(output, 'w');
+  } catch (e) {
+    throw new UserError(`cannot write ${output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let open = true;
+  const close = () => {
+    if (open) closeSync(fd);
+    open = false;
+  };
+  return {
+    write(data) {
+      try {
+        if (typeof data === 'string') writeSync(fd, data);
+        else {
+          let off = 0;
+          while (off < data.length) off += writeSync(fd, data, off);
+        }
+      } catch (e) {
+        close();
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EPIPE') throw e;
+        throw new UserError(`cannot write ${output}: ${code ?? (e as Error).message}`);
+      }
+    },
+    commit: close,
+    abort: close,
+  };
+}
+
+/** Where a path's symlinks lead, followed one by one (the last may not exist yet); the path itself when it is no link. */
+function linkTarget(path: string): string {
+  let p = path;
+  for (let hops = 0; hops < 40; hops++) {
+    try {
+      if (!lstatSync(p).isSymbolicLink()) return p;
+      p = resolve(dirname(p), readlinkSync(p));
+    } catch {
+      return p;
+    }
+  }
+  return p;
 }
