@@ -126,7 +126,7 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
     onWritten: opts.quiet
       ? undefined
       : (r, b) => {
-          const evicted = b.deletedSegments ? `, evicted ${b.deletedSegments} old segments` : '';
+          const evicted = b.deletedSegments ? `, evicted ${plural(b.deletedSegments, 'old segment')}` : '';
           process.stderr.write(`profctl agent: ${plural(r.samples, 'sample')}, ${plural(r.spans, 'span')} → ${formatBytes(r.bytes)}; store ${formatBytes(b.sizeBytes)} of ${formatBytes(opts.maxSizeBytes)}${evicted}\n`);
         },
   });
