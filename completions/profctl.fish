@@ -106,7 +106,7 @@ complete -c profctl -n '__fish_seen_subcommand_from record' -l engine -x -a 'aut
 complete -c profctl -n '__fish_seen_subcommand_from record' -l store -r -F -d 'store directory when no -o is given'
 complete -c profctl -n '__fish_seen_subcommand_from agent' -l store -r -F -d 'store directory (default: $PROFCTL_STORE, else /var/lib/profctl)'
 complete -c profctl -n '__fish_seen_subcommand_from agent' -l hz -x -d 'samples per second per CPU'
-complete -c profctl -n '__fish_seen_subcommand_from agent' -l flush -x -d 'segment length'
+complete -c profctl -n '__fish_seen_subcommand_from agent' -l flush -x -d 'segment length, 1s to 10m'
 complete -c profctl -n '__fish_seen_subcommand_from agent' -l max-size -x -d 'size cap of the store (4KiB or more); oldest segments go first'
 complete -c profctl -n '__fish_seen_subcommand_from agent' -l retention -x -d 'keep data this long'
 complete -c profctl -n '__fish_seen_subcommand_from agent' -l engine -x -a 'auto bpf perf' -d 'sampling engine'

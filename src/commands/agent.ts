@@ -24,12 +24,15 @@ export interface AgentOptions {
 }
 
 const MIN_STORE_BYTES = 4096;
+const MAX_FLUSH_MS = 600_000;
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export function parseAgentOptions(o: Record<string, unknown>): AgentOptions {
   const flushMs = parseDuration(String(o.flush ?? '10s'), '--flush');
   if (flushMs < 1000) throw new UserError(`--flush ${String(o.flush)}: too short`, 'flush at most once a second (10s is the default)');
+  // A window is held in memory until it is written, and a crash loses it: a few minutes at most.
+  if (flushMs > MAX_FLUSH_MS) throw new UserError(`--flush ${String(o.flush)}: too long`, 'flush at least every 10 minutes (10s is the default)');
   const maxSizeBytes = parseSize(String(o.maxSize ?? '1GiB'), '--max-size');
   // Below a segment and the tables it needs, every flush would be evicted as it is written.
   if (maxSizeBytes < MIN_STORE_BYTES) throw new UserError(`--max-size ${String(o.maxSize)}: too small`, 'the store needs room for its tables and a few segments: give at least 4KiB (1GiB is the default)');

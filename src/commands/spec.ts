@@ -165,7 +165,7 @@ export const commands: CommandSpec[] = [
     options: [
       { flags: '--store <dir>', description: 'store directory (default: $PROFCTL_STORE, else /var/lib/profctl)', complete: 'dir' },
       { flags: '--hz <n>', description: 'samples per second per CPU', default: '99' },
-      { flags: '--flush <duration>', description: 'segment length', default: '10s' },
+      { flags: '--flush <duration>', description: 'segment length, 1s to 10m', default: '10s' },
       { flags: '--max-size <size>', description: 'size cap of the store (4KiB or more); oldest segments go first', default: '1GiB' },
       { flags: '--retention <duration>', description: 'keep data this long', default: '7d' },
       { flags: '--engine <engine>', description: 'sampling engine', choices: ['auto', 'bpf', 'perf'], default: 'auto' },

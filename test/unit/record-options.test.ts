@@ -36,8 +36,10 @@ describe('parseAgentOptions', () => {
   it('defaults: 99 Hz, a 10 s flush, a 1 GiB cap, 7 days kept', () => {
     expect(parseAgentOptions({})).toMatchObject({ hz: 99, flushMs: 10_000, maxSizeBytes: 1024 ** 3, retentionMs: 7 * 86_400_000 });
   });
-  it('rejects a flush faster than a second and a cap no segment fits in', () => {
+  it('rejects a flush faster than a second or slower than 10 minutes, and a cap no segment fits in', () => {
     expect(() => parseAgentOptions({ flush: '500ms' })).toThrow(/too short/);
+    expect(() => parseAgentOptions({ flush: '2h' })).toThrow(/--flush 2h: too long/);
+    expect(parseAgentOptions({ flush: '10m' }).flushMs).toBe(600_000);
     expect(() => parseAgentOptions({ maxSize: '0' })).toThrow(/--max-size 0: too small/);
     expect(() => parseAgentOptions({ maxSize: '3KB' })).toThrow(/too small/);
     expect(parseAgentOptions({ maxSize: '64KiB' }).maxSizeBytes).toBe(65_536);
