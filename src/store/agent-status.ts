@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LOCK_FILE, STATUS_FILE, ensureDir, readLockPid, writeFileAtomic } from './layout.js';
 import { processAlive } from './writer.js';
+import { USER_HZ, readBootWallMs, readStartTime } from '../symbolize/proc-maps.js';
 
 export interface AgentStatus {
   pid: number;
@@ -68,6 +69,20 @@ export function readAgentStatus(dir: string, nowMs = Date.now()): AgentStatusRea
   const status = s as AgentStatus;
   const fresh = nowMs - status.updatedMs <= 3 * Math.max(1000, status.flushMs ?? 10_000);
   // A full file system stops the status file too, not the agent: its lock says it is still there.
-  const running = processAlive(status.pid) && (fresh || readLockPid(path.join(dir, LOCK_FILE)) === status.pid);
+  const running =
+    processAlive(status.pid) && (fresh || (readLockPid(path.join(dir, LOCK_FILE)) === status.pid && startedAround(status.pid, status.startedMs)));
   return { ...status, running, stale: running && !fresh };
+}
+
+/**
+ * The process with this pid started shortly before the agent said it started:
+ * an agent that died leaves its lock and status behind, and its pid may since
+ * name another program. True when /proc cannot tell.
+ */
+function startedAround(pid: number, startedMs: number): boolean {
+  const ticks = Number(readStartTime('/proc', pid));
+  const boot = readBootWallMs('/proc');
+  if (!Number.isFinite(ticks) || boot === undefined) return true;
+  const startMs = boot + (ticks * 1000) / USER_HZ;
+  return startMs <= startedMs + 2000 && startMs >= startedMs - 300_000;
 }

@@ -360,13 +360,19 @@ describe('agent status', () => {
   it('round-trips and tells a live agent from a stale one', () => {
     const dir = newDir();
     const now = Date.now();
-    const status = { pid: process.pid, updatedMs: now, startedMs: now - 5000, hz: 99, flushMs: 10_000, samplesPerSecond: 198, lostPerSecond: 0.5, cpuPercent: 0.4, rssBytes: 5e7, maxSizeBytes: 1 << 30, retentionMs: 7 * 86_400_000, otlpAddress: '127.0.0.1:4318' };
+    // This process plays the agent: it started when node did.
+    const startedMs = Math.round(performance.timeOrigin);
+    const status = { pid: process.pid, updatedMs: now, startedMs, hz: 99, flushMs: 10_000, samplesPerSecond: 198, lostPerSecond: 0.5, cpuPercent: 0.4, rssBytes: 5e7, maxSizeBytes: 1 << 30, retentionMs: 7 * 86_400_000, otlpAddress: '127.0.0.1:4318' };
     writeAgentStatus(dir, status);
     expect(readAgentStatus(dir, now)).toEqual({ ...status, running: true, stale: false });
     expect(readAgentStatus(dir, now + 3_600_000)!.running).toBe(false);
     // An agent that cannot rewrite its status (a full file system) but still holds the writer lock runs on.
     const w = openStoreWriter(dir, { durable: false });
     expect(readAgentStatus(dir, now + 3_600_000)).toMatchObject({ running: true, stale: true });
+    // An agent that died left its lock and status, and its pid now names a program that started long before.
+    writeAgentStatus(dir, { ...status, startedMs: startedMs + 3_600_000 });
+    expect(readAgentStatus(dir, now + 3_600_000)).toMatchObject({ running: false, stale: false });
+    writeAgentStatus(dir, status);
     w.close();
     expect(readAgentStatus(dir, now + 3_600_000)).toMatchObject({ running: false, stale: false });
     fs.writeFileSync(path.join(dir, 'agent-status.json'), '{"pid": ');
