@@ -109,6 +109,8 @@ export interface StoreWriter {
 }
 
 const DAY_MS = 86_400_000;
+/** The block size files are allocated in, on the file systems a store lives on (ext4, xfs, tmpfs). */
+const DISK_BLOCK = 4096;
 
 // Locks this process holds: its own pid in a lock file is then a live writer, not a leftover.
 const heldLocks = new Set<string>();
@@ -441,15 +443,18 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
     segs.forEach((s, i) => lastOfGeneration.set(s.generation, i));
     let deletedSegments = 0;
     let deletedBytes = 0;
+    // Room on disk: a file takes whole blocks, so a 300-byte segment frees 4 KiB.
+    let freedOnDisk = 0;
     const cutoff = nowMs - retentionMs;
     let i = 0;
     for (; i < segs.length; i++) {
       const s = segs[i]!;
-      if (!(s.toMs < cutoff || size > maxSizeBytes || deletedBytes < room)) break;
+      if (!(s.toMs < cutoff || size > maxSizeBytes || freedOnDisk < room)) break;
       fs.rmSync(path.join(segmentsDir, s.file), { force: true });
       size -= s.size;
       deletedSegments++;
       deletedBytes += s.size;
+      freedOnDisk += Math.ceil(s.size / DISK_BLOCK) * DISK_BLOCK;
       if (lastOfGeneration.get(s.generation) === i && s.generation !== gen.generation) size -= tableBytes.get(s.generation) ?? 0;
     }
     segs.splice(0, i);

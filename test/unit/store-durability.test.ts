@@ -235,6 +235,24 @@ describe('a full file system', () => {
     expect(readWarnings).toEqual([]);
   });
 
+  it('counts the room a small segment frees in whole blocks, and evicts no more than it needs', () => {
+    const dir = newDir();
+    const files = fill(dir, 40, 5);
+    expect(fs.statSync(path.join(dir, 'segments', files[0]!)).size).toBeLessThan(1024);
+    let failures = 1;
+    diskFullFor(() => failures-- > 0);
+    const startMs = T0 + 40 * 10_000;
+    const w = openStoreWriter(dir, { durable: false, now: () => startMs + 10_000 });
+    w.appendSegment({ startMs, endMs: startMs + 10_000, profile: makeProfile(startMs, 5, 41) });
+    w.close();
+    vi.restoreAllMocks();
+    // 16 KiB of room: four segments of one 4 KiB block each, not the eighty that their bytes would add up to.
+    const left = fs.readdirSync(path.join(dir, 'segments'));
+    expect(left).not.toContain(files[3]);
+    expect(left).toContain(files[4]);
+    expect(left).toHaveLength(37);
+  });
+
   it('fails with a clear error when nothing is left to evict, leaving the store as it was', async () => {
     const dir = newDir();
     fill(dir, 3);
