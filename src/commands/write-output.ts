@@ -29,6 +29,7 @@ export function openOutput(output: string | undefined): OutputSink {
       abort: () => {},
     };
   }
+  if (output === '') throw new UserError('-o: empty path', 'give a file name, or - for standard output');
   let existing: Stats | undefined;
   try {
     existing = statSync(output);
@@ -66,9 +67,14 @@ export function openOutput(output: string | undefined): OutputSink {
       }
     },
     commit() {
-      fsyncSync(fd);
-      close();
-      renameSync(tmp, target);
+      try {
+        fsyncSync(fd);
+        close();
+        renameSync(tmp, target);
+      } catch (e) {
+        this.abort();
+        throw new UserError(`cannot write ${output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check that the directory exists and is writable');
+      }
     },
     abort() {
       close();

@@ -26,6 +26,10 @@ describe('openOutput', () => {
     expect(readdirSync(d)).toEqual(['a.folded']);
   });
 
+  it('refuses an empty path in one line', () => {
+    expect(() => openOutput('')).toThrow('-o: empty path');
+  });
+
   it('keeps a symlink pointing at its file, even one that does not exist yet', () => {
     const d = dir();
     const link = join(d, 'latest.folded');
