@@ -46,24 +46,16 @@ export function openOutput(output: string | undefined): OutputSink {
   try {
     fd = openSync(tmp, 'w', 0o644);
   } catch (e) {
-    throw new UserError(`cannot write ${output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check that the directory exists and is writable');
+    throw cannotWrite(output, e, 'check that the directory exists and is writable');
   }
-  let open = true;
-  const close = () => {
-    if (open) closeSync(fd);
-    open = false;
-  };
+  const close = closeOnce(fd);
   return {
     write(data) {
       try {
-        if (typeof data === 'string') writeSync(fd, data);
-        else {
-          let off = 0;
-          while (off < data.length) off += writeSync(fd, data, off);
-        }
+        writeAll(fd, data);
       } catch (e) {
         this.abort();
-        throw new UserError(`cannot write ${output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'is the disk full?');
+        throw cannotWrite(output, e, 'is the disk full?');
       }
     },
     commit() {
@@ -73,7 +65,7 @@ export function openOutput(output: string | undefined): OutputSink {
         renameSync(tmp, target);
       } catch (e) {
         this.abort();
-        throw new UserError(`cannot write ${output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check that the directory exists and is writable');
+        throw cannotWrite(output, e, 'check that the directory exists and is writable');
       }
     },
     abort() {
@@ -93,31 +85,43 @@ function openInPlace(output: string): OutputSink {
   try {
     fd = openSync(output, 'w');
   } catch (e) {
-    throw new UserError(`cannot write ${output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw cannotWrite(output, e);
   }
-  let open = true;
-  const close = () => {
-    if (open) closeSync(fd);
-    open = false;
-  };
+  const close = closeOnce(fd);
   return {
     write(data) {
       try {
-        if (typeof data === 'string') writeSync(fd, data);
-        else {
-          let off = 0;
-          while (off < data.length) off += writeSync(fd, data, off);
-        }
+        writeAll(fd, data);
       } catch (e) {
         close();
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EPIPE') throw e;
-        throw new UserError(`cannot write ${output}: ${code ?? (e as Error).message}`);
+        if ((e as NodeJS.ErrnoException).code === 'EPIPE') throw e;
+        throw cannotWrite(output, e);
       }
     },
     commit: close,
     abort: close,
   };
+}
+
+function writeAll(fd: number, data: string | Uint8Array): void {
+  if (typeof data === 'string') writeSync(fd, data);
+  else {
+    let off = 0;
+    while (off < data.length) off += writeSync(fd, data, off);
+  }
+}
+
+/** Closes fd the first time it is called; later calls do nothing. */
+function closeOnce(fd: number): () => void {
+  let open = true;
+  return () => {
+    if (open) closeSync(fd);
+    open = false;
+  };
+}
+
+function cannotWrite(output: string, e: unknown, hint?: string): UserError {
+  return new UserError(`cannot write ${output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, hint);
 }
 
 /** Where a path's symlinks lead, followed one by one (the last may not exist yet); the path itself when it is no link. */
