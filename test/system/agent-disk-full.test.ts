@@ -11,8 +11,7 @@ import { mkdtempSync, readdirSync, rmSync, statfsSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildHelper, buildTarget, skipReason, repoRoot } from './helper-fixtures.js';
-import { openStoreWriter } from '../../src/store/index.js';
-import { makeProfile } from '../unit/store-fixtures.js';
+import { writeOlderSegments } from '../unit/store-fixtures.js';
 
 const bin = join(repoRoot, 'bin', 'profctl');
 const mount = mkdtempSync(join(tmpdir(), 'profctl-full-'));
@@ -38,13 +37,7 @@ describe.skipIf(skipReason !== undefined)('profctl agent on a full file system',
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mount]);
     mounted = true;
     // Older data, then another file takes all the space that is left.
-    const writer = openStoreWriter(store, { durable: false });
-    const now = Date.now();
-    for (let i = 0; i < 4; i++) {
-      const start = now - 60 * 60_000 + i * 60_000;
-      writer.appendSegment({ startMs: start, endMs: start + 10_000, profile: makeProfile(start, 20_000, i + 1, 40) });
-    }
-    writer.close();
+    writeOlderSegments(store, 4, 20_000);
     olderSegments = segments();
     const free = statfsSync(mount).bavail * statfsSync(mount).bsize;
     writeFileSync(join(mount, 'filler'), Buffer.alloc(free));

@@ -9,8 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { buildHelper, buildTarget, skipReason, repoRoot } from './helper-fixtures.js';
-import { openStoreWriter } from '../../src/store/index.js';
-import { makeProfile } from '../unit/store-fixtures.js';
+import { writeOlderSegments } from '../unit/store-fixtures.js';
 
 const bin = join(repoRoot, 'bin', 'profctl');
 const store = mkdtempSync(join(tmpdir(), 'profctl-agent-'));
@@ -63,13 +62,7 @@ describe.skipIf(skipReason !== undefined)('profctl agent (BPF engine)', () => {
     first.kill('SIGTERM');
     await new Promise((r) => first.on('exit', r));
     // Older data: 60 segments of the last hour, about half a MiB to evict.
-    const writer = openStoreWriter(store, { durable: false });
-    const now = Date.now();
-    for (let i = 0; i < 60; i++) {
-      const start = now - 60 * 60_000 + i * 60_000;
-      writer.appendSegment({ startMs: start, endMs: start + 10_000, profile: makeProfile(start, 2000, i + 1, 40) });
-    }
-    writer.close();
+    writeOlderSegments(store, 60, 2000);
     CAP = storeBytes() + 16 * 1024;
     agent = spawn(bin, ['agent', '--store', store, '--flush', '1s', '--max-size', String(CAP), '--otlp', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
     agent.stderr!.on('data', (d) => (stderr += d));

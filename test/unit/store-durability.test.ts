@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { UserError } from '../../src/errors.js';
 import { openStoreReader, openStoreWriter, readAgentStatus, writeAgentStatus } from '../../src/store/index.js';
+import type { AppendResult } from '../../src/store/writer.js';
 import { makeFrames, makeProfile, makeSpans, useTempStoreDirs } from './store-fixtures.js';
 
 const T0 = Date.UTC(2025, 0, 15, 2, 0, 0);
@@ -212,19 +213,34 @@ describe('a full file system', () => {
     }) as typeof fs.writeSync);
   }
 
+  /**
+   * Appends the window after `index` earlier 10 s windows while `full()` says
+   * the disk is full; the writer's clock is at the window's end.
+   */
+  function appendWhileFull(dir: string, full: () => boolean, index: number, samples: number) {
+    diskFullFor(full);
+    const warnings: string[] = [];
+    const startMs = T0 + index * 10_000;
+    const w = openStoreWriter(dir, { durable: false, onWarning: (m) => warnings.push(m), now: () => startMs + 10_000 });
+    let result: AppendResult | undefined;
+    let error: unknown;
+    try {
+      result = w.appendSegment({ startMs, endMs: startMs + 10_000, profile: makeProfile(startMs, samples, index + 1) });
+    } catch (e) {
+      error = e;
+    }
+    w.close();
+    vi.restoreAllMocks();
+    return { result, error, warnings };
+  }
+
   it('evicts the oldest segments to make room, and writes the new one', async () => {
     const dir = newDir();
     const files = fill(dir, 40, 2000);
     let failures = 1;
-    diskFullFor(() => failures-- > 0);
-    const warnings: string[] = [];
-    const startMs = T0 + 40 * 10_000;
-    const w = openStoreWriter(dir, { durable: false, onWarning: (m) => warnings.push(m), now: () => startMs + 10_000 });
-    const r = w.appendSegment({ startMs, endMs: startMs + 10_000, profile: makeProfile(startMs, 200, 41) });
-    w.close();
-    vi.restoreAllMocks();
+    const { result, warnings } = appendWhileFull(dir, () => failures-- > 0, 40, 200);
     const left = fs.readdirSync(path.join(dir, 'segments'));
-    expect(left).toContain(r.file);
+    expect(left).toContain(result!.file);
     expect(left).not.toContain(files[0]);
     // Only what made room went, oldest first: the newest of the older segments stay.
     expect(left).toContain(files[39]);
@@ -240,12 +256,7 @@ describe('a full file system', () => {
     const files = fill(dir, 40, 5);
     expect(fs.statSync(path.join(dir, 'segments', files[0]!)).size).toBeLessThan(1024);
     let failures = 1;
-    diskFullFor(() => failures-- > 0);
-    const startMs = T0 + 40 * 10_000;
-    const w = openStoreWriter(dir, { durable: false, now: () => startMs + 10_000 });
-    w.appendSegment({ startMs, endMs: startMs + 10_000, profile: makeProfile(startMs, 5, 41) });
-    w.close();
-    vi.restoreAllMocks();
+    expect(appendWhileFull(dir, () => failures-- > 0, 40, 5).error).toBeUndefined();
     // 16 KiB of room: four segments of one 4 KiB block each, not the eighty that their bytes would add up to.
     const left = fs.readdirSync(path.join(dir, 'segments'));
     expect(left).not.toContain(files[3]);
@@ -257,17 +268,7 @@ describe('a full file system', () => {
     const dir = newDir();
     fill(dir, 3);
     const before = await readAll(dir);
-    diskFullFor(() => true);
-    const w = openStoreWriter(dir, { durable: false });
-    const startMs = T0 + 3 * 10_000;
-    let error: unknown;
-    try {
-      w.appendSegment({ startMs, endMs: startMs + 10_000, profile: makeProfile(startMs, 200, 4) });
-    } catch (e) {
-      error = e;
-    }
-    w.close();
-    vi.restoreAllMocks();
+    const { error } = appendWhileFull(dir, () => true, 3, 200);
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).message).toBe(`no space left on the file system of the store ${dir}`);
     expect((error as UserError).hint).toMatch(/free space there/);
@@ -284,14 +285,8 @@ describe('a full file system', () => {
     fill(dir, 3);
     const oldTables = path.join(dir, 'tables', 'g000001.frames');
     // Full until the old tables go.
-    diskFullFor(() => fs.existsSync(oldTables));
-    const warnings: string[] = [];
-    const startMs = T0 + 3 * 10_000;
-    const w = openStoreWriter(dir, { durable: false, onWarning: (m) => warnings.push(m), now: () => startMs + 10_000 });
-    const r = w.appendSegment({ startMs, endMs: startMs + 10_000, profile: makeProfile(startMs, 200, 4) });
-    w.close();
-    vi.restoreAllMocks();
-    expect(r.generation).toBe(2);
+    const { result, warnings } = appendWhileFull(dir, () => fs.existsSync(oldTables), 3, 200);
+    expect(result!.generation).toBe(2);
     expect(fs.readdirSync(path.join(dir, 'tables')).sort()).toEqual(['g000002.frames', 'g000002.stacks']);
     expect(warnings.at(-1)).toMatch(/no segment is left: started new tables to make room/);
     const { profile, warnings: readWarnings } = await readAll(dir);

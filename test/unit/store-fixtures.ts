@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
 import type { Frame, Profile, Sample } from '../../src/profile/model.js';
+import { openStoreWriter } from '../../src/store/index.js';
 import type { Span } from '../../src/spans/model.js';
 import { seededRandom as rng } from '../support/seeded-random.mjs';
 export { rng };
@@ -116,4 +117,15 @@ export function flatSamples(p: Profile): unknown[] {
       labels: s.labels,
     }))
     .sort((a, b) => JSON.stringify(a) < JSON.stringify(b) ? -1 : 1);
+}
+
+/** An hour of older data in a store: `count` 10 s segments of `samples` samples each, one a minute, ending before now. */
+export function writeOlderSegments(dir: string, count: number, samples: number): void {
+  const writer = openStoreWriter(dir, { durable: false });
+  const now = Date.now();
+  for (let i = 0; i < count; i++) {
+    const start = now - 60 * 60_000 + i * 60_000;
+    writer.appendSegment({ startMs: start, endMs: start + 10_000, profile: makeProfile(start, samples, i + 1, 40) });
+  }
+  writer.close();
 }
