@@ -12,6 +12,7 @@ import { UserError, ExitCode } from '../errors.js';
 import { parseDuration, parseHz, parsePositiveInt } from './units.js';
 import { optionList } from './select-profile.js';
 import { warnOnStderr } from './data-sources.js';
+import { readTgid } from '../symbolize/proc-maps.js';
 import type { Capture } from '../capture/capture-types.js';
 import type { StoreWriter } from '../store/index.js';
 import type { OutputSink } from './write-output.js';
@@ -53,16 +54,6 @@ export function withNodePerfMap(command: string[]): string[] {
   return [command[0]!, '--perf-basic-prof', ...(logging ? [] : ['--logfile=/dev/null']), ...command.slice(1)];
 }
 
-/** The process (thread group) a pid or thread id belongs to; undefined when there is none. */
-function processOfThread(id: number): number | undefined {
-  try {
-    const m = /^Tgid:\s*(\d+)/m.exec(readFileSync(`/proc/${id}/status`, 'latin1'));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function processState(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -91,7 +82,7 @@ export async function run(args: string[], options: Record<string, unknown>): Pro
   const opts = parseRecordOptions(args, options);
   // A pid that names no process, or a thread (sampling filters by process), would record nothing, silently.
   for (const pid of opts.pids) {
-    const tgid = processOfThread(pid);
+    const tgid = readTgid('/proc', pid);
     if (tgid === undefined) throw new UserError(`no process has pid ${pid}`, 'check the pid (ps -p PID); the process may have exited', ExitCode.usage);
     if (tgid !== pid) throw new UserError(`${pid} is a thread of process ${tgid}`, `pass --pid ${tgid}`, ExitCode.usage);
   }

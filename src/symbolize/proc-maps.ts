@@ -125,6 +125,16 @@ export function readNsPid(procRoot: string, pid: number): number {
   }
 }
 
+/** The process (thread group) a pid or thread id belongs to, from /proc/ID/status; undefined when there is none. */
+export function readTgid(procRoot: string, id: number): number | undefined {
+  try {
+    const m = /^Tgid:\s*(\d+)/m.exec(readFileSync(`${procRoot}/${id}/status`, 'latin1'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Executable code lives in these; data mappings never appear in stacks. */
 export function isExecutable(m: Mapping): boolean {
   return m.perms[2] === 'x';
