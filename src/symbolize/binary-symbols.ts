@@ -210,14 +210,6 @@ function openElf(source: ByteSource): ElfFile | undefined {
   }
 }
 
-function openElfPath(path: string): ElfFile | undefined {
-  try {
-    return openElf(new FileSource(path));
-  } catch {
-    return undefined;
-  }
-}
-
 /** Candidate paths of a separate debug file, most specific first. */
 export function debugFileCandidates(opts: LoadOptions, buildId: string | undefined, link: string | undefined): { path: string; via: SymbolOrigin }[] {
   const roots = opts.rootPrefix ? [opts.rootPrefix, ''] : [''];
@@ -246,7 +238,7 @@ function findDebugFile(opts: LoadOptions, elf: ElfFile, buildId: string | undefi
   const link = elf.debugLink()?.file;
   for (const c of debugFileCandidates(opts, buildId, link)) {
     if (!existsSync(c.path)) continue;
-    const dbg = openElfPath(c.path);
+    const dbg = openElfFile(c.path);
     if (!dbg) continue;
     const dbgId = dbg.buildId();
     // The binary itself can sit where a debuglink candidate points; skip it.
@@ -334,8 +326,8 @@ function buildTable(elf: ElfFile, opts: LoadOptions, buildId: string | undefined
 
 /** Loads a binary's symbols from a path (`openPath` may differ from the mapped path: /proc/PID/root/..., map_files). */
 export function loadBinarySymbols(openPath: string, opts: LoadOptions): BinarySymbols | undefined {
-  const elf = openElfPath(openPath);
-  return elf && loadElfSymbols(elf, opts);
+  const elf = openElfFile(openPath);
+  return elf ? loadElfSymbols(elf, opts) : undefined;
 }
 
 /** Loads an ELF image held in memory (the vdso). */
