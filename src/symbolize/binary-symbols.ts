@@ -19,8 +19,9 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import type { Frame } from '../profile/model.js';
 import { demangle } from './demangle.js';
-import { BufferSource, ElfFile, FileSource, type ByteSource, type ProgramHeader } from './elf-reader.js';
+import { BufferSource, ElfFile, FileSource, type ByteSource, type ProgramHeader, type SectionHeader } from './elf-reader.js';
 import { SymbolTable, type SymbolSource } from './symbol-table.js';
+import { readPltStubs, stubIndex, stubSections, stubTarget, type PltStubs } from './plt.js';
 
 export const DEFAULT_DEBUG_DIRS = ['/usr/lib/debug'];
 
@@ -66,9 +67,26 @@ interface LoadedTable {
   origin: SymbolOrigin;
 }
 
+/**
+ * A binary's PLT stubs (plt.ts): the address range of its stub sections,
+ * known at load, and the stubs themselves, decoded on the first address
+ * inside that range (null when they could not be read).
+ */
+interface StubState {
+  lo: number;
+  hi: number;
+  elf: ElfFile;
+  sections: SectionHeader[];
+  decoded?: PltStubs | null;
+  /** Every stub's target, read before the binary's file was closed (its symbols came from a debug file). */
+  targets?: (string | undefined)[];
+}
+
 export class BinarySymbols {
   private readonly frames = new Map<number, Frame>();
   private readonly unknown = new Map<number, Frame>();
+  private readonly stubFrames = new Map<number, Frame>();
+  private stubs: StubState | undefined;
   /** Live processes mapping this binary; the cache evicts only unreferenced ones. */
   refs = 0;
   private loaded: LoadedTable | undefined;
@@ -125,15 +143,19 @@ export class BinarySymbols {
    * Frames are cached and shared: callers must not mutate them.
    */
   frameAt(vaddr: number): Frame {
-    const index = this.table ? this.table.indexOf(vaddr) : -1;
+    const table = this.table;
+    const stubs = this.stubs;
+    if (stubs && vaddr >= stubs.lo && vaddr < stubs.hi) {
+      const stub = this.stubFrameAt(stubs, vaddr);
+      if (stub) return stub;
+    }
+    const index = table ? table.indexOf(vaddr) : -1;
     if (index < 0) return this.unknownAt(vaddr);
     let f = this.frames.get(index);
     if (f) return f;
-    const raw = this.table!.nameAt(index);
+    const raw = table!.nameAt(index);
     if (raw === '') return this.unknownAt(vaddr); // the file became unreadable
-    // Symbol versions (`memcpy@GLIBC_2.2.5`, `foo@@V2`) name one function: drop them.
-    const name = demangle(raw.replace(VERSION_SUFFIX, ''));
-    f = name === raw ? { name, module: this.module, kind: 'native' } : { name, module: this.module, kind: 'native', rawName: raw };
+    f = nativeFrame(raw.replace(VERSION_SUFFIX, ''), raw, this.module);
     if (this.frames.size >= MAX_CACHED_FRAMES) {
       let drop = MAX_CACHED_FRAMES >> 2;
       for (const k of this.frames.keys()) {
@@ -142,6 +164,59 @@ export class BinarySymbols {
       }
     }
     this.frames.set(index, f);
+    return f;
+  }
+
+  /** Attaches the binary's PLT stubs; called once, at load. */
+  withStubs(elf: ElfFile): this {
+    const sections = stubSections(elf);
+    if (sections.length > 0) {
+      const lo = Math.min(...sections.map((s) => s.addr));
+      const hi = Math.max(...sections.map((s) => s.addr + s.size));
+      this.stubs = { lo, hi, elf, sections };
+    }
+    return this;
+  }
+
+  /**
+   * Reads every stub's target while the binary's file is still open: called
+   * when the table is built from a debug file and the binary itself is about
+   * to be closed.
+   */
+  settleStubs(table: SymbolTable | undefined): void {
+    const s = this.stubs;
+    if (!s || s.targets) return;
+    try {
+      const decoded = (s.decoded ??= readPltStubs(s.elf, s.sections));
+      s.targets = Array.from(decoded.targets, (_, i) => stubTarget(s.elf, decoded, i, (addr) => resolverName(table, addr)));
+    } catch {
+      s.decoded = null;
+    }
+  }
+
+  /** `name@plt` for an address inside a PLT stub; undefined when the stub names nothing. */
+  private stubFrameAt(s: StubState, vaddr: number): Frame | undefined {
+    if (s.decoded === undefined) {
+      try {
+        s.decoded = readPltStubs(s.elf, s.sections);
+      } catch {
+        s.decoded = null;
+      }
+    }
+    if (!s.decoded) return undefined;
+    const i = stubIndex(s.decoded, vaddr);
+    if (i < 0) return undefined;
+    let f = this.stubFrames.get(i);
+    if (f) return f;
+    let target: string | undefined;
+    try {
+      target = s.targets ? s.targets[i] : stubTarget(s.elf, s.decoded, i, (addr) => resolverName(this.loaded?.table, addr));
+    } catch {
+      return undefined; // the file was closed
+    }
+    if (!target) return undefined;
+    f = nativeFrame(target, target, this.module, '@plt');
+    this.stubFrames.set(i, f);
     return f;
   }
 
@@ -175,6 +250,20 @@ export class BinarySymbols {
   resolves(vaddr: number): boolean {
     return this.frameAt(vaddr).kind !== 'unknown';
   }
+}
+
+/** A frame for a symbol's name: demangled, with the raw name kept when it differs. */
+function nativeFrame(unversioned: string, raw: string, module: string, suffix = ''): Frame {
+  const name = demangle(unversioned) + suffix;
+  const rawName = raw + suffix;
+  return name === rawName ? { name, module, kind: 'native' } : { name, module, kind: 'native', rawName };
+}
+
+/** The name of the function that starts exactly at addr (an IFUNC resolver a PLT slot is filled from). */
+function resolverName(table: SymbolTable | undefined, addr: number): string | undefined {
+  const i = table ? table.indexOf(addr) : -1;
+  if (i < 0 || table!.startAt(i) !== addr) return undefined;
+  return table!.nameAt(i).replace(VERSION_SUFFIX, '') || undefined;
 }
 
 /**
@@ -272,10 +361,18 @@ function miniDebugInfoSymbols(elf: ElfFile): SymbolSource | undefined {
  */
 export function loadElfSymbols(elf: ElfFile, opts: LoadOptions, moduleName = basename(opts.mappedPath)): BinarySymbols {
   const buildId = buildIdOf(elf);
-  return new BinarySymbols(moduleName, buildId, elf.loadSegments(), () => buildTable(elf, opts, buildId), () => elf.close());
+  const bin: BinarySymbols = new BinarySymbols(
+    moduleName,
+    buildId,
+    elf.loadSegments(),
+    () => buildTable(elf, opts, buildId, (table) => bin.settleStubs(table)),
+    () => elf.close(),
+  ).withStubs(elf);
+  return bin;
 }
 
-function buildTable(elf: ElfFile, opts: LoadOptions, buildId: string | undefined): LoadedTable {
+/** `beforeClose` runs when the binary's own file is not needed for names and is about to be closed. */
+function buildTable(elf: ElfFile, opts: LoadOptions, buildId: string | undefined, beforeClose: (table: SymbolTable | undefined) => void): LoadedTable {
   const sources: SymbolSource[] = [];
   let dbg: { elf: ElfFile; via: SymbolOrigin } | undefined;
   try {
@@ -311,6 +408,7 @@ function buildTable(elf: ElfFile, opts: LoadOptions, buildId: string | undefined
       }
     }
     const table = sources.length > 0 ? SymbolTable.build(sources) : undefined;
+    if (!sources.some((s) => s.file === elf.source)) beforeClose(table);
     return { table, origin };
   } catch (err) {
     for (const s of sources) s.file.close();

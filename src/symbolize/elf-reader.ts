@@ -142,6 +142,8 @@ export class ElfFile {
   readonly is64: boolean;
   /** ET_EXEC = 2, ET_DYN = 3 (PIE and shared libraries). */
   readonly type: number;
+  /** e_machine: EM_X86_64 = 62, EM_AARCH64 = 183. */
+  readonly machine: number;
   readonly programHeaders: ProgramHeader[] = [];
   readonly sections: SectionHeader[] = [];
 
@@ -153,6 +155,7 @@ export class ElfFile {
     this.is64 = ident[4] === 2;
     const hdr = source.read(0, this.is64 ? 64 : 52);
     this.type = hdr.readUInt16LE(16);
+    this.machine = hdr.readUInt16LE(18);
     const phoff = this.is64 ? u64(hdr, 32) : hdr.readUInt32LE(28);
     const shoff = this.is64 ? u64(hdr, 40) : hdr.readUInt32LE(32);
     const o = this.is64 ? 54 : 42;
