@@ -7,7 +7,7 @@
 /** Exit statuses, documented in the man page (generated from this table). */
 export const ExitCode = {
   ok: 0,
-  /** The thing checked is bad: a regression was found, an SLO pages. */
+  /** The thing checked is bad: a regression was found, an SLO pages, no agent runs. */
   checkFailed: 1,
   /** Usage error or unreadable input. */
   usage: 2,
@@ -25,7 +25,7 @@ export const ExitCode = {
 
 export const exitCodeDocs: Array<[number, string]> = [
   [ExitCode.ok, 'success'],
-  [ExitCode.checkFailed, 'the thing checked is bad: diff found a regression, slo has an SLO paging'],
+  [ExitCode.checkFailed, 'the thing checked is bad: diff found a regression, slo has an SLO paging, status finds no agent running or one that cannot write its store'],
   [ExitCode.usage, 'usage error, or an input file that cannot be read or parsed'],
   [ExitCode.permission, 'missing privilege: needs root or CAP_BPF+CAP_PERFMON'],
   [ExitCode.environment, 'the machine lacks something profctl needs (sampling helper, perf, kernel support)'],

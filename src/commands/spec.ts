@@ -183,6 +183,7 @@ export const commands: CommandSpec[] = [
       jsonOption,
     ],
     details: [
+      'Exit status 0 when an agent is running and writing its store, 1 when none is running or its status is stale, so that a health check can run status alone.',
       '--json prints {"agent": {"running", "stale", "pid", "engine", "hz", "startedAt", "updatedAt", "samplesPerSecond", "lostPerSecond", "cpuPercent", "rssBytes", "otlpAddress", "unwritten"}, "store": {"path", "sizeBytes", "maxSizeBytes", "retentionMs", "segments", "oldest", "newest", "gaps": [{"from", "to", "ms"}]}}; agent is {"running": false} when no agent has written a status; stale: running, but its status has not been rewritten for three flushes (a store it cannot write); unwritten: samples and spans waiting for the store.',
     ],
     load: () => import('./status.js'),

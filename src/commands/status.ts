@@ -27,6 +27,8 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
   }
   // Gaps since the agent started are what an on-call cares about; older ones are history.
   const gaps = store?.gaps ?? [];
+  // A health check's answer: is an agent running and writing its store.
+  const exitCode = agent?.running && !agent.stale ? ExitCode.ok : ExitCode.checkFailed;
 
   if (options.json === true) {
     process.stdout.write(
@@ -66,7 +68,7 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
         2,
       ) + '\n',
     );
-    return ExitCode.ok;
+    return exitCode;
   }
 
   const c = colors();
@@ -94,5 +96,5 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
   } else out.push(`store    ${dir}: ${storeError}`);
   for (const w of warnings.slice(0, 5)) process.stderr.write(`profctl: warning: ${w}\n`);
   process.stdout.write(out.join('\n') + '\n');
-  return ExitCode.ok;
+  return exitCode;
 }

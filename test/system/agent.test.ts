@@ -121,7 +121,9 @@ describe.skipIf(skipReason !== undefined)('profctl agent (BPF engine)', () => {
     const code = await new Promise<number | null>((r) => agent.on('exit', r));
     expect(code, stderr).toBe(0);
     expect(stderr).toMatch(/stopped \(SIGTERM\)/);
-    const st = JSON.parse(profctl(['status', '--store', store, '--json']).stdout);
+    const stopped = profctl(['status', '--store', store, '--json']);
+    expect(stopped.status).toBe(1);
+    const st = JSON.parse(stopped.stdout);
     expect(st.agent.running).toBe(false);
     // The final flush enforced the cap too.
     expect(storeBytes()).toBeLessThanOrEqual(CAP);
