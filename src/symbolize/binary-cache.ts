@@ -14,7 +14,8 @@
 // It must not parse ELF itself (binary-symbols.ts does) or track processes.
 
 import { readFileSync, openSync, readSync, closeSync, type Stats } from 'node:fs';
-import { buildIdOf, loadElfSymbols, loadImageSymbols, openElfFile, type BinarySymbols } from './binary-symbols.js';
+import { release } from 'node:os';
+import { buildIdOf, loadElfSymbols, loadImageSymbols, openElfFile, vdsoDebugFiles, type BinarySymbols } from './binary-symbols.js';
 import { parseMaps, statIfPresent, type Mapping } from './proc-maps.js';
 
 export interface BinaryCacheOptions {
@@ -98,7 +99,7 @@ export class BinaryCache {
           try {
             const image = Buffer.alloc(self.end - self.start);
             readSync(fd, image, 0, image.length, self.start);
-            this.vdso = loadImageSymbols(image, '[vdso]') ?? null;
+            this.vdso = loadImageSymbols(image, '[vdso]', { debugDirs: this.opts.debugDirs, extraDebugFiles: vdsoDebugFiles(release()) }) ?? null;
           } finally {
             closeSync(fd);
           }

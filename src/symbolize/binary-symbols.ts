@@ -34,6 +34,8 @@ export interface LoadOptions {
   /** Prefix under which the process's file system is visible ('' or /proc/PID/root). */
   rootPrefix?: string;
   debugDirs?: string[];
+  /** More debug files to try after the usual places; one is used only when its build-id is the binary's (the vdso's image on disk). */
+  extraDebugFiles?: string[];
 }
 
 let xzDecompress: ((b: Buffer) => Buffer) | null | undefined;
@@ -300,10 +302,10 @@ function openElf(source: ByteSource): ElfFile | undefined {
 }
 
 /** Candidate paths of a separate debug file, most specific first. */
-export function debugFileCandidates(opts: LoadOptions, buildId: string | undefined, link: string | undefined): { path: string; via: SymbolOrigin }[] {
+export function debugFileCandidates(opts: LoadOptions, buildId: string | undefined, link: string | undefined): { path: string; via: SymbolOrigin; sameBuildId?: true }[] {
   const roots = opts.rootPrefix ? [opts.rootPrefix, ''] : [''];
   const dirs = opts.debugDirs ?? DEFAULT_DEBUG_DIRS;
-  const out: { path: string; via: SymbolOrigin }[] = [];
+  const out: { path: string; via: SymbolOrigin; sameBuildId?: true }[] = [];
   for (const root of roots) {
     for (const d of dirs) {
       if (buildId && buildId.length > 2) {
@@ -319,6 +321,7 @@ export function debugFileCandidates(opts: LoadOptions, buildId: string | undefin
       for (const d of dirs) out.push({ path: `${root}${join(d, dir, link)}`, via: 'debug-link' });
     }
   }
+  if (buildId) for (const path of opts.extraDebugFiles ?? []) out.push({ path, via: 'debug-build-id', sameBuildId: true });
   return out;
 }
 
@@ -332,7 +335,7 @@ function findDebugFile(opts: LoadOptions, elf: ElfFile, buildId: string | undefi
     const dbgId = dbg.buildId();
     // The binary itself can sit where a debuglink candidate points; skip it.
     const sameFile = dbg.section('.symtab') === undefined;
-    if ((buildId && dbgId && dbgId !== buildId) || sameFile) {
+    if ((buildId && dbgId && dbgId !== buildId) || (c.sameBuildId && dbgId !== buildId) || sameFile) {
       dbg.close();
       continue;
     }
@@ -428,8 +431,22 @@ export function loadBinarySymbols(openPath: string, opts: LoadOptions): BinarySy
   return elf ? loadElfSymbols(elf, opts) : undefined;
 }
 
-/** Loads an ELF image held in memory (the vdso). */
-export function loadImageSymbols(image: Buffer, moduleName: string): BinarySymbols | undefined {
+/**
+ * Loads an ELF image held in memory (the vdso), with its full symbols from a
+ * debug file of the same build-id where one is installed.
+ */
+export function loadImageSymbols(image: Buffer, moduleName: string, debug: Pick<LoadOptions, 'debugDirs' | 'extraDebugFiles'> = { debugDirs: [] }): BinarySymbols | undefined {
   const elf = openElf(new BufferSource(image));
-  return elf && loadElfSymbols(elf, { mappedPath: moduleName, debugDirs: [] }, moduleName);
+  return elf && loadElfSymbols(elf, { mappedPath: moduleName, ...debug }, moduleName);
+}
+
+/**
+ * Where distributions install the running kernel's vdso with its symbols
+ * (Ubuntu and Fedora ship it with the kernel; debug packages under
+ * /usr/lib/debug). The memory image has only the exported functions; the
+ * helpers they call (clock reads, the paravirtual clocks) need these.
+ */
+export function vdsoDebugFiles(release: string): string[] {
+  const names = ['vdso64.so', 'vdso.so'];
+  return ['/lib/modules', '/usr/lib/debug/lib/modules'].flatMap((dir) => names.map((n) => `${dir}/${release}/vdso/${n}`));
 }

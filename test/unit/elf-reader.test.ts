@@ -4,10 +4,10 @@
 // hard-coded addresses.
 
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadBinarySymbols, type BinarySymbols } from '../../src/symbolize/binary-symbols.js';
+import { loadBinarySymbols, loadImageSymbols, type BinarySymbols } from '../../src/symbolize/binary-symbols.js';
 import { demangle } from '../../src/symbolize/demangle.js';
 import { ElfFile, FileSource } from '../../src/symbolize/elf-reader.js';
 import { compile, nmAddress, nmFunctions, readelfBuildId, readelfLoads, run, tempDir, type NmSymbol } from './symbolize-fixtures.js';
@@ -188,6 +188,27 @@ describe('binary symbols', () => {
       const cxx = run('c++filt', [s.name]).trim();
       expect(f.name === cxx || cxx.endsWith(` ${f.name}`), `${f.name} vs ${cxx}`).toBe(true);
     }
+  });
+
+  it('finds the full symbols of an image read from memory (the vdso) in a file of the same build-id only', () => {
+    const d = tempDir();
+    const full = compile('symbolize-burn.c', d, 'image.so', ['-shared', '-fPIC']);
+    const image = join(d, 'image-stripped.so');
+    copyFileSync(full, image);
+    run('objcopy', ['--strip-all', image]);
+    const otherBuild = compile('symbolize-burn.c', d, 'other-build.so', ['-shared', '-fPIC', '-DOTHER_BUILD=1', '-O2']);
+    const noBuildId = compile('symbolize-burn.c', d, 'no-build-id.so', ['-shared', '-fPIC', '-Wl,--build-id=none']);
+    expect(readelfBuildId(otherBuild)).not.toBe(readelfBuildId(full));
+    const addr = nmAddress(full, 'burn_inner_static');
+    const bytes = readFileSync(image);
+    // The memory image alone has only its exported functions.
+    expect(loadImageSymbols(bytes, '[vdso]')!.frameAt(addr).kind).toBe('unknown');
+    // Files of another build, or with no build-id to compare, are passed over.
+    const wrong = loadImageSymbols(bytes, '[vdso]', { debugDirs: NO_DEBUG_DIRS, extraDebugFiles: [join(d, 'absent.so'), otherBuild, noBuildId] })!;
+    expect(wrong.frameAt(addr).kind).toBe('unknown');
+    const right = loadImageSymbols(bytes, '[vdso]', { debugDirs: NO_DEBUG_DIRS, extraDebugFiles: [otherBuild, noBuildId, full] })!;
+    expect(right.origin).toBe('debug-build-id');
+    expect(right.frameAt(addr + 1)).toEqual({ name: 'burn_inner_static', module: '[vdso]', kind: 'native' });
   });
 });
 
