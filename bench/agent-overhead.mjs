@@ -7,8 +7,11 @@
 //
 // Every tool is measured the same way, as the CPU it takes to turn an hour of
 // sampling into named stacks:
-// - throughput kept: iterations / iterations alone, same round (in-kernel
-//   costs are billed to the benchmark, so they show here);
+// - throughput kept: iterations / iterations of the loops alone, as the mean
+//   of the alone runs just before and just after the tool's (in-kernel
+//   costs are billed to the benchmark, so they show here; a shared VM's
+//   speed drifts by several percent within minutes, so the reference
+//   brackets each tool instead of being one run at the start of a round);
 // - CPU while sampling: on-CPU time of the tool's processes' threads (from
 //   /proc/PID/task/*/schedstat, in ns; /proc/PID/stat's 10 ms ticks where the
 //   kernel has no schedstat) while the loops ran, after a warm-up, scaled to
@@ -305,16 +308,15 @@ const results = new Map(configs.map((c) => [c.name, { kept: [], sampling: [], st
 // In a fixed order one tool always ran right after the loops alone and another always last, so any drift
 // within a round was billed to the same tools each time (in one such run the same BPF program, the
 // agent's and its helper's alone, ran 3.2 and 2.5 s per hour in neighbouring places).
+// The loops also run alone between tools (and the last of one round is the first of the next): each
+// tool's throughput is measured against the runs right before and right after it.
 const tools = configs.filter((c) => c.cmd);
+const aloneRuns = results.get('alone').kept;
+let alone = await spin();
+aloneRuns.push(alone);
 for (let r = 0; r < rounds; r++) {
-  let alone;
-  for (const c of [...configs.filter((x) => !x.cmd), ...tools.slice(r % tools.length), ...tools.slice(0, r % tools.length)]) {
+  for (const c of [...tools.slice(r % tools.length), ...tools.slice(0, r % tools.length)]) {
     if (failed.has(c.name)) continue;
-    if (!c.cmd) {
-      alone = await spin();
-      results.get(c.name).kept.push(100);
-      continue;
-    }
     const [cmd, args] = c.cmd();
     rmSync(join(tmp, 'store'), { recursive: true, force: true });
     // The probe starts first, so that its own start-up (a compile) is not in any tool's recording.
@@ -357,7 +359,10 @@ for (let r = 0; r < rounds; r++) {
     const totalS = childTimes(errText);
     const res = results.get(c.name);
     const perHour = 3600 / sampledS;
-    res.kept.push((iterations / alone) * 100);
+    const aloneAfter = await spin();
+    aloneRuns.push(aloneAfter);
+    res.kept.push((iterations / ((alone + aloneAfter) / 2)) * 100);
+    alone = aloneAfter;
     res.sampling.push(windowCpuS * perHour);
     res.stop.push(totalS - u.cpuS);
     res.hwm.push(u.hwmMb);
@@ -395,7 +400,7 @@ const lines = [
   `## agent overhead (${new Date().toISOString().slice(0, 10)})`,
   '',
   `Machine: ${cpus} CPUs (\`nproc\`), ${cpu}, kernel ${os.release()}, Node ${process.version}; load average at the end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}. Command: \`${only.length ? `ONLY=${only.join(",")} ` : ""}sudo node bench/agent-overhead.mjs ${seconds} ${rounds} ${warmup}\` (after \`npx tsc -p .\` and \`npm run build:native\`).`,
-  `Workload: ${cpus} copies (one per CPU) of a tight C loop (-O2, frame pointers) counting iterations for ${seconds} s. Each round runs the loops alone, then every tool once, in an order rotated by one place per round; ${rounds} rounds; medians. Each tool starts ${warmup} s before the loops (warm-up, not counted as sampling) and is stopped with SIGINT after them.${skipped.length ? ` Not installed, skipped: ${skipped.join(', ')}.` : ''}`,
+  `Workload: ${cpus} copies (one per CPU) of a tight C loop (-O2, frame pointers) counting iterations for ${seconds} s. Each round runs every tool once, in an order rotated by one place per round, with the loops run alone before the first tool and after each one; a tool's throughput is against the mean of the alone runs on either side of it; ${rounds} rounds; medians. Each tool starts ${warmup} s before the loops (warm-up, not counted as sampling) and is stopped with SIGINT after them.${skipped.length ? ` Not installed, skipped: ${skipped.join(', ')}.` : ''}`,
   '',
   `perf script over each recording, as fixed + per sample × samples (the per-sample part from naming the loops' samples over a long and a short stretch inside the loops' run; the fixed part counts once in an hour): ${results.get('perf record -F 99 -g -a')?.postSplit?.join('; ') ?? '—'}. In-kernel sampling time: ${probeKernel ? 'the cpu-clock timer handler timed between the hrtimer expire tracepoints on the loops\' interruptions, per call, times the calls of an hour; it includes the BPF tools\' program runs, and replaces the BPF time in the total' : 'not measured (no bpftrace, or KERNEL_PROBE=0): the total counts the BPF time instead'}.`,
   '',
@@ -403,7 +408,7 @@ const lines = [
   '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|',
   ...configs.map((c) => {
     const r = results.get(c.name);
-    if (!c.cmd) return `| ${c.name} | 100 | | | | | | | | |`;
+    if (!c.cmd) return `| ${c.name} (${r.kept.length} runs: iterations ÷ their median, %) | 100 | ${perRound(r.kept.map((x) => (x / median(r.kept)) * 100))} | | | | | | | |`;
     if (failed.has(c.name)) return `| ${c.name} | could not run here: ${failed.get(c.name).replace(/\|/g, '/')} | | | | | | | | |`;
     return `| ${c.name} | ${median(r.kept).toFixed(1)} | ${perRound(r.kept)} | ${s0(median(r.sampling))} (${perRound(r.sampling)}) | ${Number.isFinite(median(r.kernel)) ? `${s0(median(r.kernel))} (${perRound(r.kernel)})` : '—'} | ${s0(median(r.bpf))} (${perRound(r.bpf)}) | ${s0(median(r.stop))} | ${c.after ? s0(median(r.post)) : '—'} | **${s0(median(r.total))}** (${perRound(r.total)}) | ${median(r.hwm).toFixed(0)} |`;
   }),
