@@ -22,6 +22,7 @@ import { demangle } from './demangle.js';
 import { BufferSource, ElfFile, FileSource, type ByteSource, type ProgramHeader, type SectionHeader } from './elf-reader.js';
 import { SymbolTable, type SymbolSource } from './symbol-table.js';
 import { readPltStubs, stubIndex, stubSections, stubTarget, type PltStubs } from './plt.js';
+import { FunctionBounds } from './function-bounds.js';
 
 export const DEFAULT_DEBUG_DIRS = ['/usr/lib/debug'];
 
@@ -89,6 +90,11 @@ export class BinarySymbols {
   private readonly unknown = new Map<number, Frame>();
   private readonly stubFrames = new Map<number, Frame>();
   private stubs: StubState | undefined;
+  /** Unknown frames by the start of the function (from the unwind table) that holds their addresses. */
+  private readonly unknownByStart = new Map<number, Frame>();
+  /** The file's unwind table, opened on the first unknown address (null: none, or unreadable). */
+  private bounds: FunctionBounds | null | undefined;
+  private elf: ElfFile | undefined;
   /** Live processes mapping this binary; the cache evicts only unreferenced ones. */
   refs = 0;
   private loaded: LoadedTable | undefined;
@@ -169,8 +175,9 @@ export class BinarySymbols {
     return f;
   }
 
-  /** Attaches the binary's PLT stubs; called once, at load. */
-  withStubs(elf: ElfFile): this {
+  /** Attaches the open ELF file: its PLT stubs and unwind table name what its symbols do not. Called once, at load. */
+  withFile(elf: ElfFile): this {
+    this.elf = elf;
     const sections = stubSections(elf);
     if (sections.length > 0) {
       const lo = Math.min(...sections.map((s) => s.addr));
@@ -230,12 +237,33 @@ export class BinarySymbols {
   private unknownAt(vaddr: number): Frame {
     let f = this.unknown.get(vaddr);
     if (!f) {
-      f = { name: `[unknown] ${this.module}+0x${vaddr.toString(16)}`, module: this.module, kind: 'unknown' };
+      // Every address of one unnamed function gets that function's frame, named at its start.
+      const start = this.functionStart(vaddr);
+      f = start === undefined ? undefined : this.unknownByStart.get(start);
+      if (!f) {
+        const at = start ?? vaddr;
+        f = { name: `[unknown] ${this.module}+0x${at.toString(16)}`, module: this.module, kind: 'unknown' };
+        settledUnknownFrames.add(f);
+        if (start !== undefined) {
+          if (this.unknownByStart.size >= MAX_CACHED_FRAMES) this.unknownByStart.clear();
+          this.unknownByStart.set(start, f);
+        }
+      }
       if (this.unknown.size >= MAX_CACHED_FRAMES) this.unknown.clear();
       this.unknown.set(vaddr, f);
-      settledUnknownFrames.add(f);
     }
     return f;
+  }
+
+  /** The start of the function that holds vaddr, from the file's unwind table; undefined when it does not say. */
+  private functionStart(vaddr: number): number | undefined {
+    try {
+      if (this.bounds === undefined) this.bounds = (this.elf && FunctionBounds.open(this.elf)) ?? null;
+      return this.bounds?.startOf(vaddr);
+    } catch {
+      this.bounds = null; // the file was closed or is shorter than its headers say
+      return undefined;
+    }
   }
 
   /** Releases the open file names are read from; frames already made stay valid. */
@@ -370,7 +398,7 @@ export function loadElfSymbols(elf: ElfFile, opts: LoadOptions, moduleName = bas
     elf.loadSegments(),
     () => buildTable(elf, opts, buildId, (table) => bin.settleStubs(table)),
     () => elf.close(),
-  ).withStubs(elf);
+  ).withFile(elf);
   return bin;
 }
 

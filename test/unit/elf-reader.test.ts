@@ -234,3 +234,43 @@ describe('Rust binaries', () => {
     }
   });
 });
+
+describe('functions with no symbol', () => {
+  /** The functions readelf finds in the unwind table: [start, end). */
+  function fdeRanges(path: string): [number, number][] {
+    return [...run('readelf', ['--debug-dump=frames', path]).matchAll(/ FDE cie=\S+ pc=([0-9a-f]+)\.\.([0-9a-f]+)/g)].map((m) => [parseInt(m[1]!, 16), parseInt(m[2]!, 16)]);
+  }
+
+  it("groups a stripped binary's addresses by the function its unwind table puts them in", () => {
+    const d = tempDir();
+    const prog = compile('symbolize-widgets.cpp', d, 'widgets-stripped', ['-s']);
+    const ranges = fdeRanges(prog);
+    expect(ranges.length).toBeGreaterThan(5);
+    const bin = loadBinarySymbols(prog, { mappedPath: prog, debugDirs: NO_DEBUG_DIRS })!;
+    let grouped = 0;
+    for (const [start, end] of ranges) {
+      const probes = [start + 1, (start + end) >>> 1, end - 1];
+      // Functions .dynsym names, and the PLT (one FDE for all its stubs), have names.
+      if ([start, ...probes].some((a) => bin.frameAt(a).kind !== 'unknown')) continue;
+      const first = bin.frameAt(start);
+      expect(first.name).toBe(`[unknown] widgets-stripped+0x${start.toString(16)}`);
+      // One frame, the same object, for every address of the function.
+      for (const a of probes) expect(bin.frameAt(a)).toBe(first);
+      grouped++;
+    }
+    expect(grouped).toBeGreaterThan(5);
+    // Past the last function the unwind table covers, an address stays as it is.
+    const last = Math.max(...ranges.map(([, end]) => end));
+    const beyond = bin.frameAt(last + 0x10000);
+    expect(beyond.name).toBe(`[unknown] widgets-stripped+0x${(last + 0x10000).toString(16)}`);
+  });
+
+  it('keeps each address when the binary has no unwind table index', () => {
+    const d = tempDir();
+    const prog = compile('symbolize-widgets.cpp', d, 'widgets-no-hdr', ['-s', '-Wl,--no-eh-frame-hdr']);
+    expect(run('readelf', ['-lW', prog])).not.toMatch(/GNU_EH_FRAME/);
+    const [start] = fdeRanges(prog).find(([s]) => loadBinarySymbols(prog, { mappedPath: prog, debugDirs: NO_DEBUG_DIRS })!.frameAt(s).kind === 'unknown')!;
+    const bin = loadBinarySymbols(prog, { mappedPath: prog, debugDirs: NO_DEBUG_DIRS })!;
+    expect(bin.frameAt(start + 1).name).toBe(`[unknown] widgets-no-hdr+0x${(start + 1).toString(16)}`);
+  });
+});

@@ -1,0 +1,84 @@
+// Where a function starts, for addresses no symbol covers: a stripped
+// binary's own functions, a library's static functions when only .dynsym is
+// left, the vdso's helpers. The unwind table knows every function's range
+// even then: .eh_frame_hdr (the PT_GNU_EH_FRAME segment) holds a sorted
+// table of (function start, FDE) pairs, and each FDE holds its function's
+// length. With it, the samples of one unnamed function become one
+// `[unknown] module+0x<start>` frame instead of one frame per address.
+//
+// Only the layout every mainstream linker writes is read: a version 1 header
+// with 4-byte fields and a table of datarel sdata4 pairs, and FDEs whose
+// start is pcrel sdata4. Anything else (and an FDE whose start disagrees
+// with the table: another encoding) answers undefined, and the address is
+// kept as it is. Reads go to the file for each lookup (a binary search of a
+// few small reads); callers cache the frames they make.
+
+import type { ElfFile, ProgramHeader } from './elf-reader.js';
+
+const PT_GNU_EH_FRAME = 0x6474e550;
+const DW_EH_PE_udata4 = 0x03;
+const DW_EH_PE_sdata4 = 0x0b;
+const DW_EH_PE_datarel_sdata4 = 0x3b;
+
+export class FunctionBounds {
+  private constructor(
+    private readonly elf: ElfFile,
+    private readonly loads: ProgramHeader[],
+    /** Virtual address of .eh_frame_hdr: the table's values are relative to it. */
+    private readonly hdrVaddr: number,
+    private readonly tableOffset: number,
+    private readonly count: number,
+  ) {}
+
+  /** The unwind table of an ELF file, or undefined when it has none in a layout this reads. */
+  static open(elf: ElfFile): FunctionBounds | undefined {
+    const seg = elf.programHeaders.find((p) => p.type === PT_GNU_EH_FRAME);
+    if (!seg || seg.filesz < 12 || seg.offset + seg.filesz > elf.source.size) return undefined;
+    const h = elf.source.read(seg.offset, 12);
+    const [version, framePtrEnc, countEnc, tableEnc] = [h[0], h[1], h[2], h[3]];
+    const fourBytes = (enc: number | undefined) => enc !== undefined && ((enc & 0x0f) === DW_EH_PE_udata4 || (enc & 0x0f) === DW_EH_PE_sdata4);
+    if (version !== 1 || !fourBytes(framePtrEnc) || (countEnc !== DW_EH_PE_udata4 && countEnc !== DW_EH_PE_sdata4) || tableEnc !== DW_EH_PE_datarel_sdata4) return undefined;
+    const count = h.readUInt32LE(8);
+    if (count === 0 || 12 + count * 8 > seg.filesz) return undefined;
+    const loads = elf.programHeaders.filter((p) => p.type === 1);
+    return new FunctionBounds(elf, loads, seg.vaddr, seg.offset + 12, count);
+  }
+
+  /** The start of the function whose FDE covers vaddr, or undefined. */
+  startOf(vaddr: number): number | undefined {
+    // The last entry whose start is at or below vaddr.
+    let lo = 0;
+    let hi = this.count - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.entryStart(mid) <= vaddr) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    if (found < 0) return undefined;
+    const entry = this.elf.source.read(this.tableOffset + found * 8, 8);
+    const start = this.hdrVaddr + entry.readInt32LE(0);
+    const fdeVaddr = this.hdrVaddr + entry.readInt32LE(4);
+    const fdeOffset = this.fileOffset(fdeVaddr, 16);
+    if (fdeOffset === undefined) return undefined;
+    const fde = this.elf.source.read(fdeOffset, 16);
+    const length = fde.readUInt32LE(0);
+    if (length === 0xffffffff || length < 12 || fde.readInt32LE(4) === 0) return undefined; // 64-bit length, too short, or a CIE
+    const pcBegin = fdeVaddr + 8 + fde.readInt32LE(8);
+    if (pcBegin !== start) return undefined; // not pcrel sdata4
+    return vaddr < start + fde.readUInt32LE(12) ? start : undefined;
+  }
+
+  private entryStart(i: number): number {
+    return this.hdrVaddr + this.elf.source.read(this.tableOffset + i * 8, 4).readInt32LE(0);
+  }
+
+  private fileOffset(vaddr: number, length: number): number | undefined {
+    for (const p of this.loads) {
+      if (vaddr >= p.vaddr && vaddr + length <= p.vaddr + p.filesz) return vaddr - p.vaddr + p.offset;
+    }
+    return undefined;
+  }
+}
