@@ -10,8 +10,10 @@
 // with 4-byte fields and a table of datarel sdata4 pairs, and FDEs whose
 // start is pcrel sdata4. Anything else (and an FDE whose start disagrees
 // with the table: another encoding) answers undefined, and the address is
-// kept as it is. Reads go to the file for each lookup (a binary search of a
-// few small reads); callers cache the frames they make.
+// kept as it is. A big binary's table is hundreds of kilobytes (cc1: 45,000
+// functions), so only every 64th start is kept in memory, read in one pass
+// on the first lookup; a lookup then reads one block of 64 entries and one
+// FDE. Callers cache the frames they make.
 
 import type { ElfFile, ProgramHeader } from './elf-reader.js';
 
@@ -19,8 +21,14 @@ const PT_GNU_EH_FRAME = 0x6474e550;
 const DW_EH_PE_udata4 = 0x03;
 const DW_EH_PE_sdata4 = 0x0b;
 const DW_EH_PE_datarel_sdata4 = 0x3b;
+/** Entries per block: the in-memory index keeps the first start of each. */
+const BLOCK = 64;
+const ENTRY = 8;
 
 export class FunctionBounds {
+  /** The first function start of each block of BLOCK entries, read on the first lookup. */
+  private blockStarts: Float64Array | undefined;
+
   private constructor(
     private readonly elf: ElfFile,
     private readonly loads: ProgramHeader[],
@@ -46,21 +54,16 @@ export class FunctionBounds {
 
   /** The start of the function whose FDE covers vaddr, or undefined. */
   startOf(vaddr: number): number | undefined {
-    // The last entry whose start is at or below vaddr.
-    let lo = 0;
-    let hi = this.count - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.entryStart(mid) <= vaddr) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    if (found < 0) return undefined;
-    const entry = this.elf.source.read(this.tableOffset + found * 8, 8);
-    const start = this.hdrVaddr + entry.readInt32LE(0);
-    const fdeVaddr = this.hdrVaddr + entry.readInt32LE(4);
+    const blocks = (this.blockStarts ??= this.readBlockStarts());
+    // The last block, then the last entry in it, whose start is at or below vaddr.
+    const block = lastAtOrBelow(blocks.length, (i) => blocks[i]!, vaddr);
+    if (block < 0) return undefined;
+    const first = block * BLOCK;
+    const n = Math.min(BLOCK, this.count - first);
+    const entries = this.elf.source.read(this.tableOffset + first * ENTRY, n * ENTRY);
+    const found = lastAtOrBelow(n, (i) => this.hdrVaddr + entries.readInt32LE(i * ENTRY), vaddr);
+    const start = this.hdrVaddr + entries.readInt32LE(found * ENTRY);
+    const fdeVaddr = this.hdrVaddr + entries.readInt32LE(found * ENTRY + 4);
     const fdeOffset = this.fileOffset(fdeVaddr, 16);
     if (fdeOffset === undefined) return undefined;
     const fde = this.elf.source.read(fdeOffset, 16);
@@ -71,8 +74,16 @@ export class FunctionBounds {
     return vaddr < start + fde.readUInt32LE(12) ? start : undefined;
   }
 
-  private entryStart(i: number): number {
-    return this.hdrVaddr + this.elf.source.read(this.tableOffset + i * 8, 4).readInt32LE(0);
+  private readBlockStarts(): Float64Array {
+    const starts = new Float64Array(Math.ceil(this.count / BLOCK));
+    // Through one buffer of a few blocks: the table is never held whole.
+    const chunk = Buffer.allocUnsafe(BLOCK * ENTRY * 64);
+    for (let b = 0; b < starts.length; ) {
+      const entries = Math.min(this.count - b * BLOCK, chunk.length / ENTRY);
+      const data = this.elf.source.readInto(this.tableOffset + b * BLOCK * ENTRY, chunk.subarray(0, entries * ENTRY));
+      for (let e = 0; e < entries; e += BLOCK, b++) starts[b] = this.hdrVaddr + data.readInt32LE(e * ENTRY);
+    }
+    return starts;
   }
 
   private fileOffset(vaddr: number, length: number): number | undefined {
@@ -81,4 +92,19 @@ export class FunctionBounds {
     }
     return undefined;
   }
+}
+
+/** The last index in [0, n) whose value is at or below x (values ascending), or -1. */
+function lastAtOrBelow(n: number, value: (i: number) => number, x: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (value(mid) <= x) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
 }

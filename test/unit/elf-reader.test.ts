@@ -3,13 +3,14 @@
 // /bin/ls and libc. The truth comes from binutils (nm, readelf), not from
 // hard-coded addresses.
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadBinarySymbols, loadImageSymbols, type BinarySymbols } from '../../src/symbolize/binary-symbols.js';
 import { demangle } from '../../src/symbolize/demangle.js';
 import { ElfFile, FileSource } from '../../src/symbolize/elf-reader.js';
+import { FunctionBounds } from '../../src/symbolize/function-bounds.js';
 import { compile, nmAddress, nmFunctions, readelfBuildId, readelfLoads, run, tempDir, type NmSymbol } from './symbolize-fixtures.js';
 
 const NO_DEBUG_DIRS = ['/nonexistent-profctl-debug'];
@@ -238,7 +239,9 @@ describe('Rust binaries', () => {
 describe('functions with no symbol', () => {
   /** The functions readelf finds in the unwind table: [start, end). */
   function fdeRanges(path: string): [number, number][] {
-    return [...run('readelf', ['--debug-dump=frames', path]).matchAll(/ FDE cie=\S+ pc=([0-9a-f]+)\.\.([0-9a-f]+)/g)].map((m) => [parseInt(m[1]!, 16), parseInt(m[2]!, 16)]);
+    // readelf exits 1 on libc after printing every frame (a complaint it does not print): its output is what counts.
+    const out = spawnSync('readelf', ['--debug-dump=frames', path], { encoding: 'utf8', maxBuffer: 256 << 20 }).stdout;
+    return [...out.matchAll(/ FDE cie=\S+ pc=([0-9a-f]+)\.\.([0-9a-f]+)/g)].map((m) => [parseInt(m[1]!, 16), parseInt(m[2]!, 16)]);
   }
 
   it("groups a stripped binary's addresses by the function its unwind table puts them in", () => {
@@ -263,6 +266,22 @@ describe('functions with no symbol', () => {
     const last = Math.max(...ranges.map(([, end]) => end));
     const beyond = bin.frameAt(last + 0x10000);
     expect(beyond.name).toBe(`[unknown] widgets-stripped+0x${(last + 0x10000).toString(16)}`);
+  });
+
+  it("finds each function's start in a table of thousands (libc), at either end of every function", () => {
+    const found = execFileSync('gcc', ['-print-file-name=libc.so.6'], { encoding: 'utf8' }).trim();
+    const libc = existsSync(found) ? found : '/lib/x86_64-linux-gnu/libc.so.6';
+    const ranges = fdeRanges(libc).sort((a, b) => a[0] - b[0]);
+    expect(ranges.length).toBeGreaterThan(1000);
+    const elf = new ElfFile(new FileSource(libc));
+    const bounds = FunctionBounds.open(elf)!;
+    for (const [start, end] of ranges) {
+      if (end <= start) continue;
+      expect(bounds.startOf(start)).toBe(start);
+      expect(bounds.startOf(end - 1)).toBe(start);
+    }
+    expect(bounds.startOf(ranges[0]![0] - 1)).toBeUndefined();
+    elf.close();
   });
 
   it('keeps each address when the binary has no unwind table index', () => {
