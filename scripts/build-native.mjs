@@ -4,7 +4,7 @@
 // with `--engine perf` and on saved profiles, so a failed build prints what
 // to do and exits 0 (`--strict` makes it exit 1, for CI and tests).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, existsSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,9 +31,14 @@ if (!compiler) {
 
 const sources = readdirSync(sourceDir).filter((f) => f.endsWith('.c')).map((f) => join(sourceDir, f));
 mkdirSync(dirname(output), { recursive: true });
+// The linker removes its output and writes it anew: a helper started meanwhile (an agent, another
+// test file) would find it missing or half-written. It links beside it, and the result replaces it at once.
+const linked = `${output}.tmp-${process.pid}`;
 // --strict (CI, tests) also fails on a warning: a missing prototype or a short initializer must not reach users.
-const args = ['-O2', '-g', '-Wall', '-Wextra', ...(strict ? ['-Werror'] : []), '-std=gnu11', '-o', output, ...sources];
+const args = ['-O2', '-g', '-Wall', '-Wextra', ...(strict ? ['-Werror'] : []), '-std=gnu11', '-o', linked, ...sources];
 const result = spawnSync(compiler, args, { encoding: 'utf8' });
+if (result.status === 0) renameSync(linked, output);
+else rmSync(linked, { force: true });
 if (result.status !== 0) {
   const firstError = (result.stderr || '').split('\n').find((l) => /error/.test(l)) ?? (result.stderr || '').trim();
   const headers = /linux\/(bpf|perf_event|btf)\.h/.test(result.stderr || '');
