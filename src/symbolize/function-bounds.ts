@@ -48,8 +48,7 @@ export class FunctionBounds {
     if (version !== 1 || !fourBytes(framePtrEnc) || (countEnc !== DW_EH_PE_udata4 && countEnc !== DW_EH_PE_sdata4) || tableEnc !== DW_EH_PE_datarel_sdata4) return undefined;
     const count = h.readUInt32LE(8);
     if (count === 0 || 12 + count * 8 > seg.filesz) return undefined;
-    const loads = elf.programHeaders.filter((p) => p.type === 1);
-    return new FunctionBounds(elf, loads, seg.vaddr, seg.offset + 12, count);
+    return new FunctionBounds(elf, elf.loadSegments(), seg.vaddr, seg.offset + 12, count);
   }
 
   /** The start of the function whose FDE covers vaddr, or undefined. */
