@@ -115,10 +115,16 @@ export function symbolRank(bind: number, sized: boolean): number {
 
 export const PT_LOAD = 1;
 export const PT_NOTE = 4;
+export const PT_GNU_EH_FRAME = 0x6474e550;
+export const SHT_PROGBITS = 1;
 export const SHT_SYMTAB = 2;
+export const SHT_RELA = 4;
 export const SHT_NOTE = 7;
 export const SHT_NOBITS = 8;
 export const SHT_DYNSYM = 11;
+export const SHF_ALLOC = 0x2;
+export const SHF_EXECINSTR = 0x4;
+export const EM_X86_64 = 62;
 export const STB_LOCAL = 0;
 export const STB_GLOBAL = 1;
 export const STB_WEAK = 2;
@@ -364,6 +370,14 @@ export class ElfFile {
       }
     }
     return { count: n, starts, ends, ranks, nameOffsets, strtab };
+  }
+
+  /** The file offset of `length` bytes at an ELF virtual address, when one PT_LOAD segment holds them in the file. */
+  vaddrToFileOffset(vaddr: number, length: number): number | undefined {
+    for (const p of this.programHeaders) {
+      if (p.type === PT_LOAD && vaddr >= p.vaddr && vaddr + length <= p.vaddr + p.filesz) return vaddr - p.vaddr + p.offset;
+    }
+    return undefined;
   }
 
   /** Maps a file offset inside a PT_LOAD segment to the ELF virtual address symbols use. */

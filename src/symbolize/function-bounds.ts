@@ -15,9 +15,8 @@
 // on the first lookup; a lookup then reads one block of 64 entries and one
 // FDE. Callers cache the frames they make.
 
-import type { ElfFile, ProgramHeader } from './elf-reader.js';
+import { PT_GNU_EH_FRAME, type ElfFile } from './elf-reader.js';
 
-const PT_GNU_EH_FRAME = 0x6474e550;
 const DW_EH_PE_udata4 = 0x03;
 const DW_EH_PE_sdata4 = 0x0b;
 const DW_EH_PE_datarel_sdata4 = 0x3b;
@@ -31,7 +30,6 @@ export class FunctionBounds {
 
   private constructor(
     private readonly elf: ElfFile,
-    private readonly loads: ProgramHeader[],
     /** Virtual address of .eh_frame_hdr: the table's values are relative to it. */
     private readonly hdrVaddr: number,
     private readonly tableOffset: number,
@@ -48,7 +46,7 @@ export class FunctionBounds {
     if (version !== 1 || !fourBytes(framePtrEnc) || (countEnc !== DW_EH_PE_udata4 && countEnc !== DW_EH_PE_sdata4) || tableEnc !== DW_EH_PE_datarel_sdata4) return undefined;
     const count = h.readUInt32LE(8);
     if (count === 0 || 12 + count * 8 > seg.filesz) return undefined;
-    return new FunctionBounds(elf, elf.loadSegments(), seg.vaddr, seg.offset + 12, count);
+    return new FunctionBounds(elf, seg.vaddr, seg.offset + 12, count);
   }
 
   /** The start of the function whose FDE covers vaddr, or undefined. */
@@ -63,7 +61,7 @@ export class FunctionBounds {
     const found = lastAtOrBelow(n, (i) => this.hdrVaddr + entries.readInt32LE(i * ENTRY), vaddr);
     const start = this.hdrVaddr + entries.readInt32LE(found * ENTRY);
     const fdeVaddr = this.hdrVaddr + entries.readInt32LE(found * ENTRY + 4);
-    const fdeOffset = this.fileOffset(fdeVaddr, 16);
+    const fdeOffset = this.elf.vaddrToFileOffset(fdeVaddr, 16);
     if (fdeOffset === undefined) return undefined;
     const fde = this.elf.source.read(fdeOffset, 16);
     const length = fde.readUInt32LE(0);
@@ -83,13 +81,6 @@ export class FunctionBounds {
       for (let e = 0; e < entries; e += BLOCK, b++) starts[b] = this.hdrVaddr + data.readInt32LE(e * ENTRY);
     }
     return starts;
-  }
-
-  private fileOffset(vaddr: number, length: number): number | undefined {
-    for (const p of this.loads) {
-      if (vaddr >= p.vaddr && vaddr + length <= p.vaddr + p.filesz) return vaddr - p.vaddr + p.offset;
-    }
-    return undefined;
   }
 }
 

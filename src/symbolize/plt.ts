@@ -15,13 +15,8 @@
 // machines keep the `[unknown]` frames. Read lazily: a binary's stubs are
 // decoded on the first sample that lands in one.
 
-import { cString, SHT_DYNSYM, type ElfFile, type SectionHeader } from './elf-reader.js';
+import { cString, EM_X86_64, SHF_ALLOC, SHF_EXECINSTR, SHT_DYNSYM, SHT_PROGBITS, SHT_RELA, type ElfFile, type SectionHeader } from './elf-reader.js';
 
-const EM_X86_64 = 62;
-const SHT_PROGBITS = 1;
-const SHT_RELA = 4;
-const SHF_ALLOC = 0x2;
-const SHF_EXECINSTR = 0x4;
 const R_X86_64_64 = 1;
 const R_X86_64_GLOB_DAT = 6;
 const R_X86_64_JUMP_SLOT = 7;
