@@ -195,8 +195,9 @@ export class BinarySymbols {
   settleStubs(table: SymbolTable | undefined): void {
     const s = this.stubs;
     if (!s || s.targets) return;
+    const decoded = decodedStubs(s);
+    if (!decoded) return;
     try {
-      const decoded = (s.decoded ??= readPltStubs(s.elf, s.sections));
       s.targets = Array.from(decoded.targets, (_, i) => stubTarget(s.elf, decoded, i, (addr) => resolverName(table, addr)));
     } catch {
       s.decoded = null;
@@ -205,21 +206,15 @@ export class BinarySymbols {
 
   /** `name@plt` for an address inside a PLT stub; undefined when the stub names nothing. */
   private stubFrameAt(s: StubState, vaddr: number): Frame | undefined {
-    if (s.decoded === undefined) {
-      try {
-        s.decoded = readPltStubs(s.elf, s.sections);
-      } catch {
-        s.decoded = null;
-      }
-    }
-    if (!s.decoded) return undefined;
-    const i = stubIndex(s.decoded, vaddr);
+    const decoded = decodedStubs(s);
+    if (!decoded) return undefined;
+    const i = stubIndex(decoded, vaddr);
     if (i < 0) return undefined;
     let f = this.stubFrames.get(i);
     if (f) return f;
     let target: string | undefined;
     try {
-      target = s.targets ? s.targets[i] : stubTarget(s.elf, s.decoded, i, (addr) => resolverName(this.loaded?.table, addr));
+      target = s.targets ? s.targets[i] : stubTarget(s.elf, decoded, i, (addr) => resolverName(this.loaded?.table, addr));
     } catch {
       return undefined; // the file was closed
     }
@@ -280,6 +275,18 @@ export class BinarySymbols {
   resolves(vaddr: number): boolean {
     return this.frameAt(vaddr).kind !== 'unknown';
   }
+}
+
+/** The binary's stubs, decoded on first use; null when they cannot be read. */
+function decodedStubs(s: StubState): PltStubs | null {
+  if (s.decoded === undefined) {
+    try {
+      s.decoded = readPltStubs(s.elf, s.sections);
+    } catch {
+      s.decoded = null;
+    }
+  }
+  return s.decoded;
 }
 
 /** A frame for a symbol's name: demangled, with the raw name kept when it differs. */
