@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LOCK_FILE, STATUS_FILE, ensureDir, readLockPid, writeFileAtomic } from './layout.js';
 import { processAlive } from './writer.js';
-import { USER_HZ, readBootWallMs, readStartTime } from '../symbolize/proc-maps.js';
+import { readBootWallMs, readStartTime, startWallMs } from '../symbolize/proc-maps.js';
 
 export interface AgentStatus {
   pid: number;
@@ -83,6 +83,6 @@ function startedAround(pid: number, startedMs: number): boolean {
   const ticks = Number(readStartTime('/proc', pid));
   const boot = readBootWallMs('/proc');
   if (!Number.isFinite(ticks) || boot === undefined) return true;
-  const startMs = boot + (ticks * 1000) / USER_HZ;
+  const startMs = startWallMs(boot, ticks);
   return startMs <= startedMs + 2000 && startMs >= startedMs - 300_000;
 }

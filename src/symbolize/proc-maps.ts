@@ -107,7 +107,12 @@ export function readBootWallMs(procRoot: string): number | undefined {
 }
 
 /** Clock ticks a second in /proc/PID/stat (USER_HZ: 100 on every Linux architecture). */
-export const USER_HZ = 100;
+const USER_HZ = 100;
+
+/** A process's start (field 22 of /proc/PID/stat, in clock ticks since boot) as wall-clock milliseconds. */
+export function startWallMs(bootWallMs: number, ticks: number): number {
+  return bootWallMs + (ticks * 1000) / USER_HZ;
+}
 
 export function readMaps(procRoot: string, pid: number): Mapping[] | undefined {
   try {

@@ -53,7 +53,7 @@ import { settledUnknownFrames, type BinarySymbols } from './binary-symbols.js';
 import { demanglerError } from './demangle.js';
 import { KERNEL_MODULE, KernelSymbols } from './kallsyms.js';
 import { PerfMap } from './perf-map.js';
-import { findMapping, isExecutable, isFileBacked, parseMaps, readBootWallMs, readMaps, readNsPid, readStartTime, USER_HZ, type Mapping } from './proc-maps.js';
+import { findMapping, isExecutable, isFileBacked, parseMaps, readBootWallMs, readMaps, readNsPid, readStartTime, startWallMs, type Mapping } from './proc-maps.js';
 
 export interface SymbolizerOptions {
   /** Where /proc is (tests may point elsewhere). */
@@ -278,7 +278,7 @@ export class Symbolizer {
     }
     const ticks = Number(startTime);
     if (this.bootWallMs === null || !Number.isFinite(ticks)) return undefined;
-    return this.bootWallMs + (ticks * 1000) / USER_HZ - PERF_MAP_START_SLACK_MS;
+    return startWallMs(this.bootWallMs, ticks) - PERF_MAP_START_SLACK_MS;
   }
 
   /**
