@@ -86,6 +86,8 @@ export interface HelperOptions {
   kernelNames?: boolean;
   /** How long the helper's stack and thread-name numbers last, ms (its default: 60000). */
   stackTableMs?: number;
+  /** true: user stacks are walked by the kernel (bpf_get_stack), not by the sampler itself (protocol.md, "How it samples"). */
+  kernelUserWalk?: boolean;
   /** Called with each stats record (e.g. for `status`). */
   onStats?: (stats: StatsRecord) => void;
   onTls?: (pid: number, offset: number) => void;
@@ -111,6 +113,7 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
   if (opts.ringbufMb) args.push('--ringbuf-mb', String(opts.ringbufMb));
   if (opts.flushMs !== undefined) args.push('--flush-ms', String(Math.round(opts.flushMs)));
   if (opts.kernelNames === false) args.push('--no-kernel-names');
+  if (opts.kernelUserWalk) args.push('--kernel-user-walk');
   if (opts.stackTableMs !== undefined) args.push('--stack-table-ms', String(Math.round(opts.stackTableMs)));
   const child: ChildProcessWithoutNullStreams = spawn(path, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const decoder = new HelperStreamDecoder();

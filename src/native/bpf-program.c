@@ -5,7 +5,8 @@
  *  - the sampler (BPF_PROG_TYPE_PERF_EVENT), run on every cpu-clock tick:
  *    drops the idle task and untracked processes, builds the sample's record
  *    in a per-CPU scratch value: time/pid/tid/cpu/comm, the kernel stack and,
- *    right after its used bytes, the user stack (bpf_get_stack; no stack-id
+ *    right after its used bytes, the user stack (walked here along the frame
+ *    pointers for a 64-bit user-mode sample, else bpf_get_stack; no stack-id
  *    map, so no -EEXIST collisions), the OpenTelemetry thread context when
  *    user space registered a TLS offset for the process; then copies the
  *    record, cut to its length, into a BPF ring buffer (a fixed-size reserve
@@ -86,13 +87,14 @@ int create_maps(struct bpf_maps *m, uint32_t ringbuf_bytes, char *msg, size_t ms
 
 /* ---- a tiny assembler: instructions plus label fix-ups ---- */
 
-#define MAX_INSNS 256
-#define MAX_LABELS 16
+#define MAX_INSNS 3072
+#define MAX_LABELS 24
+#define MAX_FIXES 640
 struct prog_buf {
   struct bpf_insn insn[MAX_INSNS];
   int n;
   int label_at[MAX_LABELS];
-  int fix_at[64], fix_label[64], nfix;
+  int fix_at[MAX_FIXES], fix_label[MAX_FIXES], nfix;
 };
 
 static void emit(struct prog_buf *p, uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) {
@@ -155,7 +157,8 @@ static void counter_add_one(struct prog_buf *p, const struct bpf_maps *m, int in
   STX(BPF_DW, BPF_REG_0, BPF_REG_1, 0);
 }
 
-enum { L_EXIT, L_PASS, L_HAVE, L_SUBMIT, L_WAKE, L_FORCE, L_KNONE, L_KLEN, L_LEN_KNONE, L_LEN_K, L_LEN_UNONE, L_LEN_U, L_SENT };
+enum { L_EXIT, L_PASS, L_HAVE, L_SUBMIT, L_WAKE, L_FORCE, L_KNONE, L_KLEN, L_LEN_KNONE, L_LEN_K, L_LEN_UNONE, L_LEN_U, L_SENT,
+       L_UKERNEL, L_UDONE };
 
 /* r{reg} = the stack byte count stored at rc_off of the record (r9), or 0 when
  * negative (an error) or above max: bounds the verifier can follow. */
@@ -167,6 +170,82 @@ static void load_stack_len(struct prog_buf *p, int reg, int rc_off, int max, int
   MOV64_IMM(reg, 0);
   LABEL(done_label);
 }
+
+/*
+ * The user stack of a sample taken in 64-bit user mode, walked along the
+ * frame pointers here rather than by bpf_get_stack, which goes to L_UKERNEL
+ * for every other sample (in the kernel, 32-bit code, config.kernel_user_walk
+ * set, or a machine other than x86-64). On entry r2 points where the stack
+ * goes, r6 is the context (its registers are the interrupted user code's),
+ * r8 the config, r9 the record; ends at L_UDONE with the stack's byte count
+ * in the record's BREC_USTACK_RC. Clobbers r6.
+ *
+ * Why: the kernel's walk (perf_callchain_user) reads a frame at whatever the
+ * last saved frame pointer holds, and that is 0 (glibc's _start clears it)
+ * or garbage from code built without frame pointers, so nearly every walk
+ * ends in a page fault that the uaccess fixup catches. On a virtual machine
+ * that one fault was most of the sampler's cost: 6 of its 7 µs per sample,
+ * measured with bpftrace's own programs (see bench/RESULTS.md). Here a frame
+ * is read only where a frame can be: at or above the stack pointer, above
+ * the last frame read, 8-byte aligned. That is what the kernel's newer
+ * unwinder (kernel/unwind/user.c) asks of a frame too. It gives the same
+ * stack as the kernel's walk while the chain is sound, and stops where that
+ * walk would read a frame below the last: garbage, or a switch to a stack at
+ * lower addresses (a coroutine's or sigaltstack's), whose frames are lost.
+ * The same order as the kernel's: the sampled instruction pointer, then each
+ * frame's return address (zero included), at most USTACK_MAX entries.
+ */
+#if defined(__x86_64__)
+#define PT_REGS_BP 32   /* struct pt_regs (x86-64), the perf_event program's context */
+#define PT_REGS_IP 128
+#define PT_REGS_CS 136
+#define PT_REGS_SP 152
+#define USER_CS_64 0x33 /* __USER_CS: a 64-bit user-mode sample */
+#define WALK_FP (-56)   /* stack slots: the next frame's address */
+#define WALK_LO (-64)   /* the lowest address the next frame may have */
+#define WALK_FRAME (-80) /* a frame read from user memory: saved frame pointer, return address */
+static void walk_user_stack(struct prog_buf *p) {
+  LDX(BPF_W, BPF_REG_1, BPF_REG_8, 16); /* config.kernel_user_walk */
+  JNE(BPF_REG_1, 0, L_UKERNEL);
+  LDX(BPF_DW, BPF_REG_1, BPF_REG_6, PT_REGS_CS);
+  AND64_IMM(BPF_REG_1, 0xffff); /* with FRED the word holds more than the selector */
+  JNE(BPF_REG_1, USER_CS_64, L_UKERNEL);
+  LDX(BPF_DW, BPF_REG_1, BPF_REG_6, PT_REGS_IP);
+  STX(BPF_DW, BPF_REG_2, BPF_REG_1, 0);
+  LDX(BPF_DW, BPF_REG_1, BPF_REG_6, PT_REGS_BP);
+  STX(BPF_DW, BPF_REG_10, BPF_REG_1, WALK_FP);
+  LDX(BPF_DW, BPF_REG_1, BPF_REG_6, PT_REGS_SP);
+  STX(BPF_DW, BPF_REG_10, BPF_REG_1, WALK_LO);
+  MOV64_REG(BPF_REG_6, BPF_REG_2);
+  /* Unrolled: each step's slot is a constant offset, which the verifier
+   * checks once per step without a loop to bound. */
+  for (int k = 1; k < USTACK_MAX; k++) {
+    ST_IMM(BPF_W, BPF_REG_9, BREC_USTACK_RC, k * 8); /* the stack's size if it ends here */
+    LDX(BPF_DW, BPF_REG_3, BPF_REG_10, WALK_FP);
+    LDX(BPF_DW, BPF_REG_1, BPF_REG_10, WALK_LO);
+    JGT_REG(BPF_REG_1, BPF_REG_3, L_UDONE); /* below the stack pointer or the last frame (0 too) */
+    MOV64_REG(BPF_REG_1, BPF_REG_3);
+    AND64_IMM(BPF_REG_1, 7);
+    JNE(BPF_REG_1, 0, L_UDONE);
+    MOV64_REG(BPF_REG_1, BPF_REG_10);
+    ADD64_IMM(BPF_REG_1, WALK_FRAME);
+    MOV64_IMM(BPF_REG_2, 16);
+    CALL(BPF_FUNC_probe_read_user); /* r3 = the frame */
+    JNE(BPF_REG_0, 0, L_UDONE);
+    LDX(BPF_DW, BPF_REG_1, BPF_REG_10, WALK_FRAME + 8);
+    STX(BPF_DW, BPF_REG_6, BPF_REG_1, k * 8);
+    LDX(BPF_DW, BPF_REG_1, BPF_REG_10, WALK_FP);
+    ADD64_IMM(BPF_REG_1, 16);
+    STX(BPF_DW, BPF_REG_10, BPF_REG_1, WALK_LO);
+    LDX(BPF_DW, BPF_REG_1, BPF_REG_10, WALK_FRAME);
+    STX(BPF_DW, BPF_REG_10, BPF_REG_1, WALK_FP);
+  }
+  ST_IMM(BPF_W, BPF_REG_9, BREC_USTACK_RC, USTACK_MAX * 8);
+  JA(L_UDONE);
+}
+#else
+static void walk_user_stack(struct prog_buf *p) { (void)p; }
+#endif
 
 static void build_sampler(struct prog_buf *p, const struct bpf_maps *m) {
   /* r6 = ctx, r7 = pid_tgid then tgid, r8 = config, r9 = record */
@@ -226,11 +305,14 @@ static void build_sampler(struct prog_buf *p, const struct bpf_maps *m) {
   MOV64_REG(BPF_REG_2, BPF_REG_9);
   ADD64_REG(BPF_REG_2, BPF_REG_1);
   ADD64_IMM(BPF_REG_2, BREC_KSTACK);
+  walk_user_stack(p);
+  LABEL(L_UKERNEL);
   MOV64_REG(BPF_REG_1, BPF_REG_6);
   MOV64_IMM(BPF_REG_3, USTACK_MAX * 8);
   MOV64_IMM(BPF_REG_4, BPF_F_USER_STACK);
   CALL(BPF_FUNC_get_stack);
   STX(BPF_W, BPF_REG_9, BPF_REG_0, BREC_USTACK_RC);
+  LABEL(L_UDONE);
   /* The scratch value keeps the last sample's bytes: clear the trace-context area. */
   MOV64_IMM(BPF_REG_1, 0);
   for (int o = BREC_OTEL; o < BREC_KSTACK; o += 8) STX(BPF_DW, BPF_REG_9, BPF_REG_1, o);

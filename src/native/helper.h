@@ -91,6 +91,7 @@ struct helper_config {
   uint32_t fsbase_offset;  /* byte offset of thread.fsbase in task_struct */
   uint32_t tgid_offset;    /* byte offset of tgid in task_struct */
   uint32_t wake_bytes;     /* a known process's sample wakes the reader once the ring holds this much */
+  uint32_t kernel_user_walk; /* 1: user stacks from bpf_get_stack even where the sampler can walk them itself */
 };
 #define TARGET_FOLLOW 1u /* targets value flag: add forked children too */
 

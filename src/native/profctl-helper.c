@@ -3,7 +3,7 @@
  * its parent. Usage (the TypeScript side in src/capture/ is the only caller):
  *
  *   profctl-helper [--hz N] [--pid P]... [--follow P]... [--ringbuf-mb N]
- *                  [--no-tls] [--no-kernel-names] [--stats-ms N] [--flush-ms N]
+ *                  [--no-tls] [--no-kernel-names] [--kernel-user-walk] [--stats-ms N] [--flush-ms N]
  *
  * stdout carries the binary record stream of protocol.md; stderr is for
  * notes. Commands arrive as lines on stdin ("pid P", "follow P",
@@ -43,6 +43,7 @@ static void on_signal(int sig) { (void)sig; stopping = 1; }
 
 static struct bpf_maps maps = { -1, -1, -1, -1, -1, -1, -1 };
 static int tls_enabled = 1;
+static int kernel_user_walk = 0; /* --kernel-user-walk: user stacks from bpf_get_stack always */
 static int kernel_names = 1; /* KSYM records (kernel-names.c) unless --no-kernel-names */
 
 static void fail(int code, const char *fmt, const char *detail) {
@@ -350,6 +351,7 @@ int main(int argc, char **argv) {
     const char *next = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(argv[i], "--no-tls")) { tls_enabled = 0; continue; }
     if (!strcmp(argv[i], "--no-kernel-names")) { kernel_names = 0; continue; }
+    if (!strcmp(argv[i], "--kernel-user-walk")) { kernel_user_walk = 1; continue; }
     if (!next) fail(ERR_USAGE, "option %s needs a value", argv[i]);
     unsigned long v = strtoul(next, NULL, 10);
     if (!strcmp(argv[i], "--hz") && v > 0 && v <= 10000) hz = (unsigned)v;
@@ -372,7 +374,7 @@ int main(int argc, char **argv) {
   rc = create_maps(&maps, ringbuf_mb << 20, msg, sizeof(msg));
   if (rc) fail(rc, "%s", msg);
   /* A quarter of the ring: the reader wakes long before it could fill. */
-  struct helper_config cfg = { npids + nfollows > 0, (uint32_t)(offs.fsbase < 0 ? 0 : offs.fsbase), (uint32_t)offs.tgid, (ringbuf_mb << 20) / 4 };
+  struct helper_config cfg = { npids + nfollows > 0, (uint32_t)(offs.fsbase < 0 ? 0 : offs.fsbase), (uint32_t)offs.tgid, (ringbuf_mb << 20) / 4, (uint32_t)kernel_user_walk };
   uint32_t zero = 0;
   if (map_update(maps.config, &zero, &cfg)) fail(ERR_INTERNAL, "writing BPF config map: %s", strerror(errno));
   for (int i = 0; i < npids; i++) add_target(pids[i], 0);

@@ -40,6 +40,7 @@ describe.skipIf(skipReason !== undefined)('BPF capture engine', () => {
   let syscallHeavy: string;
   let exitTail: string;
   let leaderExit: string;
+  let frameWalk: string;
   beforeAll(() => {
     buildHelper();
     const flags = ['-O0', '-fno-omit-frame-pointer', '-no-pie'];
@@ -47,6 +48,7 @@ describe.skipIf(skipReason !== undefined)('BPF capture engine', () => {
     syscallHeavy = buildTarget('syscall-heavy', flags);
     exitTail = buildTarget('exit-tail', flags);
     leaderExit = buildTarget('leader-exit', [...flags, '-pthread']);
+    if (process.arch === 'x64') frameWalk = buildTarget('frame-walk', flags);
   });
 
   it('unwinds a frame-pointer call chain to its hottest leaf, only for --pid', async () => {
@@ -74,6 +76,44 @@ describe.skipIf(skipReason !== undefined)('BPF capture engine', () => {
     const st = capture.stats();
     expect(st.samples).toBe(samples.length);
     expect(st.lost).toBe(0);
+  });
+
+  /** The user stacks, named, of a frame-walk target run with ARGS, walked by the sampler or by the kernel. */
+  async function walkedStacks(args: string[], kernelUserWalk: boolean): Promise<string[][]> {
+    const target = run(frameWalk, args);
+    const capture = await startHelper({ hz: 199, pids: [target.pid], kernelUserWalk });
+    const samples = await collect(capture, 1800);
+    await target.exited;
+    expect(samples.length).toBeGreaterThan(20);
+    const symbols = functionSymbols(frameWalk);
+    return samples.map((s) => nameStack(s.userStack, symbols));
+  }
+
+  // The sampler walks a 64-bit user-mode sample's frame pointers itself (protocol.md, "How it samples"):
+  // the same stacks as the kernel's walk, up to the same limit, without reading a frame that cannot be one.
+  it.skipIf(process.arch !== 'x64')('walks a user stack deeper than its limit to 127 entries, as the kernel does', async () => {
+    for (const kernelUserWalk of [false, true]) {
+      const stacks = await walkedStacks(['deep', '1.5', '300'], kernelUserWalk);
+      const inLeaf = stacks.filter((st) => st[0] === 'walk_down' && st[1] === 'walk_down');
+      expect(inLeaf.length / stacks.length, `kernel walk: ${kernelUserWalk}`).toBeGreaterThan(0.8);
+      for (const st of inLeaf) expect(st, `kernel walk: ${kernelUserWalk}`).toEqual(new Array(127).fill('walk_down'));
+      // 40 calls deep: the whole chain, main and what called it.
+      const shallow = await walkedStacks(['deep', '1.5', '40'], kernelUserWalk);
+      const whole = shallow.filter((st) => st[0] === 'walk_down' && st.length > 41);
+      expect(whole.length / shallow.length, `kernel walk: ${kernelUserWalk}`).toBeGreaterThan(0.8);
+      for (const st of whole) expect(st.slice(0, 41), `kernel walk: ${kernelUserWalk}`).toEqual([...new Array(40).fill('walk_down'), 'main']);
+    }
+  });
+
+  it.skipIf(process.arch !== 'x64')('reads no frame below the stack pointer, where the kernel\'s walk reads garbage', async () => {
+    const own = await walkedStacks(['below', '1.5'], false);
+    const kernel = await walkedStacks(['below', '1.5'], true);
+    const inLoop = (stacks: string[][]) => stacks.filter((st) => st[0] === 'walk_below');
+    expect(inLoop(own).length / own.length).toBeGreaterThan(0.8);
+    expect(inLoop(kernel).length / kernel.length).toBeGreaterThan(0.8);
+    // The kernel follows the frame pointer into static memory and reports its decoy as the caller.
+    for (const st of inLoop(kernel)) expect(st).toEqual(['walk_below', 'walk_decoy']);
+    for (const st of inLoop(own)) expect(st).toEqual(['walk_below']);
   });
 
   it('carries kernel stacks for a syscall-heavy program', async () => {

@@ -1,0 +1,60 @@
+/* profctl system-test target for the sampler's own user-stack walk.
+ *   frame-walk deep SECONDS DEPTH: burns the CPU at the bottom of DEPTH
+ *     nested calls of walk_down (each keeps a frame: -O0
+ *     -fno-omit-frame-pointer), deeper than the 127 entries a walk takes
+ *     when DEPTH is large.
+ *   frame-walk below SECONDS: burns the CPU in walk_below with its frame
+ *     pointer aimed at a well-formed frame in static memory, below the stack
+ *     pointer: saved frame pointer 0, return address inside walk_decoy. A
+ *     walk that follows it (the kernel's does) reports walk_decoy as the
+ *     caller; one that reads only frames at or above the stack pointer
+ *     stops at the leaf.
+ * x86-64 only (walk_below sets %rbp in assembly). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "mono-clock.h"
+
+static volatile unsigned long sink;
+
+__attribute__((noinline)) void walk_decoy(void) { sink++; sink++; }
+
+static unsigned long decoy_frame[2];
+
+__attribute__((noinline)) void walk_below(double end) {
+  while (now() < end) {
+    unsigned long n = 20000000;
+    __asm__ volatile(
+        "mov %%rbp, %%r12\n\t"
+        "mov %1, %%rbp\n\t"
+        "1: dec %0\n\t"
+        "jnz 1b\n\t"
+        "mov %%r12, %%rbp\n\t"
+        : "+r"(n)
+        : "r"(decoy_frame)
+        : "r12", "memory", "cc");
+  }
+}
+
+__attribute__((noinline)) unsigned long walk_down(int depth, double end) {
+  if (depth > 1) return walk_down(depth - 1, end) + 1;
+  unsigned long x = 1;
+  while (now() < end)
+    for (int i = 0; i < 1000000; i++) x = x * 6364136223846793005ul + 1442695040888963407ul;
+  return x;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 3) return 2;
+  double end = now() + atof(argv[2]);
+  if (!strcmp(argv[1], "deep")) {
+    printf("%lu\n", walk_down(argc > 3 ? atoi(argv[3]) : 200, end) & 1);
+  } else if (!strcmp(argv[1], "below")) {
+    decoy_frame[0] = 0;
+    decoy_frame[1] = (unsigned long)walk_decoy + 1; /* a return address inside walk_decoy */
+    walk_below(end);
+  } else {
+    return 2;
+  }
+  return 0;
+}
