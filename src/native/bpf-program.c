@@ -158,7 +158,7 @@ static void counter_add_one(struct prog_buf *p, const struct bpf_maps *m, int in
 }
 
 enum { L_EXIT, L_PASS, L_HAVE, L_SUBMIT, L_WAKE, L_FORCE, L_KNONE, L_KLEN, L_LEN_KNONE, L_LEN_K, L_LEN_UNONE, L_LEN_U, L_SENT,
-       L_UKERNEL, L_UDONE };
+       L_UKERNEL, L_UDONE, L_UTASK, L_UWALK };
 
 /* r{reg} = the stack byte count stored at rc_off of the record (r9), or 0 when
  * negative (an error) or above max: bounds the verifier can follow. */
@@ -172,13 +172,13 @@ static void load_stack_len(struct prog_buf *p, int reg, int rc_off, int max, int
 }
 
 /*
- * The user stack of a sample taken in 64-bit user mode, walked along the
- * frame pointers here rather than by bpf_get_stack, which goes to L_UKERNEL
- * for every other sample (in the kernel, 32-bit code, config.kernel_user_walk
- * set, or a machine other than x86-64). On entry r2 points where the stack
- * goes, r6 is the context (its registers are the interrupted user code's),
- * r8 the config, r9 the record; ends at L_UDONE with the stack's byte count
- * in the record's BREC_USTACK_RC. Clobbers r6.
+ * The user stack of a sample of 64-bit user code, walked along the frame
+ * pointers here rather than by bpf_get_stack, which goes to L_UKERNEL for
+ * every other sample (32-bit code, a kernel thread, config.kernel_user_walk
+ * set, a machine other than x86-64). On entry the WALK_OUT slot points where
+ * the stack goes, r6 is the context (the interrupted registers), r8 the
+ * config, r9 the record; ends at L_UDONE with the stack's byte count in the
+ * record's BREC_USTACK_RC. Clobbers r6.
  *
  * Why: the kernel's walk (perf_callchain_user) reads a frame at whatever the
  * last saved frame pointer holds, and that is 0 (glibc's _start clears it)
@@ -204,19 +204,43 @@ static void load_stack_len(struct prog_buf *p, int reg, int rc_off, int max, int
 #define WALK_FP (-56)   /* stack slots: the next frame's address */
 #define WALK_LO (-64)   /* the lowest address the next frame may have */
 #define WALK_FRAME (-80) /* a frame read from user memory: saved frame pointer, return address */
-static void walk_user_stack(struct prog_buf *p) {
+#define WALK_OUT (-88)  /* where the user stack goes in the record */
+#define PCTL_FUNC_GET_CURRENT_TASK_BTF 158 /* Linux 5.11 */
+#define PCTL_FUNC_TASK_PT_REGS 175         /* Linux 5.15 */
+/* The walk's start from the registers r{regs} points to: the leaf (ip) into the record, bp and sp into the walk's slots. */
+static void walk_start(struct prog_buf *p, int regs) {
+  LDX(BPF_DW, BPF_REG_2, BPF_REG_10, WALK_OUT);
+  LDX(BPF_DW, BPF_REG_1, regs, PT_REGS_IP);
+  STX(BPF_DW, BPF_REG_2, BPF_REG_1, 0);
+  LDX(BPF_DW, BPF_REG_1, regs, PT_REGS_BP);
+  STX(BPF_DW, BPF_REG_10, BPF_REG_1, WALK_FP);
+  LDX(BPF_DW, BPF_REG_1, regs, PT_REGS_SP);
+  STX(BPF_DW, BPF_REG_10, BPF_REG_1, WALK_LO);
+}
+/* kernel_mode: a sample taken in the kernel walks from the user registers
+ * the task saved on entry (bpf_task_pt_regs), as the kernel's walk does; a
+ * kernel thread or io_uring worker has none (its saved selector is 0) and
+ * gets no user stack from bpf_get_stack either. */
+static void walk_user_stack(struct prog_buf *p, int kernel_mode) {
   LDX(BPF_W, BPF_REG_1, BPF_REG_8, 16); /* config.kernel_user_walk */
   JNE(BPF_REG_1, 0, L_UKERNEL);
   LDX(BPF_DW, BPF_REG_1, BPF_REG_6, PT_REGS_CS);
   AND64_IMM(BPF_REG_1, 0xffff); /* with FRED the word holds more than the selector */
-  JNE(BPF_REG_1, USER_CS_64, L_UKERNEL);
-  LDX(BPF_DW, BPF_REG_1, BPF_REG_6, PT_REGS_IP);
-  STX(BPF_DW, BPF_REG_2, BPF_REG_1, 0);
-  LDX(BPF_DW, BPF_REG_1, BPF_REG_6, PT_REGS_BP);
-  STX(BPF_DW, BPF_REG_10, BPF_REG_1, WALK_FP);
-  LDX(BPF_DW, BPF_REG_1, BPF_REG_6, PT_REGS_SP);
-  STX(BPF_DW, BPF_REG_10, BPF_REG_1, WALK_LO);
-  MOV64_REG(BPF_REG_6, BPF_REG_2);
+  JNE(BPF_REG_1, USER_CS_64, kernel_mode ? L_UTASK : L_UKERNEL);
+  walk_start(p, BPF_REG_6); /* the context's registers, a ctx access */
+  if (kernel_mode) {
+    JA(L_UWALK);
+    LABEL(L_UTASK);
+    CALL(PCTL_FUNC_GET_CURRENT_TASK_BTF);
+    MOV64_REG(BPF_REG_1, BPF_REG_0);
+    CALL(PCTL_FUNC_TASK_PT_REGS);
+    LDX(BPF_DW, BPF_REG_1, BPF_REG_0, PT_REGS_CS);
+    AND64_IMM(BPF_REG_1, 0xffff);
+    JNE(BPF_REG_1, USER_CS_64, L_UKERNEL);
+    walk_start(p, BPF_REG_0); /* a BTF pointer: the same loads, another instruction each */
+    LABEL(L_UWALK);
+  }
+  LDX(BPF_DW, BPF_REG_6, BPF_REG_10, WALK_OUT);
   /* Unrolled: each step's slot is a constant offset, which the verifier
    * checks once per step without a loop to bound. */
   for (int k = 1; k < USTACK_MAX; k++) {
@@ -244,10 +268,11 @@ static void walk_user_stack(struct prog_buf *p) {
   JA(L_UDONE);
 }
 #else
-static void walk_user_stack(struct prog_buf *p) { (void)p; }
+#define WALK_OUT (-88)
+static void walk_user_stack(struct prog_buf *p, int kernel_mode) { (void)p; (void)kernel_mode; }
 #endif
 
-static void build_sampler(struct prog_buf *p, const struct bpf_maps *m) {
+static void build_sampler(struct prog_buf *p, const struct bpf_maps *m, int kernel_mode) {
   /* r6 = ctx, r7 = pid_tgid then tgid, r8 = config, r9 = record */
   MOV64_REG(BPF_REG_6, BPF_REG_1);
   CALL(BPF_FUNC_get_current_pid_tgid);
@@ -305,8 +330,10 @@ static void build_sampler(struct prog_buf *p, const struct bpf_maps *m) {
   MOV64_REG(BPF_REG_2, BPF_REG_9);
   ADD64_REG(BPF_REG_2, BPF_REG_1);
   ADD64_IMM(BPF_REG_2, BREC_KSTACK);
-  walk_user_stack(p);
+  STX(BPF_DW, BPF_REG_10, BPF_REG_2, WALK_OUT);
+  walk_user_stack(p, kernel_mode);
   LABEL(L_UKERNEL);
+  LDX(BPF_DW, BPF_REG_2, BPF_REG_10, WALK_OUT);
   MOV64_REG(BPF_REG_1, BPF_REG_6);
   MOV64_IMM(BPF_REG_3, USTACK_MAX * 8);
   MOV64_IMM(BPF_REG_4, BPF_F_USER_STACK);
@@ -551,12 +578,19 @@ int load_programs(const struct bpf_maps *m, struct loaded_programs *progs, char 
   memset(&exec_ev, 0, sizeof(exec_ev));
   memset(&exit_ev, 0, sizeof(exit_ev));
   memset(&exit_group_ev, 0, sizeof(exit_group_ev));
-  build_sampler(&sampler, m);
+  build_sampler(&sampler, m, 1);
   build_newtask(&newtask, m);
   build_task_event(&exec_ev, m, TEV_EXEC, 0);
   build_task_event(&exit_ev, m, TEV_EXIT, 0);
   build_task_event(&exit_group_ev, m, TEV_EXIT, 1);
   int rc = load_one(BPF_PROG_TYPE_PERF_EVENT, &sampler, "pctl_sample", &progs->sample_prog, msg, msglen);
+  if (rc == ERR_VERIFIER || rc == ERR_KERNEL_TOO_OLD) {
+    /* A kernel before 5.15 (no bpf_task_pt_regs): samples taken in the kernel keep the kernel's walk. */
+    memset(&sampler, 0, sizeof(sampler));
+    build_sampler(&sampler, m, 0);
+    rc = load_one(BPF_PROG_TYPE_PERF_EVENT, &sampler, "pctl_sample", &progs->sample_prog, msg, msglen);
+    if (!rc) fprintf(stderr, "profctl-helper: no bpf_task_pt_regs here: user stacks of samples taken in the kernel are walked by the kernel\n");
+  }
   if (rc) return rc;
   rc = load_one(BPF_PROG_TYPE_RAW_TRACEPOINT, &newtask, "pctl_newtask", &progs->newtask_prog, msg, msglen);
   if (rc) return rc;

@@ -9,7 +9,10 @@
  *     walk that follows it (the kernel's does) reports walk_decoy as the
  *     caller; one that reads only frames at or above the stack pointer
  *     stops at the leaf.
- * x86-64 only (walk_below sets %rbp in assembly). */
+ *   frame-walk below-syscalls SECONDS: the same frame pointer, in a loop of
+ *     getpid system calls, so that most samples are taken in the kernel and
+ *     their user stacks start from the registers saved on entry.
+ * x86-64 only (walk_below and walk_below_syscalls set %rbp in assembly). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +39,23 @@ __attribute__((noinline)) void walk_below(double end) {
   }
 }
 
+__attribute__((noinline)) void walk_below_syscalls(double end) {
+  while (now() < end) {
+    unsigned long n = 20000;
+    __asm__ volatile(
+        "mov %%rbp, %%r12\n\t"
+        "mov %1, %%rbp\n\t"
+        "1: mov $39, %%eax\n\t" /* getpid */
+        "syscall\n\t"
+        "dec %0\n\t"
+        "jnz 1b\n\t"
+        "mov %%r12, %%rbp\n\t"
+        : "+r"(n)
+        : "r"(decoy_frame)
+        : "rax", "rcx", "r11", "r12", "memory", "cc");
+  }
+}
+
 __attribute__((noinline)) unsigned long walk_down(int depth, double end) {
   if (depth > 1) return walk_down(depth - 1, end) + 1;
   unsigned long x = 1;
@@ -49,10 +69,11 @@ int main(int argc, char **argv) {
   double end = now() + atof(argv[2]);
   if (!strcmp(argv[1], "deep")) {
     printf("%lu\n", walk_down(argc > 3 ? atoi(argv[3]) : 200, end) & 1);
-  } else if (!strcmp(argv[1], "below")) {
+  } else if (!strcmp(argv[1], "below") || !strcmp(argv[1], "below-syscalls")) {
     decoy_frame[0] = 0;
     decoy_frame[1] = (unsigned long)walk_decoy + 1; /* a return address inside walk_decoy */
-    walk_below(end);
+    if (!strcmp(argv[1], "below")) walk_below(end);
+    else walk_below_syscalls(end);
   } else {
     return 2;
   }

@@ -79,14 +79,13 @@ describe.skipIf(skipReason !== undefined)('BPF capture engine', () => {
   });
 
   /**
-   * The user stacks, named, of a frame-walk target run with ARGS, walked by the sampler or by the kernel.
-   * Only samples taken in user mode (no kernel stack): one taken in the kernel, say while it handled
-   * another interrupt, takes its user stack from the kernel's walk either way.
+   * The user stacks, named, of a frame-walk target run with ARGS, walked by the sampler or by the kernel,
+   * of the samples taken in user mode (no kernel stack) or in the kernel.
    */
-  async function walkedStacks(args: string[], kernelUserWalk: boolean): Promise<string[][]> {
+  async function walkedStacks(args: string[], kernelUserWalk: boolean, mode: 'user' | 'kernel' = 'user'): Promise<string[][]> {
     const target = run(frameWalk, args);
     const capture = await startHelper({ hz: 199, pids: [target.pid], kernelUserWalk });
-    const samples = (await collect(capture, 1800)).filter((s) => s.kernelStack.length === 0);
+    const samples = (await collect(capture, 1800)).filter((s) => (s.kernelStack.length > 0) === (mode === 'kernel'));
     await target.exited;
     expect(samples.length).toBeGreaterThan(20);
     const symbols = functionSymbols(frameWalk);
@@ -118,6 +117,17 @@ describe.skipIf(skipReason !== undefined)('BPF capture engine', () => {
     // The kernel follows the frame pointer into static memory and reports its decoy as the caller.
     for (const st of inLoop(kernel)) expect(st).toEqual(['walk_below', 'walk_decoy']);
     for (const st of inLoop(own)) expect(st).toEqual(['walk_below']);
+  });
+
+  it.skipIf(process.arch !== 'x64')('walks the user stack of a sample taken in the kernel from the registers saved on entry', async () => {
+    // getpid in a loop: most samples are in the kernel, their user leaf is the instruction after the syscall.
+    const own = await walkedStacks(['below-syscalls', '1.5'], false, 'kernel');
+    const kernel = await walkedStacks(['below-syscalls', '1.5'], true, 'kernel');
+    const inLoop = (stacks: string[][]) => stacks.filter((st) => st[0] === 'walk_below_syscalls');
+    expect(inLoop(own).length / own.length).toBeGreaterThan(0.8);
+    expect(inLoop(kernel).length / kernel.length).toBeGreaterThan(0.8);
+    for (const st of inLoop(kernel)) expect(st).toEqual(['walk_below_syscalls', 'walk_decoy']);
+    for (const st of inLoop(own)) expect(st).toEqual(['walk_below_syscalls']);
   });
 
   it('carries kernel stacks for a syscall-heavy program', async () => {
