@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <linux/bpf.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +139,8 @@ static void jump_reg(struct prog_buf *p, uint8_t op, uint8_t reg, uint8_t src, i
 #define JGT_REG(r, s, l) jump_reg(p, BPF_JGT, r, s, l)
 #define MOV32_REG(d, s) emit(p, BPF_ALU | BPF_MOV | BPF_X, d, s, 0, 0)
 #define LABEL(l) (p->label_at[l] = p->n)
+/* The offset of a helper_config field in the config map's value. */
+#define CONFIG_AT(field) ((int16_t)offsetof(struct helper_config, field))
 
 static void resolve(struct prog_buf *p) {
   for (int i = 0; i < p->nfix; i++)
@@ -222,7 +225,7 @@ static void walk_start(struct prog_buf *p, int regs) {
  * kernel thread or io_uring worker has none (its saved selector is 0) and
  * gets no user stack from bpf_get_stack either. */
 static void walk_user_stack(struct prog_buf *p, int kernel_mode) {
-  LDX(BPF_W, BPF_REG_1, BPF_REG_8, 16); /* config.kernel_user_walk */
+  LDX(BPF_W, BPF_REG_1, BPF_REG_8, CONFIG_AT(kernel_user_walk));
   JNE(BPF_REG_1, 0, L_UKERNEL);
   LDX(BPF_DW, BPF_REG_1, BPF_REG_6, PT_REGS_CS);
   AND64_IMM(BPF_REG_1, 0xffff); /* with FRED the word holds more than the selector */
@@ -287,7 +290,7 @@ static void build_sampler(struct prog_buf *p, const struct bpf_maps *m, int kern
   CALL(BPF_FUNC_map_lookup_elem);
   JEQ(BPF_REG_0, 0, L_EXIT);
   MOV64_REG(BPF_REG_8, BPF_REG_0);
-  LDX(BPF_W, BPF_REG_1, BPF_REG_8, 0);
+  LDX(BPF_W, BPF_REG_1, BPF_REG_8, CONFIG_AT(filter_by_tgid));
   JEQ(BPF_REG_1, 0, L_PASS);
   MOV64_REG(BPF_REG_1, BPF_REG_7);
   RSH64_IMM(BPF_REG_1, 32);
@@ -353,7 +356,7 @@ static void build_sampler(struct prog_buf *p, const struct bpf_maps *m, int kern
   LDX(BPF_DW, BPF_REG_1, BPF_REG_0, 0);
   STX(BPF_DW, BPF_REG_10, BPF_REG_1, -24);
   CALL(BPF_FUNC_get_current_task);
-  LDX(BPF_W, BPF_REG_1, BPF_REG_8, 4); /* config.fsbase_offset */
+  LDX(BPF_W, BPF_REG_1, BPF_REG_8, CONFIG_AT(fsbase_offset));
   MOV64_REG(BPF_REG_3, BPF_REG_0);
   ADD64_REG(BPF_REG_3, BPF_REG_1);
   MOV64_REG(BPF_REG_1, BPF_REG_10);
@@ -393,7 +396,7 @@ static void build_sampler(struct prog_buf *p, const struct bpf_maps *m, int kern
   LD_MAP(BPF_REG_1, m->events);
   MOV64_IMM(BPF_REG_2, BPF_RB_AVAIL_DATA);
   CALL(BPF_FUNC_ringbuf_query);
-  LDX(BPF_W, BPF_REG_1, BPF_REG_8, 12); /* config.wake_bytes */
+  LDX(BPF_W, BPF_REG_1, BPF_REG_8, CONFIG_AT(wake_bytes));
   JGT_REG(BPF_REG_0, BPF_REG_1, L_FORCE);
   MOV64_IMM(BPF_REG_2, BPF_RB_NO_WAKEUP);
   JA(L_WAKE);
@@ -442,7 +445,7 @@ static void build_newtask(struct prog_buf *p, const struct bpf_maps *m) {
   ADD64_IMM(BPF_REG_2, -4);
   CALL(BPF_FUNC_map_lookup_elem);
   JEQ(BPF_REG_0, 0, L_EXIT);
-  LDX(BPF_W, BPF_REG_3, BPF_REG_0, 8); /* config.tgid_offset */
+  LDX(BPF_W, BPF_REG_3, BPF_REG_0, CONFIG_AT(tgid_offset));
   LDX(BPF_DW, BPF_REG_1, BPF_REG_6, 0);
   ADD64_REG(BPF_REG_3, BPF_REG_1);
   ST_IMM(BPF_W, BPF_REG_10, -8, 0);
