@@ -64,6 +64,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { median } from './stats.mjs';
+import { bpfPrograms, buildSpinLoop } from './lib-sampling.mjs';
 
 const seconds = Number(process.argv[2] ?? 60);
 const rounds = Number(process.argv[3] ?? 3);
@@ -73,14 +74,7 @@ const root = join(import.meta.dirname, '..');
 const tmp = mkdtempSync(join(os.tmpdir(), 'profctl-overhead-'));
 const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
-writeFileSync(join(tmp, 'spin.c'), `#include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
-static double now(void){struct timespec t;clock_gettime(CLOCK_MONOTONIC,&t);return t.tv_sec+t.tv_nsec/1e9;}
-__attribute__((noinline)) static unsigned long step(unsigned long x){for(int i=0;i<1000;i++)x=x*6364136223846793005ul+1442695040888963407ul;return x;}
-int main(int argc,char**argv){double end=now()+atof(argv[1]);unsigned long n=0,x=1;while(now()<end){x=step(x);n++;}printf("%lu %lu\\n",n,x&1);return 0;}
-`);
-execFileSync('cc', ['-O2', '-fno-omit-frame-pointer', '-o', join(tmp, 'spin'), join(tmp, 'spin.c')]);
+const spinLoop = buildSpinLoop(tmp);
 // The CPU of a command run to completion, from wait4's rusage: the shell's `times` counts 10 ms ticks,
 // and the difference between naming a long and a short stretch of perf's recording is about that much.
 writeFileSync(join(tmp, 'cputime.c'), `#include <stdio.h>
@@ -95,7 +89,7 @@ execFileSync('cc', ['-O2', '-o', join(tmp, 'cputime'), join(tmp, 'cputime.c')]);
 /** Iterations all CPUs' loops manage in `seconds`. */
 async function spin() {
   const runs = Array.from({ length: cpus }, () => new Promise((resolve) => {
-    const c = spawn(join(tmp, 'spin'), [String(seconds)], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const c = spawn(spinLoop, [String(seconds)], { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
     c.stdout.on('data', (d) => (out += d));
     c.on('exit', () => resolve(Number(out.split(' ')[0])));
@@ -164,16 +158,11 @@ function bpfProgramTime(pids) {
   let runs = 0;
   const seen = new Set();
   for (const p of pids) {
-    for (const fd of procDir(`/proc/${p}/fdinfo`)) {
-      try {
-        const info = readFileSync(`/proc/${p}/fdinfo/${fd}`, 'utf8');
-        const id = /prog_id:\s+(\d+)/.exec(info)?.[1];
-        const t = /run_time_ns:\s+(\d+)/.exec(info);
-        if (!id || !t || seen.has(id)) continue;
-        seen.add(id);
-        ns += Number(t[1]);
-        runs += Number(/run_cnt:\s+(\d+)/.exec(info)?.[1] ?? 0);
-      } catch {}
+    for (const [id, prog] of bpfPrograms(p)) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      ns += prog.ns;
+      runs += prog.cnt;
     }
   }
   return { ns, runs };

@@ -8,11 +8,12 @@
 //    the work; the decoding in node is measured separately as node's delta).
 // Prints a markdown section for bench/RESULTS.md. Shared machine: medians.
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHelper } from '../dist/capture/helper-process.js';
 import { median } from './stats.mjs';
+import { bpfPrograms } from './lib-sampling.mjs';
 
 const HZ = Number(process.env.HZ ?? 99);
 const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 10);
@@ -27,15 +28,7 @@ function cpuMs(pid) {
 }
 
 function progStats(pid) {
-  const out = [];
-  for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
-    const info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
-    const id = /^prog_id:\s*(\d+)/m.exec(info);
-    const ns = /^run_time_ns:\s*(\d+)/m.exec(info);
-    const cnt = /^run_cnt:\s*(\d+)/m.exec(info);
-    if (id && ns && cnt && !out.some((o) => o.id === id[1])) out.push({ id: id[1], ns: Number(ns[1]), cnt: Number(cnt[1]) });
-  }
-  return out;
+  return [...bpfPrograms(pid)].map(([id, p]) => ({ id, ...p }));
 }
 
 async function runProfctl() {

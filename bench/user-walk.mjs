@@ -19,11 +19,12 @@
 // Usage (root): node bench/user-walk.mjs [seconds=12] [rounds=3]
 // Needs: build/profctl-helper (npm run build:native), cc; bpftrace and
 // profile-bpfcc are optional (skipped when missing). Prints a markdown section.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median } from './stats.mjs';
+import { bpfPrograms, buildSpinLoop } from './lib-sampling.mjs';
 
 const seconds = Number(process.argv[2] ?? 12);
 const rounds = Number(process.argv[3] ?? 3);
@@ -41,19 +42,7 @@ const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const tmp = mkdtempSync(join(tmpdir(), 'profctl-user-walk-'));
-const loopSrc = join(tmp, 'spin.c');
-writeFileSync(
-  loopSrc,
-  `#include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
-static double now(void){struct timespec t;clock_gettime(CLOCK_MONOTONIC,&t);return t.tv_sec+t.tv_nsec/1e9;}
-__attribute__((noinline)) unsigned long step(unsigned long x){for(int i=0;i<1000;i++)x=x*6364136223846793005UL+1442695040888963407UL;return x;}
-int main(int argc,char**argv){double end=now()+atof(argv[1]);unsigned long n=0,x=1;while(now()<end){x=step(x);n++;}printf("%lu %lu\\n",n,x&1);return 0;}
-`,
-);
-const loop = join(tmp, 'spin');
-execFileSync('cc', ['-O2', '-fno-omit-frame-pointer', '-o', loop, loopSrc]);
+const loop = buildSpinLoop(tmp);
 
 const bpftraceRead = (addr) => ['bpftrace', ['-e', `profile:hz:99 { @[*uptr((uint64 *)(${addr}))] = count(); }`]];
 const configs = [
@@ -70,30 +59,6 @@ const configs = [
 ];
 const skipped = [!has('bpftrace') && 'bpftrace', !has('profile-bpfcc') && 'profile-bpfcc'].filter(Boolean);
 
-/** run_time_ns and run_cnt of every BPF program a process holds, by program id. */
-function progStats(pid) {
-  const out = new Map();
-  let fds = [];
-  try {
-    fds = readdirSync(`/proc/${pid}/fdinfo`);
-  } catch {
-    return out;
-  }
-  for (const fd of fds) {
-    let info;
-    try {
-      info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
-    } catch {
-      continue;
-    }
-    const id = /^prog_id:\s*(\d+)/m.exec(info);
-    const ns = /^run_time_ns:\s*(\d+)/m.exec(info);
-    const cnt = /^run_cnt:\s*(\d+)/m.exec(info);
-    if (id && ns && cnt) out.set(id[1], { ns: Number(ns[1]), cnt: Number(cnt[1]) });
-  }
-  return out;
-}
-
 /** µs per run of the tool's busiest program over `seconds`, once its programs run (bcc compiles first). */
 async function measure(config) {
   const [cmd, args] = config.cmd();
@@ -103,7 +68,7 @@ async function measure(config) {
     let before;
     for (let waited = 0; waited < 60_000; waited += 500) {
       await sleep(500);
-      const s = progStats(child.pid);
+      const s = bpfPrograms(child.pid);
       if ([...s.values()].some((p) => p.cnt > 0)) {
         before = s;
         break;
@@ -111,9 +76,9 @@ async function measure(config) {
     }
     if (!before) throw new Error(`${config.name}: no BPF program ran within 60 s`);
     await sleep(1000); // past the attach
-    before = progStats(child.pid);
+    before = bpfPrograms(child.pid);
     await sleep(seconds * 1000);
-    const after = progStats(child.pid);
+    const after = bpfPrograms(child.pid);
     let best;
     for (const [id, a] of after) {
       const b = before.get(id);
