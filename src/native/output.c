@@ -49,8 +49,16 @@ static uint8_t *frame(uint16_t type, uint16_t flags, size_t payload) {
  * into a typed array in one step: decoding a 32-byte record per sample, and
  * the objects it made, were most of what the agent spent per sample. Written
  * before any other record, the samples keep their place in the stream: a
- * PROCESS, STACK or COMM record still comes after the samples before it and
+ * PROCESS, EXIT or KSYM record still comes after the samples before it and
  * before the sample it is for.
+ *
+ * STACK and COMM records are the exception: they go out at once, ahead of
+ * the samples waiting here. A definition only has to come before the first
+ * sample that uses its number, and the waiting samples use numbers defined
+ * earlier, which a new definition never changes. Ending the run at each new
+ * stack split a busy machine's 10 s of samples into a dozen records and as
+ * many batches for the reader. A restart of the numbering (the reset flag)
+ * does end the run: the samples before it use the old numbers.
  */
 #define COL_MAX 16384u /* 28 bytes a sample, 56 with a trace context: a record stays under the reader's 1 MiB */
 #define TRACE_ENTRY 28u /* u32 index, trace_id[16], span_id[8] */
@@ -124,7 +132,8 @@ void out_sample(const uint8_t *r, uint64_t wall_ns, uint32_t stack_id, uint32_t 
 }
 
 void out_stack(uint32_t id, uint32_t pid, uint32_t flags, const uint64_t *user, uint32_t nu, const uint64_t *kernel, uint32_t nk) {
-  uint8_t *p = begin(REC_STACK, 16 + 8u * (nu + nk));
+  size_t len = 16 + 8u * (nu + nk);
+  uint8_t *p = (flags & STACK_FLAG_RESET) ? begin(REC_STACK, len) : frame(REC_STACK, 0, len);
   PUT(p, 0, id);
   PUT(p, 4, pid);
   PUT(p, 8, (uint16_t)nu);
@@ -135,7 +144,7 @@ void out_stack(uint32_t id, uint32_t pid, uint32_t flags, const uint64_t *user, 
 }
 
 void out_comm(uint32_t id, const char comm[16]) {
-  uint8_t *p = begin(REC_COMM, 20);
+  uint8_t *p = frame(REC_COMM, 0, 20); /* never ends the run: see columns_emit */
   PUT(p, 0, id);
   memcpy(p + 4, comm, 16);
 }

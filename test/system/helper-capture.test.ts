@@ -246,6 +246,35 @@ describe.skipIf(skipReason !== undefined)('BPF capture engine', () => {
     await capture.sync!(); // after the end: resolves at once
   });
 
+  it('sends a flush of samples as one run, however many new stacks came during it', async () => {
+    // call-chain nests its loop one call deeper every 10 ms: a new stack each time. Their STACK records go out
+    // ahead of the waiting samples rather than ending the run, so the reader gets one SAMPLES record, not one per stack.
+    const target = run(callChain, ['3', '50']);
+    // As the agent runs it: no write and no stats record (which does end a run) until asked.
+    const capture = await startHelper({ hz: 199, pids: [target.pid], flushMs: 60_000, statsMs: 60_000 });
+    const blocks: { count: number; stacks: Set<number> }[] = [];
+    const got: RawSample[] = [];
+    const consumed = (async () => {
+      for await (const batch of capture.samples()) {
+        if (Array.isArray(batch)) throw new Error('a version 7 helper sends runs of samples');
+        if (batch.count) blocks.push({ count: batch.count, stacks: new Set(batch.stack) });
+        got.push(...batchSamples(batch));
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 1500));
+    await capture.sync!();
+    await capture.stop();
+    await consumed;
+    await target.exited;
+    const stacks = new Set(blocks.flatMap((b) => [...b.stacks]));
+    expect(stacks.size, 'the loop gave many distinct stacks').toBeGreaterThanOrEqual(20);
+    // A kernel name (KSYM) or a snapshot still ends a run; a CPU-bound loop gives a few of those at most.
+    expect(blocks.length, `runs of ${blocks.map((b) => b.count).join(', ')} samples`).toBeLessThanOrEqual(3);
+    // Every sample's stack came before it, and names the target's chain.
+    expect(got.length).toBe(blocks.reduce((n, b) => n + b.count, 0));
+    expect(got.filter((s) => s.userStack.length > 0).length).toBeGreaterThan(got.length * 0.9);
+  });
+
   /** Samples and exits of one process, in stream order, until its exit is told or 5 s after it ended. */
   async function exitOrder(target: { pid: number; exited: Promise<number> }, hz: number) {
     const capture = await startHelper({ hz, pids: [target.pid] });
