@@ -84,7 +84,7 @@ export interface HelperOptions {
   flushMs?: number;
   /** false: no KSYM records, kernel frames are named from /proc/kallsyms (default: the helper names them where the kernel can). */
   kernelNames?: boolean;
-  /** How long the helper's stack and thread-name numbers last, ms (its default: 60000). */
+  /** How long the helper's stack and thread-name numbers last, ms (its default: 600000). */
   stackTableMs?: number;
   /** true: user stacks are walked by the kernel (bpf_get_stack), not by the sampler itself (protocol.md, "How it samples"). */
   kernelUserWalk?: boolean;

@@ -8,7 +8,7 @@
  * STACK or COMM record the first time it uses a number, and samples carry the
  * two numbers (protocol.md, SAMPLE_REF).
  *
- * The tables start again every minute (--stack-table-ms) or when one would fill
+ * The tables start again every 10 minutes (--stack-table-ms) or when one would fill
  * (checked by stacks_prepare before a sample's numbers are taken, so both
  * numbers of a sample come from the same tables), so the reader's copy stays
  * small and stacks of processes long gone are dropped:
@@ -30,7 +30,7 @@
 #define MAX_COMMS 4096u
 #define STACK_SLOTS (2 * MAX_STACKS) /* open addressing at most half full */
 #define COMM_SLOTS (2 * MAX_COMMS)
-static uint64_t lifetime_ns = 60ull * 1000000000ull; /* --stack-table-ms */
+static uint64_t lifetime_ns = 600ull * 1000000000ull; /* --stack-table-ms */
 
 /* Open addressing; slot value 0 is empty, else 1 + the entry's index. */
 static uint32_t *stack_slots, *comm_slots;
