@@ -198,6 +198,7 @@ static void load_stack_len(struct prog_buf *p, int reg, int rc_off, int max, int
  * The same order as the kernel's: the sampled instruction pointer, then each
  * frame's return address (zero included), at most USTACK_MAX entries.
  */
+#define WALK_OUT (-88) /* stack slot: where the user stack goes in the record (build_sampler keeps it on every machine) */
 #if defined(__x86_64__)
 #define PT_REGS_BP 32   /* struct pt_regs (x86-64), the perf_event program's context */
 #define PT_REGS_IP 128
@@ -207,7 +208,6 @@ static void load_stack_len(struct prog_buf *p, int reg, int rc_off, int max, int
 #define WALK_FP (-56)   /* stack slots: the next frame's address */
 #define WALK_LO (-64)   /* the lowest address the next frame may have */
 #define WALK_FRAME (-80) /* a frame read from user memory: saved frame pointer, return address */
-#define WALK_OUT (-88)  /* where the user stack goes in the record */
 #define PCTL_FUNC_GET_CURRENT_TASK_BTF 158 /* Linux 5.11 */
 #define PCTL_FUNC_TASK_PT_REGS 175         /* Linux 5.15 */
 /* The walk's start from the registers r{regs} points to: the leaf (ip) into the record, bp and sp into the walk's slots. */
@@ -271,7 +271,6 @@ static void walk_user_stack(struct prog_buf *p, int kernel_mode) {
   JA(L_UDONE);
 }
 #else
-#define WALK_OUT (-88)
 static void walk_user_stack(struct prog_buf *p, int kernel_mode) { (void)p; (void)kernel_mode; }
 #endif
 
