@@ -270,8 +270,9 @@ describe.skipIf(skipReason !== undefined)('BPF capture engine', () => {
     expect(stacks.size, 'the loop gave many distinct stacks').toBeGreaterThanOrEqual(20);
     // A kernel name (KSYM) or a snapshot still ends a run; a CPU-bound loop gives a few of those at most.
     expect(blocks.length, `runs of ${blocks.map((b) => b.count).join(', ')} samples`).toBeLessThanOrEqual(3);
-    // Every sample's stack came before it, and names the target's chain.
-    expect(got.length).toBe(blocks.reduce((n, b) => n + b.count, 0));
+    // Every STACK record came before the run that uses it: the decoder refuses a sample whose stack number is not
+    // defined yet (ProtocolError), which would have failed the capture and `consumed`. Nearly every sample carries
+    // the target's user stack.
     expect(got.filter((s) => s.userStack.length > 0).length).toBeGreaterThan(got.length * 0.9);
   });
 
