@@ -1,0 +1,61 @@
+// bin/profctl is a shell/JavaScript polyglot that starts node with V8 flags
+// chosen per command. A fake `node` first in PATH prints the arguments it
+// was given, so the flags are checked without running any command.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+
+const repoRoot = join(import.meta.dirname, '..', '..');
+const bin = join(repoRoot, 'bin', 'profctl');
+let fakeDir: string;
+
+function nodeArgs(...argv: string[]): string[] {
+  const out = execFileSync(bin, argv, { encoding: 'utf8', env: { ...process.env, PATH: `${fakeDir}:${process.env.PATH}` } });
+  return out.split('\n').filter((l) => l !== '');
+}
+
+function hashSeed(args: string[]): bigint {
+  const flag = args.find((a) => a.startsWith('--hash-seed='));
+  expect(flag, `no --hash-seed in ${args.join(' ')}`).toBeDefined();
+  expect(flag).toMatch(/^--hash-seed=\d+$/);
+  return BigInt(flag!.slice('--hash-seed='.length));
+}
+
+describe('bin/profctl launcher', () => {
+  beforeAll(() => {
+    fakeDir = mkdtempSync(join(os.tmpdir(), 'profctl-launcher-'));
+    writeFileSync(join(fakeDir, 'node'), '#!/bin/sh\nprintf "%s\\n" "$@"\n');
+    chmodSync(join(fakeDir, 'node'), 0o755);
+  });
+  afterAll(() => rmSync(fakeDir, { recursive: true, force: true }));
+
+  it('starts the agent in V8 predictable mode with a fresh string-hash seed each time', () => {
+    const runs = [['agent', '--store', '/nonexistent'], ['agent', '--quiet']];
+    const [a, b] = runs.map((argv) => {
+      const args = nodeArgs(...argv);
+      expect(args).toContain('--predictable');
+      expect(args).toContain('--max-opt=1');
+      // The flags come before the script; the user's arguments follow it unchanged.
+      expect(args.slice(args.indexOf(bin))).toEqual([bin, ...argv]);
+      return args;
+    }) as [string[], string[]];
+    // Predictable mode fixes V8's random seed; the hash seed must not follow it.
+    const [sa, sb] = [hashSeed(a), hashSeed(b)];
+    expect(sa).not.toBe(0n);
+    expect(sb).not.toBe(0n);
+    expect(sa).not.toBe(sb);
+    expect(sa < 2n ** 32n && sb < 2n ** 32n).toBe(true);
+  });
+
+  it('keeps V8 defaults apart from background compilation for other commands', () => {
+    const args = nodeArgs('top', '--since', '15m');
+    expect(args).toEqual(['--no-concurrent-recompilation', bin, 'top', '--since', '15m']);
+  });
+
+  it('gives the agent flags node accepts', () => {
+    const out = execFileSync(bin, ['agent', '--help'], { encoding: 'utf8' });
+    expect(out).toMatch(/^Usage: profctl agent/m);
+  });
+});
