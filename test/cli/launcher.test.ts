@@ -3,7 +3,7 @@
 // was given, so the flags are checked without running any command.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 
@@ -12,7 +12,11 @@ const bin = join(repoRoot, 'bin', 'profctl');
 let fakeDir: string;
 
 function nodeArgs(...argv: string[]): string[] {
-  const out = execFileSync(bin, argv, { encoding: 'utf8', env: { ...process.env, PATH: `${fakeDir}:${process.env.PATH}` } });
+  return nodeArgsWithPath(fakeDir, argv);
+}
+
+function nodeArgsWithPath(pathPrefix: string, argv: string[]): string[] {
+  const out = execFileSync(bin, argv, { encoding: 'utf8', env: { ...process.env, PATH: `${pathPrefix}:${process.env.PATH}` } });
   return out.split('\n').filter((l) => l !== '');
 }
 
@@ -28,6 +32,9 @@ describe('bin/profctl launcher', () => {
     fakeDir = mkdtempSync(join(os.tmpdir(), 'profctl-launcher-'));
     writeFileSync(join(fakeDir, 'node'), '#!/bin/sh\nprintf "%s\\n" "$@"\n');
     chmodSync(join(fakeDir, 'node'), 0o755);
+    mkdirSync(join(fakeDir, 'no-od'));
+    writeFileSync(join(fakeDir, 'no-od', 'od'), '#!/bin/sh\nexit 1\n');
+    chmodSync(join(fakeDir, 'no-od', 'od'), 0o755);
   });
   afterAll(() => rmSync(fakeDir, { recursive: true, force: true }));
 
@@ -49,6 +56,16 @@ describe('bin/profctl launcher', () => {
       expect(seed).toBeLessThanOrEqual(2 ** 31 - 1);
     }
     expect(sa).not.toBe(sb);
+  });
+
+  it('runs the agent without predictable mode when no random seed can be read', () => {
+    // A fixed seed would put V8's pages at the same addresses in every run of a root process.
+    const argv = ['agent', '--quiet'];
+    const args = nodeArgsWithPath(`${join(fakeDir, 'no-od')}:${fakeDir}`, argv);
+    expect(args).not.toContain('--predictable');
+    expect(args.some((a) => a.startsWith('--random-seed'))).toBe(false);
+    expect(args).toContain('--max-opt=1');
+    expect(args.slice(args.indexOf(bin))).toEqual([bin, ...argv]);
   });
 
   it('keeps V8 defaults apart from background compilation for other commands', () => {
