@@ -165,6 +165,13 @@ export interface Capture {
    */
   sync?(): Promise<void>;
   /**
+   * Calls `listener` each time the engine has handed over a batch it wrote on
+   * its own schedule (every `batchMs`) and the consumer has finished with the
+   * samples in it. A caller that writes samples at that cadence can follow
+   * the engine's clock instead of waking itself to ask (bpf engine).
+   */
+  onScheduledBatch?(listener: () => void): void;
+  /**
    * The engine tells of every exit of a process it sent a snapshot for
    * (SampleBlock.exited): those need not be looked for in /proc.
    */

@@ -129,6 +129,9 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
   let consumed = 0;
   /** sync() calls in order: each waits for its answer (a batch-flagged stats record), then for the consumer. */
   const syncs: { target: number; resolve: () => void }[] = [];
+  /** Batches the helper wrote on its own timer: how many samples must be consumed before the listener hears of each. */
+  const scheduled: number[] = [];
+  let scheduledListener: (() => void) | undefined;
   let last: StatsRecord | undefined;
   /** The stream's protocol version (the `batch` command is version 5). */
   let version = 0;
@@ -144,6 +147,10 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
   const notify = () => { const w = wake; wake = undefined; w?.(); };
   const settleSyncs = () => {
     while (syncs.length && ((syncs[0]!.target >= 0 && consumed >= syncs[0]!.target) || ended || failure)) syncs.shift()!.resolve();
+    while (scheduled.length && consumed >= scheduled[0]!) {
+      scheduled.shift();
+      scheduledListener?.();
+    }
   };
 
   return new Promise((resolve, reject) => {
@@ -179,6 +186,7 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
         arrived += count;
       };
       let answers = 0;
+      let timed = 0;
       // Indexed, not for-of: see SampleCollector.addBatch.
       for (let i = 0; i < records.length; i++) {
         const r = records[i]!;
@@ -205,7 +213,13 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
         } else if (r.type === 'process') snapshots.set(r.process.pid, r.process);
         else if (r.type === 'exit') exited.push({ pid: r.pid, startTime: r.startTime });
         else if (r.type === 'ksym') kernelNames.set(r.addr, { name: r.name, module: r.module });
-        else if (r.type === 'stats') { last = r; if (r.batch) answers++; opts.onStats?.(r); }
+        else if (r.type === 'stats') {
+          last = r;
+          // A stats record rides on every write of the helper's own timer; a flagged one answers a `batch` command.
+          if (r.batch) answers++;
+          else timed++;
+          opts.onStats?.(r);
+        }
         else if (r.type === 'tls') opts.onTls?.(r.pid, r.offset);
         else if (r.type === 'error') fail(helperErrorFor(r.code, r.message));
         else if (r.type === 'ready' && !ready) { ready = r; resolve(capture); }
@@ -228,6 +242,7 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
         if (!answers) break;
         if (s.target < 0) { s.target = received; answers--; }
       }
+      if (timed && scheduledListener) scheduled.push(received);
       settleSyncs();
     });
     child.on('close', (code, signal) => {
@@ -283,6 +298,9 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
         if (!ended) child.stdin.write(`follow ${pid}\n`);
       },
       engineCpuNs: () => last?.helperCpuNs ?? 0,
+      onScheduledBatch(listener: () => void) {
+        scheduledListener = listener;
+      },
       sync() {
         if (ended || failure || version < 5) return Promise.resolve();
         return new Promise<void>((done) => {

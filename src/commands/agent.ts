@@ -69,11 +69,12 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
   const writer = openStoreWriter(dir, { maxSizeBytes: opts.maxSizeBytes, retentionMs: opts.retentionMs, onWarning: warnOnStderr });
   let capture;
   try {
-    // The agent asks for the samples when it writes them (capture.sync at each
-    // flush): the helper keeps them until then, so neither process wakes for a
-    // batch in between. It snapshots new processes itself, so waiting costs no
-    // names. Its own timer, at twice the interval, is only a backstop.
-    capture = await startCapture({ hz: opts.hz, engine: opts.engine, batchMs: Math.min(2 * opts.flushMs, 600_000) });
+    // The helper keeps the samples for a whole flush interval and then writes
+    // them at once, so neither process wakes for a batch in between (it
+    // snapshots new processes itself, so waiting costs no names). Its write is
+    // the agent's clock: the agent flushes when a batch has arrived, and has no
+    // timer of its own to wake for (below).
+    capture = await startCapture({ hz: opts.hz, engine: opts.engine, batchMs: opts.flushMs });
   } catch (e) {
     writer.close();
     throw e;
@@ -175,6 +176,7 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
     lastCpu = process.cpuUsage();
     lastEngineCpu = engineCpu;
     lastTick = now;
+    if (capture.onScheduledBatch) timer.refresh();
   };
 
   const drained = (async () => {
@@ -202,9 +204,26 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
     flushSafely();
   };
   let flushing: Promise<void> | undefined;
-  const timer = setInterval(() => {
-    flushing ??= syncAndFlush().finally(() => (flushing = undefined));
-  }, opts.flushMs);
+  let stopping = false;
+  const requestFlush = (ask: boolean) => {
+    if (stopping) return;
+    flushing ??= (ask ? syncAndFlush() : Promise.resolve().then(flushSafely)).finally(() => (flushing = undefined));
+  };
+  // Every wakeup of an idle process costs about a millisecond of CPU on a
+  // virtual machine: as much as writing the segment. With an engine that
+  // writes on its own schedule the agent wakes once a flush, for the batch,
+  // and flushes then. A timer at three intervals, pushed back by each flush,
+  // only fires when the engine has stopped writing; it asks for the samples
+  // (capture.sync) and flushes what it has. An engine without a schedule
+  // (perf) gets the timer at every interval.
+  let timer: NodeJS.Timeout;
+  if (capture.onScheduledBatch) {
+    capture.onScheduledBatch(() => requestFlush(false));
+    timer = setTimeout(function backstop() {
+      requestFlush(true);
+      timer.refresh();
+    }, 3 * opts.flushMs);
+  } else timer = setInterval(() => requestFlush(true), opts.flushMs);
 
   const stopped = new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
@@ -222,7 +241,8 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
   try {
     why = await Promise.race([stopped, failure]);
   } finally {
-    clearInterval(timer);
+    stopping = true;
+    clearTimeout(timer);
   }
   await capture.stop();
   await drained.catch(() => {});

@@ -149,3 +149,33 @@ describe.skipIf(skipReason !== undefined)('profctl agent whose stderr goes away'
     expect(existsSync(join(dir, 'agent-status.json'))).toBe(false);
   }, 30_000);
 });
+
+describe.skipIf(skipReason !== undefined)('profctl agent whose helper stops writing', () => {
+  it('flushes on its own timer, at three intervals, while the helper is stopped, and on the helper\'s writes again after', async () => {
+    // The agent flushes when its helper's scheduled write arrives. A helper
+    // that stops writing (here SIGSTOP) must not stop the segments: the
+    // agent's backstop asks for the samples, waits 2 s for an answer, and
+    // writes what it has.
+    const dir = mkdtempSync(join(tmpdir(), 'profctl-agent-stall-'));
+    const agent = spawn(bin, ['agent', '--store', dir, '--flush', '1s'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const exited = new Promise<number | null>((r) => agent.on('exit', r));
+    let log = '';
+    agent.stderr!.on('data', (d) => (log += d));
+    const written = () => (log.match(/profctl agent: \d+ samples?,/g) ?? []).length;
+    for (let i = 0; i < 100 && written() < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(written(), log).toBeGreaterThanOrEqual(2);
+    const helper = Number(spawnSync('pgrep', ['-P', String(agent.pid), 'profctl-helper'], { encoding: 'utf8' }).stdout.trim().split('\n')[0]);
+    expect(helper).toBeGreaterThan(0);
+    process.kill(helper, 'SIGSTOP');
+    const stalledAt = written();
+    // Two backstop rounds: 3 s without a write each, then up to 2 s waiting for the stopped helper's answer.
+    for (let i = 0; i < 150 && written() < stalledAt + 2; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(written(), log).toBeGreaterThanOrEqual(stalledAt + 2);
+    process.kill(helper, 'SIGCONT');
+    const resumedAt = written();
+    for (let i = 0; i < 100 && written() < resumedAt + 3; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(written(), log).toBeGreaterThanOrEqual(resumedAt + 3);
+    agent.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 60_000);
+});

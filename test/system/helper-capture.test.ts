@@ -246,6 +246,40 @@ describe.skipIf(skipReason !== undefined)('BPF capture engine', () => {
     await capture.sync!(); // after the end: resolves at once
   });
 
+  it('tells of each batch written on its own schedule once its consumer has every sample of it', async () => {
+    // The agent flushes on these calls: a call before the consumer has the batch's samples would write a window short of them.
+    const target = run(callChain, ['3']);
+    let helperSamples = 0;
+    const capture = await startHelper({ hz: 199, pids: [target.pid], flushMs: 300, statsMs: 300, onStats: (s) => (helperSamples = s.samples) });
+    const got: RawSample[] = [];
+    const calls: { consumed: number; written: number }[] = [];
+    capture.onScheduledBatch!(() => calls.push({ consumed: got.length, written: helperSamples }));
+    const consumed = (async () => { for await (const batch of capture.samples()) got.push(...batchSamples(batch)); })();
+    for (let i = 0; i < 100 && calls.length < 4; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(calls.length).toBeGreaterThanOrEqual(4);
+    for (const c of calls) expect(c.consumed).toBeGreaterThanOrEqual(c.written);
+    expect(calls[calls.length - 1]!.consumed).toBeGreaterThan(0);
+    await capture.stop();
+    await consumed;
+    await target.exited;
+  }, 30_000);
+
+  it('does not tell of a batch it wrote to answer sync', async () => {
+    const target = run(callChain, ['3']);
+    const capture = await startHelper({ hz: 199, pids: [target.pid], flushMs: 60_000, statsMs: 60_000 });
+    let calls = 0;
+    capture.onScheduledBatch!(() => calls++);
+    const consumed = (async () => { for await (const batch of capture.samples()) void batch; })();
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      await capture.sync!();
+    }
+    expect(calls).toBe(0);
+    await capture.stop();
+    await consumed;
+    await target.exited;
+  }, 30_000);
+
   it('sends a flush of samples as one run, however many new stacks came during it', async () => {
     // call-chain nests its loop one call deeper every 10 ms: a new stack each time. Their STACK records go out
     // ahead of the waiting samples rather than ending the run, so the reader gets one SAMPLES record, not one per stack.
