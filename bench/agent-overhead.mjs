@@ -16,6 +16,10 @@
 //   /proc/PID/task/*/schedstat, in ns; /proc/PID/stat's 10 ms ticks where the
 //   kernel has no schedstat) while the loops ran, after a warm-up, scaled to
 //   an hour;
+// - CPU to start: what the tool's processes took from launch to the end of
+//   the warm-up, less what its rate while sampling would have taken in that
+//   time (bcc and bpftrace compile their programs, the agent loads and names
+//   its first samples); counted once in the hour, as stopping is;
 // - CPU after sampling: from the stop signal to exit, read with the shell's
 //   `times` (a wrapper shell waits for the tool), plus, for perf, `perf script`
 //   over the recording — the step that names its samples. Its cost is a fixed
@@ -42,11 +46,15 @@
 // output thrown away, the floor under the agent's cost (what capture costs
 // before anything is named or stored).
 //
-// Usage (root): [ONLY=agent,perf] node bench/agent-overhead.mjs [seconds=60] [rounds=3] [warmup=30]
-// The warm-up leaves out each tool's start-up (bcc compiles its program,
-// bpftrace its script); the agent's is naming its first samples, its own
-// start-up's among them (node's symbols: ~250 ms), at its second flush, 10 to
-// 20 s in, since it takes samples once per flush: hence 30 s.
+// Usage (root): [ONLY=agent,perf] node bench/agent-overhead.mjs [seconds=60] [rounds=3] [warmup=120]
+// The warm-up keeps each tool's start-up out of its rate while sampling (bcc
+// compiles its program, bpftrace its script); it is counted once instead. The
+// agent's start-up is naming its first samples, its own start-up's among them
+// (node's symbols: ~250 ms), and its heap settling: V8's first full
+// collection came 50 to 70 s in (`--trace-gc`), and no other in the next
+// four and a half minutes. With a 30 s warm-up that one collection, 25-30
+// ms, fell inside the sampled minute and was counted sixty times in the
+// hour: hence 120 s.
 // Needs: cc, perf (linux-perf), bpftrace, profile-bpfcc (bpfcc-tools); a
 // missing peer is reported and skipped. bcc compiles its program against
 // kernel headers: on a kernel that ships none (no /lib/modules/$(uname -r)/build,
@@ -68,7 +76,7 @@ import { bpfPrograms, buildSpinLoop } from './lib-sampling.mjs';
 
 const seconds = Number(process.argv[2] ?? 60);
 const rounds = Number(process.argv[3] ?? 3);
-const warmup = Number(process.argv[4] ?? 30);
+const warmup = Number(process.argv[4] ?? 120);
 const cpus = os.cpus().length;
 const root = join(import.meta.dirname, '..');
 const tmp = mkdtempSync(join(os.tmpdir(), 'profctl-overhead-'));
@@ -292,7 +300,7 @@ const timerHandler = swEventTimerHandler();
 const probeKernel = has('bpftrace') && timerHandler !== undefined && process.env.KERNEL_PROBE !== '0';
 
 const failed = new Map();
-const results = new Map(configs.map((c) => [c.name, { kept: [], sampling: [], stop: [], post: [], bpf: [], kernel: [], hwm: [], total: [] }]));
+const results = new Map(configs.map((c) => [c.name, { kept: [], sampling: [], start: [], stop: [], post: [], bpf: [], kernel: [], hwm: [], total: [] }]));
 // Each round starts with the loops alone, then takes the tools in an order rotated by one place per round.
 // In a fixed order one tool always ran right after the loops alone and another always last, so any drift
 // within a round was billed to the same tools each time (in one such run the same BPF program, the
@@ -311,6 +319,7 @@ for (let r = 0; r < rounds; r++) {
     // The probe starts first, so that its own start-up (a compile) is not in any tool's recording.
     const probe = probeKernel ? startKernelProbe(timerHandler) : undefined;
     await probe?.attached;
+    const launched = Date.now();
     const prof = spawnTimed(cmd, args);
     let errText = '';
     prof.stderr.on('data', (d) => (errText = (errText + d).slice(-4000)));
@@ -325,6 +334,7 @@ for (let r = 0; r < rounds; r++) {
       continue;
     }
     const started = Date.now();
+    const warmedS = (started - launched) / 1000;
     // One scan of /proc for the tool's processes: the bench's own reads are sampled by every tool, so they stay few.
     const pidsBefore = descendants(prof.pid);
     const before = usage(pidsBefore);
@@ -353,6 +363,9 @@ for (let r = 0; r < rounds; r++) {
     res.kept.push((iterations / ((alone + aloneAfter) / 2)) * 100);
     alone = aloneAfter;
     res.sampling.push(windowCpuS * perHour);
+    // Start-up beyond the steady rate: the warm-up's CPU less the sampling rate over the same time.
+    const startS = Math.max(0, before.cpuS - (windowCpuS / sampledS) * warmedS);
+    res.start.push(startS);
     res.stop.push(totalS - u.cpuS);
     res.hwm.push(u.hwmMb);
     const bpfPerHour = ((bpfAfter.ns - bpfBefore.ns) / 1e9) * perHour;
@@ -373,7 +386,7 @@ for (let r = 0; r < rounds; r++) {
     res.post.push(post);
     // In-kernel: the handler time where it was measured (it includes any BPF program's run), else the BPF time.
     const inKernel = Number.isFinite(kernelPerHour) ? kernelPerHour : bpfPerHour;
-    res.total.push(windowCpuS * perHour + Math.max(0, totalS - u.cpuS) + post + inKernel);
+    res.total.push(windowCpuS * perHour + startS + Math.max(0, totalS - u.cpuS) + post + inKernel);
     rmSync(perfData, { force: true });
   }
   process.stderr.write(`round ${r + 1}/${rounds} done\n`);
@@ -389,17 +402,17 @@ const lines = [
   `## agent overhead (${new Date().toISOString().slice(0, 10)})`,
   '',
   `Machine: ${cpus} CPUs (\`nproc\`), ${cpu}, kernel ${os.release()}, Node ${process.version}; load average at the end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}. Command: \`${only.length ? `ONLY=${only.join(",")} ` : ""}sudo node bench/agent-overhead.mjs ${seconds} ${rounds} ${warmup}\` (after \`npx tsc -p .\` and \`npm run build:native\`).`,
-  `Workload: ${cpus} copies (one per CPU) of a tight C loop (-O2, frame pointers) counting iterations for ${seconds} s. Each round runs every tool once, in an order rotated by one place per round, with the loops run alone before the first tool and after each one; a tool's throughput is against the mean of the alone runs on either side of it; ${rounds} rounds; medians. Each tool starts ${warmup} s before the loops (warm-up, not counted as sampling) and is stopped with SIGINT after them.${skipped.length ? ` Not installed, skipped: ${skipped.join(', ')}.` : ''}`,
+  `Workload: ${cpus} copies (one per CPU) of a tight C loop (-O2, frame pointers) counting iterations for ${seconds} s. Each round runs every tool once, in an order rotated by one place per round, with the loops run alone before the first tool and after each one; a tool's throughput is against the mean of the alone runs on either side of it; ${rounds} rounds; medians. Each tool starts ${warmup} s before the loops (warm-up: not counted as sampling; what it took beyond the sampling rate is its CPU to start, counted once) and is stopped with SIGINT after them.${skipped.length ? ` Not installed, skipped: ${skipped.join(', ')}.` : ''}`,
   '',
   `perf script over each recording, as fixed + per sample × samples (the per-sample part from naming the loops' samples over a long and a short stretch inside the loops' run; the fixed part counts once in an hour): ${results.get('perf record -F 99 -g -a')?.postSplit?.join('; ') ?? '—'}. In-kernel sampling time: ${probeKernel ? 'the cpu-clock timer handler timed between the hrtimer expire tracepoints on the loops\' interruptions, per call, times the calls of an hour; it includes the BPF tools\' program runs, and replaces the BPF time in the total' : 'not measured (no bpftrace, or KERNEL_PROBE=0): the total counts the BPF time instead'}.`,
   '',
-  '| configuration | throughput kept (median %) | per round (%) | CPU while sampling, per hour (rounds) | in-kernel sampling (timer handler), per hour (rounds) | of it BPF program, per hour (rounds) | CPU to stop (once) | naming the samples afterwards, per hour | **total CPU per hour of named samples** | peak RSS (MiB) |',
-  '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|',
+  '| configuration | throughput kept (median %) | per round (%) | CPU while sampling, per hour (rounds) | in-kernel sampling (timer handler), per hour (rounds) | of it BPF program, per hour (rounds) | CPU to start (once) | CPU to stop (once) | naming the samples afterwards, per hour | **total CPU per hour of named samples** | peak RSS (MiB) |',
+  '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ...configs.map((c) => {
     const r = results.get(c.name);
-    if (!c.cmd) return `| ${c.name} (${r.kept.length} runs: iterations ÷ their median, %) | 100 | ${perRound(r.kept.map((x) => (x / median(r.kept)) * 100))} | | | | | | | |`;
-    if (failed.has(c.name)) return `| ${c.name} | could not run here: ${failed.get(c.name).replace(/\|/g, '/')} | | | | | | | | |`;
-    return `| ${c.name} | ${median(r.kept).toFixed(1)} | ${perRound(r.kept)} | ${s0(median(r.sampling))} (${perRound(r.sampling)}) | ${Number.isFinite(median(r.kernel)) ? `${s0(median(r.kernel))} (${perRound(r.kernel)})` : '—'} | ${s0(median(r.bpf))} (${perRound(r.bpf)}) | ${s0(median(r.stop))} | ${c.after ? s0(median(r.post)) : '—'} | **${s0(median(r.total))}** (${perRound(r.total)}) | ${median(r.hwm).toFixed(0)} |`;
+    if (!c.cmd) return `| ${c.name} (${r.kept.length} runs: iterations ÷ their median, %) | 100 | ${perRound(r.kept.map((x) => (x / median(r.kept)) * 100))} | | | | | | | | |`;
+    if (failed.has(c.name)) return `| ${c.name} | could not run here: ${failed.get(c.name).replace(/\|/g, '/')} | | | | | | | | | |`;
+    return `| ${c.name} | ${median(r.kept).toFixed(1)} | ${perRound(r.kept)} | ${s0(median(r.sampling))} (${perRound(r.sampling)}) | ${Number.isFinite(median(r.kernel)) ? `${s0(median(r.kernel))} (${perRound(r.kernel)})` : '—'} | ${s0(median(r.bpf))} (${perRound(r.bpf)}) | ${s0(median(r.start))} (${perRound(r.start)}) | ${s0(median(r.stop))} | ${c.after ? s0(median(r.post)) : '—'} | **${s0(median(r.total))}** (${perRound(r.total)}) | ${median(r.hwm).toFixed(0)} |`;
   }),
   '',
   ...configs.filter((c) => agent && c.cmd && c.name !== 'profctl agent' && !failed.has(c.name)).map((c) => {
