@@ -92,9 +92,14 @@ export function parseSegmentFileName(file: string): SegmentName | undefined {
   return { file, fromMs, toMs, generation: Number(m[3]) };
 }
 
-/** Segments sorted oldest first (by start, then end, then name for a stable order). */
+/** The store's order of segments: by start, then end, then name for a stable order. */
+export function compareSegments(a: SegmentName, b: SegmentName): number {
+  return a.fromMs - b.fromMs || a.toMs - b.toMs || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
+}
+
+/** Segments sorted oldest first (compareSegments). */
 export function sortSegments<T extends SegmentName>(list: T[]): T[] {
-  return list.sort((a, b) => a.fromMs - b.fromMs || a.toMs - b.toMs || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  return list.sort(compareSegments);
 }
 
 export function tableFileName(generation: number, kind: 'frames' | 'stacks'): string {

@@ -33,9 +33,10 @@ import {
   parseTableFileName,
   readLockPid,
   segmentFileName,
-  sortSegments,
+  tableFileName,
   writeFileAtomic,
 } from './layout.js';
+import { SegmentIndex } from './segment-index.js';
 
 /** A sample handed over without an interned profile: frames leaf first. */
 export interface StoredSample {
@@ -283,8 +284,12 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
       .map(parseSegmentFileName)
       .filter((s) => s !== undefined)
       .map((s) => ({ ...s, size: fileSize(path.join(segmentsDir, s.file)) }));
-  const index = readIndex();
-  let indexSorted = false;
+  const index = new SegmentIndex(readIndex());
+  // Bytes of the table files of generations other than the current one (they
+  // no longer grow), read from the directory again only when the current
+  // generation has changed since: at open, after a restart, after a new generation.
+  const olderTableBytes = new Map<number, number>();
+  let tablesScannedFor = -1;
 
   let lastSegmentBytes = 0;
 
@@ -353,9 +358,8 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
     }
     gen = startGeneration(tablesDir, gen.generation + 1, now(), durable);
     // Segments a partial removal left (a week of them: no spread into a call).
-    index.length = 0;
-    for (const seg of readIndex()) index.push(seg);
-    indexSorted = false;
+    index.reset(readIndex());
+    tablesScannedFor = -1;
     warn(`the store ${dir} was removed while being written: started it again, with new tables`);
   }
 
@@ -415,8 +419,7 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
     });
     const file = segmentFileName(fromMs, toMs, gen.generation);
     writeFileAtomic(segmentsDir, file, bytes, durable);
-    index.push({ ...parseSegmentFileName(file)!, size: bytes.length });
-    indexSorted = false;
+    index.add({ ...parseSegmentFileName(file)!, size: bytes.length });
     return { file, bytes: bytes.length, samples: cols.count, spans: spans.length, newFrames: added.frames, newStacks: added.stacks, generation: gen.generation };
   }
 
@@ -424,52 +427,64 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
     return trim(nowMs, 0);
   }
 
-  /** Deletes what is past the retention or over the cap, oldest first, and then at least `room` bytes more. */
-  function trim(nowMs: number, room: number): BoundsResult {
-    if (!indexSorted) sortSegments(index);
-    indexSorted = true;
-    const segs = index;
-    const tableFiles = fs.readdirSync(tablesDir).filter((f) => parseTableFileName(f));
-    const tableBytes = new Map<number, number>();
-    for (const f of tableFiles) {
-      const g = parseTableFileName(f)!.generation;
-      tableBytes.set(g, (tableBytes.get(g) ?? 0) + fileSize(path.join(tablesDir, f)));
+  /**
+   * The table files' bytes by generation, from the directory, for the
+   * generations before the current one; and the tables of any such generation
+   * that no segment uses are deleted (a crash between a segment's deletion and
+   * its tables', or a generation started but never used). Returns the bytes deleted.
+   */
+  function scanOlderTables(): number {
+    olderTableBytes.clear();
+    const files = fs.readdirSync(tablesDir).map((f) => ({ f, t: parseTableFileName(f) }));
+    let deleted = 0;
+    for (const { f, t } of files) {
+      if (!t || t.generation === gen.generation) continue;
+      const p = path.join(tablesDir, f);
+      const n = fileSize(p);
+      if (index.segmentsOf(t.generation) === 0) {
+        fs.rmSync(p, { force: true });
+        deleted += n;
+      } else olderTableBytes.set(t.generation, (olderTableBytes.get(t.generation) ?? 0) + n);
     }
-    let size = segs.reduce((n, s) => n + s.size, 0) + [...tableBytes.values()].reduce((a, b) => a + b, 0);
-    // The last segment of an older generation takes that generation's tables
-    // with it: count them freed at once, or the cap check would go on
-    // deleting newer segments for bytes that are about to go anyway.
-    const lastOfGeneration = new Map<number, number>();
-    segs.forEach((s, i) => lastOfGeneration.set(s.generation, i));
+    tablesScannedFor = gen.generation;
+    return deleted;
+  }
+
+  function tableBytes(): number {
+    let n = gen.tableBytes();
+    for (const b of olderTableBytes.values()) n += b;
+    return n;
+  }
+
+  /**
+   * Deletes what is past the retention or over the cap, oldest first, and
+   * then at least `room` bytes more. Costs the segments it deletes: the
+   * index keeps the totals.
+   */
+  function trim(nowMs: number, room: number): BoundsResult {
+    let deletedBytes = tablesScannedFor === gen.generation ? 0 : scanOlderTables();
+    let size = index.bytes + tableBytes();
     let deletedSegments = 0;
-    let deletedBytes = 0;
     // Room on disk: a file takes whole blocks, so a 300-byte segment frees 4 KiB.
     let freedOnDisk = 0;
     const cutoff = nowMs - retentionMs;
-    let i = 0;
-    for (; i < segs.length; i++) {
-      const s = segs[i]!;
-      if (!(s.toMs < cutoff || size > maxSizeBytes || freedOnDisk < room)) break;
+    for (let s = index.oldest(); s && (s.toMs < cutoff || size > maxSizeBytes || freedOnDisk < room); s = index.oldest()) {
       fs.rmSync(path.join(segmentsDir, s.file), { force: true });
+      index.removeOldest();
       size -= s.size;
       deletedSegments++;
       deletedBytes += s.size;
       freedOnDisk += Math.ceil(s.size / DISK_BLOCK) * DISK_BLOCK;
-      if (lastOfGeneration.get(s.generation) === i && s.generation !== gen.generation) size -= tableBytes.get(s.generation) ?? 0;
-    }
-    segs.splice(0, i);
-    // Tables of generations that no remaining segment uses (their bytes are
-    // already out of `size` when their last segment went in the loop above).
-    const used = new Set(segs.map((s) => s.generation));
-    used.add(gen.generation);
-    for (const f of tableFiles) {
-      const t = parseTableFileName(f)!;
-      if (used.has(t.generation)) continue;
-      const p = path.join(tablesDir, f);
-      const n = fileSize(p);
-      fs.rmSync(p, { force: true });
-      if (!lastOfGeneration.has(t.generation)) size -= n; // tables no segment ever used
-      deletedBytes += n;
+      // The last segment of an older generation takes that generation's
+      // tables with it, at once: the cap check must not go on deleting newer
+      // segments for bytes that are about to go anyway.
+      if (s.generation !== gen.generation && index.segmentsOf(s.generation) === 0) {
+        const tables = olderTableBytes.get(s.generation) ?? 0;
+        olderTableBytes.delete(s.generation);
+        for (const kind of ['frames', 'stacks'] as const) fs.rmSync(path.join(tablesDir, tableFileName(s.generation, kind)), { force: true });
+        size -= tables;
+        deletedBytes += tables;
+      }
     }
     return { deletedSegments, deletedBytes, sizeBytes: size };
   }

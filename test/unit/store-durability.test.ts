@@ -192,6 +192,54 @@ describe('bounds', () => {
     expect(warnings).toEqual([]);
     expect(p.samples.length).toBe(r.segments().length * 100);
   });
+  it('keeps the store’s size exact flush after flush without reading the store again, through evictions and new generations', () => {
+    const dir = newDir();
+    const realReaddir = fs.readdirSync.bind(fs) as (p: string) => string[];
+    const dirSize = () => {
+      let n = 0;
+      for (const sub of ['segments', 'tables']) for (const f of realReaddir(path.join(dir, sub))) n += fs.statSync(path.join(dir, sub, f)).size;
+      return n;
+    };
+    let now = T0;
+    const w = openStoreWriter(dir, { durable: false, retentionMs: 60_000, generationMaxAgeMs: 45_000, now: () => now });
+    const readdir = vi.spyOn(fs, 'readdirSync');
+    let generations = 1;
+    let lastGeneration = 1;
+    let evicted = 0;
+    for (let i = 0; i < 40; i++) {
+      now = T0 + (i + 1) * 10_000;
+      // New frames in every window, so each generation's tables grow.
+      const a = w.appendSegment({ startMs: T0 + i * 10_000, endMs: now, profile: makeProfile(T0 + i * 10_000, 50, i + 1, 5, makeFrames(10, `w${i}_`)) });
+      if (a.generation !== lastGeneration) generations++;
+      lastGeneration = a.generation;
+      const b = w.enforceBounds();
+      evicted += b.deletedSegments;
+      expect(b.sizeBytes).toBe(dirSize());
+    }
+    w.close();
+    vi.restoreAllMocks();
+    expect(evicted).toBeGreaterThan(25);
+    expect(generations).toBeGreaterThan(5);
+    // The tables directory is read once per new generation, not at every flush.
+    expect(readdir.mock.calls.length).toBeLessThanOrEqual(generations);
+    const gens = new Set(openStoreReader(dir).segments().map((s) => s.generation));
+    gens.add(lastGeneration);
+    expect(realReaddir(path.join(dir, 'tables')).sort()).toEqual([...gens].sort((x, y) => x - y).flatMap((g) => [`g${String(g).padStart(6, '0')}.frames`, `g${String(g).padStart(6, '0')}.stacks`]));
+  });
+
+  it('deletes at open the tables of a generation that no segment uses', () => {
+    const dir = newDir();
+    fill(dir, 3);
+    // A generation started and never used (the writer died right after making its tables).
+    for (const kind of ['frames', 'stacks']) fs.copyFileSync(path.join(dir, 'tables', `g000001.${kind}`), path.join(dir, 'tables', `g000000.${kind}`));
+    const orphan = fs.statSync(path.join(dir, 'tables', 'g000000.frames')).size + fs.statSync(path.join(dir, 'tables', 'g000000.stacks')).size;
+    const w = openStoreWriter(dir, { durable: false, retentionMs: 1e12 });
+    const b = w.enforceBounds(T0);
+    w.close();
+    expect(b.deletedSegments).toBe(0);
+    expect(b.deletedBytes).toBe(orphan);
+    expect(fs.readdirSync(path.join(dir, 'tables')).sort()).toEqual(['g000001.frames', 'g000001.stacks']);
+  });
 });
 
 describe('a full file system', () => {
