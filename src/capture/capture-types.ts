@@ -165,12 +165,14 @@ export interface Capture {
    */
   sync?(): Promise<void>;
   /**
-   * Calls `listener` each time the engine has handed over a batch it wrote on
-   * its own schedule (every `batchMs`) and the consumer has finished with the
-   * samples in it. A caller that writes samples at that cadence can follow
-   * the engine's clock instead of waking itself to ask (bpf engine).
+   * sync(), with the engine's answer read at once, in this turn of the event
+   * loop, waiting at most `waitMs` for it: a caller woken by its own timer
+   * then gets the samples without being woken a second time for them. The
+   * promise resolves once the consumer has finished with them (it must keep
+   * iterating samples()); undefined when no answer came in time (the samples
+   * come later, through samples()) or the engine cannot be read this way (bpf engine).
    */
-  onScheduledBatch?(listener: () => void): void;
+  syncNow?(waitMs: number): Promise<void> | undefined;
   /**
    * The engine tells of every exit of a process it sent a snapshot for
    * (SampleBlock.exited): those need not be looked for in /proc.
@@ -186,6 +188,6 @@ export interface CaptureOptions {
   /** A launched command: it and all its descendants, including later forks. */
   followChildrenOf?: number;
   engine: 'auto' | 'bpf' | 'perf';
-  /** How often the engine hands over a batch, ms (bpf engine; default 100). Longer costs less CPU. */
+  /** How often the engine hands over a batch unasked, ms (bpf engine; default 100). Longer costs less CPU. */
   batchMs?: number;
 }

@@ -7,7 +7,7 @@
 // store samples, and it never calls process.exit.
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, UserError } from '../errors.js';
@@ -129,9 +129,6 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
   let consumed = 0;
   /** sync() calls in order: each waits for its answer (a batch-flagged stats record), then for the consumer. */
   const syncs: { target: number; resolve: () => void }[] = [];
-  /** Batches the helper wrote on its own timer: how many samples must be consumed before the listener hears of each. */
-  const scheduled: number[] = [];
-  let scheduledListener: (() => void) | undefined;
   let last: StatsRecord | undefined;
   /** The stream's protocol version (the `batch` command is version 5). */
   let version = 0;
@@ -147,10 +144,6 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
   const notify = () => { const w = wake; wake = undefined; w?.(); };
   const settleSyncs = () => {
     while (syncs.length && ((syncs[0]!.target >= 0 && consumed >= syncs[0]!.target) || ended || failure)) syncs.shift()!.resolve();
-    while (scheduled.length && consumed >= scheduled[0]!) {
-      scheduled.shift();
-      scheduledListener?.();
-    }
   };
 
   return new Promise((resolve, reject) => {
@@ -167,7 +160,8 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
     child.stdin.on('error', () => {}); // the helper may exit first: EPIPE is not news
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (text: string) => { stderrTail = (stderrTail + text).slice(-4000); });
-    child.stdout.on('data', (chunk: Buffer) => {
+    /** A piece of the helper's stream, read by the stream or by syncNow. */
+    const onChunk = (chunk: Buffer): void => {
       let records: HelperRecord[];
       try {
         records = decoder.push(chunk);
@@ -186,7 +180,6 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
         arrived += count;
       };
       let answers = 0;
-      let timed = 0;
       // Indexed, not for-of: see SampleCollector.addBatch.
       for (let i = 0; i < records.length; i++) {
         const r = records[i]!;
@@ -215,9 +208,8 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
         else if (r.type === 'ksym') kernelNames.set(r.addr, { name: r.name, module: r.module });
         else if (r.type === 'stats') {
           last = r;
-          // A stats record rides on every write of the helper's own timer; a flagged one answers a `batch` command.
+          // A flagged stats record answers a `batch` command.
           if (r.batch) answers++;
-          else timed++;
           opts.onStats?.(r);
         }
         else if (r.type === 'tls') opts.onTls?.(r.pid, r.offset);
@@ -242,9 +234,12 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
         if (!answers) break;
         if (s.target < 0) { s.target = received; answers--; }
       }
-      if (timed && scheduledListener) scheduled.push(received);
       settleSyncs();
-    });
+    };
+    child.stdout.on('data', onChunk);
+    // The helper's end of the stream, read here at once by syncNow (libuv's own reads go to onChunk as well).
+    const streamFd = (child.stdout as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    const nap = new Int32Array(new SharedArrayBuffer(4));
     child.on('close', (code, signal) => {
       ended = true;
       if (!ready || (!stopRequested && !failure)) {
@@ -298,15 +293,45 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
         if (!ended) child.stdin.write(`follow ${pid}\n`);
       },
       engineCpuNs: () => last?.helperCpuNs ?? 0,
-      onScheduledBatch(listener: () => void) {
-        scheduledListener = listener;
-      },
       sync() {
         if (ended || failure || version < 5) return Promise.resolve();
         return new Promise<void>((done) => {
           syncs.push({ target: -1, resolve: done });
           child.stdin.write('batch\n');
         });
+      },
+      // Only where the stream's descriptor can be read here (a libuv pipe on Unix).
+      syncNow: streamFd === undefined || streamFd < 0 ? undefined : (waitMs: number) => {
+        if (ended || failure || version < 5) return undefined;
+        // Bytes the stream has read but not yet handed on (paused while the consumer
+        // catches up) come first: reading past them here would take the stream out of order.
+        if (child.stdout.isPaused() || child.stdout.readableLength > 0) return undefined;
+        const answered = capture.sync!();
+        const entry = syncs[syncs.length - 1]!;
+        // The helper answers within a millisecond or two: read its stream here
+        // until the answer is in, napping a millisecond while it is empty,
+        // instead of going back to the event loop to be woken for it.
+        const deadline = Date.now() + waitMs;
+        let chunk: Buffer | undefined;
+        for (;;) {
+          chunk ??= Buffer.allocUnsafe(64 * 1024);
+          let n: number;
+          try {
+            n = readSync(streamFd, chunk, 0, chunk.length, null);
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') break; // the stream's own read reports it
+            n = -1;
+          }
+          if (n === 0) break; // the helper is gone: 'close' says why
+          if (n > 0) {
+            onChunk(chunk.subarray(0, n));
+            chunk = undefined; // the decoder may keep a partial record's bytes: a new buffer for the next read
+            if (entry.target >= 0 || failure) break;
+          } else if (Date.now() >= deadline) break;
+          else Atomics.wait(nap, 0, 0, 1);
+        }
+        // Not answered in time (a stopped helper): the answer comes through the stream later.
+        return entry.target >= 0 || ended || failure ? answered : undefined;
       },
     };
   });

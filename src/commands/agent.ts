@@ -24,6 +24,10 @@ export interface AgentOptions {
 }
 
 const MIN_STORE_BYTES = 4096;
+/** How long a flush waits for the helper's answer before writing what it has. */
+const SYNC_WAIT_MS = 500;
+/** The helper's longest schedule of its own: it then writes when asked (or past a megabyte). */
+const UNASKED_BATCH_MS = 600_000;
 const MAX_FLUSH_MS = 600_000;
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -69,12 +73,11 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
   const writer = openStoreWriter(dir, { maxSizeBytes: opts.maxSizeBytes, retentionMs: opts.retentionMs, onWarning: warnOnStderr });
   let capture;
   try {
-    // The helper keeps the samples for a whole flush interval and then writes
-    // them at once, so neither process wakes for a batch in between (it
-    // snapshots new processes itself, so waiting costs no names). Its write is
-    // the agent's clock: the agent flushes when a batch has arrived, and has no
-    // timer of its own to wake for (below).
-    capture = await startCapture({ hz: opts.hz, engine: opts.engine, batchMs: opts.flushMs });
+    // The helper keeps the samples until the agent asks for them at its flush
+    // (it snapshots new processes itself, so waiting costs no names), so
+    // neither process wakes for a batch in between; it writes unasked only
+    // past a megabyte (see syncAndFlush below).
+    capture = await startCapture({ hz: opts.hz, engine: opts.engine, batchMs: UNASKED_BATCH_MS });
   } catch (e) {
     writer.close();
     throw e;
@@ -176,8 +179,6 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
     lastCpu = process.cpuUsage();
     lastEngineCpu = engineCpu;
     lastTick = now;
-    // Pushes the backstop back a whole three intervals (not after the stop: the last flush comes then).
-    if (capture.onScheduledBatch && !stopping) timer.refresh();
   };
 
   const drained = (async () => {
@@ -195,9 +196,20 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
       warnOnStderr(`flush failed: ${(e as Error).message}`);
     }
   };
-  /** The samples taken so far, then the flush; a helper that does not answer within 2 s does not hold it up. */
+  /**
+   * The samples taken so far, then the flush. Every wakeup of an idle process
+   * costs about a millisecond of CPU on a virtual machine, and taking a
+   * batch through node's stream machinery about as much again: the agent
+   * wakes once a flush, on its timer, asks the helper, and reads the answer
+   * in the same turn (capture.syncNow). A helper that does not answer within
+   * SYNC_WAIT_MS (stopped, overloaded) does not hold the flush up: its
+   * samples come through the stream and go into a later window.
+   */
   const syncAndFlush = async () => {
-    if (capture.sync) {
+    if (capture.syncNow) {
+      const answered = capture.syncNow(SYNC_WAIT_MS);
+      if (answered) await answered;
+    } else if (capture.sync) {
       let timeout: NodeJS.Timeout | undefined;
       await Promise.race([capture.sync(), new Promise<void>((r) => (timeout = setTimeout(r, 2000)))]);
       clearTimeout(timeout);
@@ -206,25 +218,11 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
   };
   let flushing: Promise<void> | undefined;
   let stopping = false;
-  const requestFlush = (ask: boolean) => {
+  const requestFlush = () => {
     if (stopping) return;
-    flushing ??= (ask ? syncAndFlush() : Promise.resolve().then(flushSafely)).finally(() => (flushing = undefined));
+    flushing ??= syncAndFlush().finally(() => (flushing = undefined));
   };
-  // Every wakeup of an idle process costs about a millisecond of CPU on a
-  // virtual machine: as much as writing the segment. With an engine that
-  // writes on its own schedule the agent wakes once a flush, for the batch,
-  // and flushes then. A timer at three intervals, pushed back by each flush,
-  // only fires when the engine has stopped writing; it asks for the samples
-  // (capture.sync) and flushes what it has. An engine without a schedule
-  // (perf) gets the timer at every interval.
-  let timer: NodeJS.Timeout;
-  if (capture.onScheduledBatch) {
-    capture.onScheduledBatch(() => requestFlush(false));
-    timer = setTimeout(function backstop() {
-      requestFlush(true);
-      timer.refresh();
-    }, 3 * opts.flushMs);
-  } else timer = setInterval(() => requestFlush(true), opts.flushMs);
+  const timer = setInterval(requestFlush, opts.flushMs);
 
   const stopped = new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
@@ -243,7 +241,7 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
     why = await Promise.race([stopped, failure]);
   } finally {
     stopping = true;
-    clearTimeout(timer);
+    clearInterval(timer);
   }
   await capture.stop();
   await drained.catch(() => {});

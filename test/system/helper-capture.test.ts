@@ -246,38 +246,44 @@ describe.skipIf(skipReason !== undefined)('BPF capture engine', () => {
     await capture.sync!(); // after the end: resolves at once
   });
 
-  it('tells of each batch written on its own schedule once its consumer has every sample of it', async () => {
-    // The agent flushes on these calls: a call before the consumer has the batch's samples would write a window short of them.
+  it('syncNow reads the answer in the same turn, and gives up on a stopped helper without blocking long', async () => {
+    // The agent flushes on its own timer: syncNow asks the helper and reads its answer before returning,
+    // so the flush needs no second wakeup for the stream. A helper that cannot answer must not hold it up.
     const target = run(callChain, ['3']);
-    let helperSamples = 0;
-    const capture = await startHelper({ hz: 199, pids: [target.pid], flushMs: 300, statsMs: 300, onStats: (s) => (helperSamples = s.samples) });
+    const capture = await startHelper({ hz: 199, pids: [target.pid], flushMs: 600_000, statsMs: 600_000 });
     const got: RawSample[] = [];
-    const calls: { consumed: number; written: number }[] = [];
-    capture.onScheduledBatch!(() => calls.push({ consumed: got.length, written: helperSamples }));
     const consumed = (async () => { for await (const batch of capture.samples()) got.push(...batchSamples(batch)); })();
-    for (let i = 0; i < 100 && calls.length < 4; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(calls.length).toBeGreaterThanOrEqual(4);
-    for (const c of calls) expect(c.consumed).toBeGreaterThanOrEqual(c.written);
-    expect(calls[calls.length - 1]!.consumed).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(got.length, 'nothing is written before it is asked for').toBe(0);
+    const askedMs = Date.now();
+    const answered = capture.syncNow!(2000);
+    // Read before syncNow returned: the answer is in, only the consumer's turn is left.
+    expect(answered).toBeDefined();
+    await answered;
+    expect(got.length).toBeGreaterThan(20);
+    expect(Math.max(...got.map((s) => s.timeMs))).toBeGreaterThan(askedMs - 700);
+    const before = got.length;
+    await new Promise((r) => setTimeout(r, 500));
+    await capture.syncNow!(2000);
+    expect(got.length).toBeGreaterThan(before);
+    // A stopped helper: no answer, and syncNow returns after its wait.
+    process.kill(capture.pid, 'SIGSTOP');
+    const t0 = Date.now();
+    expect(capture.syncNow!(300)).toBeUndefined();
+    const waited = Date.now() - t0;
+    expect(waited).toBeGreaterThanOrEqual(290);
+    expect(waited).toBeLessThan(2000);
+    process.kill(capture.pid, 'SIGCONT');
+    // The late answer comes through the stream; the next ask is answered at once again.
+    await new Promise((r) => setTimeout(r, 300));
+    const after = got.length;
+    await capture.syncNow!(2000);
+    expect(got.length).toBeGreaterThan(after);
     await capture.stop();
     await consumed;
     await target.exited;
-  }, 30_000);
-
-  it('does not tell of a batch it wrote to answer sync', async () => {
-    const target = run(callChain, ['3']);
-    const capture = await startHelper({ hz: 199, pids: [target.pid], flushMs: 60_000, statsMs: 60_000 });
-    let calls = 0;
-    capture.onScheduledBatch!(() => calls++);
-    const consumed = (async () => { for await (const batch of capture.samples()) void batch; })();
-    for (let i = 0; i < 3; i++) {
-      await new Promise((r) => setTimeout(r, 200));
-      await capture.sync!();
-    }
-    expect(calls).toBe(0);
-    await capture.stop();
-    await consumed;
-    await target.exited;
+    expect(capture.stats().lost).toBe(0);
+    expect(capture.syncNow!(100)).toBeUndefined(); // after the end: nothing to ask
   }, 30_000);
 
   it('sends a flush of samples as one run, however many new stacks came during it', async () => {
