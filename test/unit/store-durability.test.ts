@@ -192,6 +192,7 @@ describe('bounds', () => {
     expect(warnings).toEqual([]);
     expect(p.samples.length).toBe(r.segments().length * 100);
   });
+
   it('keeps the store’s size exact flush after flush without reading the store again, through evictions and new generations', () => {
     const dir = newDir();
     const realReaddir = fs.readdirSync.bind(fs) as (p: string) => string[];
@@ -230,7 +231,7 @@ describe('bounds', () => {
   it('deletes at open the tables of a generation that no segment uses', () => {
     const dir = newDir();
     fill(dir, 3);
-    // A generation started and never used (the writer died right after making its tables).
+    // An older generation's tables with no segment left (a writer that died between deleting its last segment and them).
     for (const kind of ['frames', 'stacks']) fs.copyFileSync(path.join(dir, 'tables', `g000001.${kind}`), path.join(dir, 'tables', `g000000.${kind}`));
     const orphan = fs.statSync(path.join(dir, 'tables', 'g000000.frames')).size + fs.statSync(path.join(dir, 'tables', 'g000000.stacks')).size;
     const w = openStoreWriter(dir, { durable: false, retentionMs: 1e12 });
