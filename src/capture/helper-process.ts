@@ -240,6 +240,13 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
     // The helper's end of the stream, read here at once by syncNow (libuv's own reads go to onChunk as well).
     const streamFd = (child.stdout as unknown as { _handle?: { fd?: number } })._handle?.fd;
     const nap = new Int32Array(new SharedArrayBuffer(4));
+    /** Sends `batch`; the entry gets its target when the answer comes, and `done` resolves once the consumer has every sample it covers. */
+    const ask = () => {
+      let entry!: { target: number; resolve: () => void };
+      const done = new Promise<void>((resolve) => syncs.push((entry = { target: -1, resolve })));
+      child.stdin.write('batch\n');
+      return { entry, done };
+    };
     child.on('close', (code, signal) => {
       ended = true;
       if (!ready || (!stopRequested && !failure)) {
@@ -295,10 +302,7 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
       engineCpuNs: () => last?.helperCpuNs ?? 0,
       sync() {
         if (ended || failure || version < 5) return Promise.resolve();
-        return new Promise<void>((done) => {
-          syncs.push({ target: -1, resolve: done });
-          child.stdin.write('batch\n');
-        });
+        return ask().done;
       },
       // Only where the stream's descriptor can be read here (a libuv pipe on Unix).
       syncNow: streamFd === undefined || streamFd < 0 ? undefined : (waitMs: number) => {
@@ -306,8 +310,7 @@ export function startHelper(opts: HelperOptions): Promise<HelperCapture> {
         // Bytes the stream has read but not yet handed on (paused while the consumer
         // catches up) come first: reading past them here would take the stream out of order.
         if (child.stdout.isPaused() || child.stdout.readableLength > 0) return undefined;
-        const answered = capture.sync!();
-        const entry = syncs[syncs.length - 1]!;
+        const { entry, done: answered } = ask();
         // The helper answers within a millisecond or two: read its stream here
         // until the answer is in, napping a millisecond while it is empty,
         // instead of going back to the event loop to be woken for it.
