@@ -71,7 +71,7 @@ int create_maps(struct bpf_maps *m, uint32_t ringbuf_bytes, char *msg, size_t ms
     { &m->tls, BPF_MAP_TYPE_HASH, 4, 8, 65536, "pctl_tls" },
     { &m->counters, BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, CNT_COUNT, "pctl_counters" },
     { &m->events, BPF_MAP_TYPE_RINGBUF, 0, 0, (int)ringbuf_bytes, "pctl_events" },
-    { &m->known, BPF_MAP_TYPE_HASH, 4, 4, 65536, "pctl_known" },
+    { &m->pids, BPF_MAP_TYPE_ARRAY, 4, 8, PID_BITS_WORDS, "pctl_pids" },
     { &m->scratch, BPF_MAP_TYPE_PERCPU_ARRAY, 4, BREC_SIZE, 1, "pctl_scratch" },
   };
   for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
@@ -113,6 +113,8 @@ static void emit(struct prog_buf *p, uint8_t code, uint8_t dst, uint8_t src, int
 #define ADD64_REG(d, s) emit(p, BPF_ALU64 | BPF_ADD | BPF_X, d, s, 0, 0)
 #define AND64_IMM(d, v) emit(p, BPF_ALU64 | BPF_AND | BPF_K, d, 0, 0, v)
 #define RSH64_IMM(d, v) emit(p, BPF_ALU64 | BPF_RSH | BPF_K, d, 0, 0, v)
+#define RSH64_REG(d, s) emit(p, BPF_ALU64 | BPF_RSH | BPF_X, d, s, 0, 0)
+#define LSH64_IMM(d, v) emit(p, BPF_ALU64 | BPF_LSH | BPF_K, d, 0, 0, v)
 #define LDX(sz, d, s, o) emit(p, BPF_LDX | BPF_MEM | (sz), d, s, o, 0)
 #define STX(sz, d, s, o) emit(p, BPF_STX | BPF_MEM | (sz), d, s, o, 0)
 #define ST_IMM(sz, d, o, v) emit(p, BPF_ST | BPF_MEM | (sz), d, 0, o, v)
@@ -161,7 +163,7 @@ static void counter_add_one(struct prog_buf *p, const struct bpf_maps *m, int in
 }
 
 enum { L_EXIT, L_PASS, L_HAVE, L_SUBMIT, L_WAKE, L_FORCE, L_KNONE, L_KLEN, L_LEN_KNONE, L_LEN_K, L_LEN_UNONE, L_LEN_U, L_SENT,
-       L_UKERNEL, L_UDONE, L_UTASK, L_UWALK };
+       L_UKERNEL, L_UDONE, L_UTASK, L_UWALK, L_KSTACK, L_KDONE, L_BITS };
 
 /* r{reg} = the stack byte count stored at rc_off of the record (r9), or 0 when
  * negative (an error) or above max: bounds the verifier can follow. */
@@ -198,6 +200,7 @@ static void load_stack_len(struct prog_buf *p, int reg, int rc_off, int max, int
  * The same order as the kernel's: the sampled instruction pointer, then each
  * frame's return address (zero included), at most USTACK_MAX entries.
  */
+#define PID_BITS_SLOT (-96) /* stack slot: the sampled process's pctl_pids bits, in the low two */
 #define WALK_OUT (-88) /* stack slot: where the user stack goes in the record (build_sampler keeps it on every machine) */
 #if defined(__x86_64__)
 #define PT_REGS_BP 32   /* struct pt_regs (x86-64), the perf_event program's context */
@@ -320,12 +323,24 @@ static void build_sampler(struct prog_buf *p, const struct bpf_maps *m, int kern
   ADD64_IMM(BPF_REG_1, BREC_COMM);
   MOV64_IMM(BPF_REG_2, 16);
   CALL(BPF_FUNC_get_current_comm);
+#if defined(__x86_64__)
+  /* A sample taken in user mode has no kernel stack (the kernel's walk adds
+   * kernel frames only when !user_mode(regs)): the call, which costs about
+   * as much as a map lookup, is skipped for it. */
+  LDX(BPF_DW, BPF_REG_1, BPF_REG_6, PT_REGS_CS);
+  AND64_IMM(BPF_REG_1, 3);
+  JNE(BPF_REG_1, 3, L_KSTACK);
+  MOV64_IMM(BPF_REG_0, 0);
+  JA(L_KDONE);
+  LABEL(L_KSTACK);
+#endif
   MOV64_REG(BPF_REG_1, BPF_REG_6);
   MOV64_REG(BPF_REG_2, BPF_REG_9);
   ADD64_IMM(BPF_REG_2, BREC_KSTACK);
   MOV64_IMM(BPF_REG_3, KSTACK_MAX * 8);
   MOV64_IMM(BPF_REG_4, 0);
   CALL(BPF_FUNC_get_stack);
+  LABEL(L_KDONE);
   STX(BPF_W, BPF_REG_9, BPF_REG_0, BREC_KSTACK_RC);
   /* The user stack goes right after the kernel stack's used bytes. */
   load_stack_len(p, BPF_REG_1, BREC_KSTACK_RC, KSTACK_MAX * 8, L_KNONE, L_KLEN);
@@ -345,7 +360,31 @@ static void build_sampler(struct prog_buf *p, const struct bpf_maps *m, int kern
   /* The scratch value keeps the last sample's bytes: clear the trace-context area. */
   MOV64_IMM(BPF_REG_1, 0);
   for (int o = BREC_OTEL; o < BREC_KSTACK; o += 8) STX(BPF_DW, BPF_REG_9, BPF_REG_1, o);
-  /* OpenTelemetry thread context: *(fsbase + tls_offset) -> record. */
+  /* The process's two bits in pctl_pids (an array lookup, which the verifier
+   * inlines: no call): known to the helper, has a TLS offset. Kept at
+   * PID_BITS_SLOT for the wakeup test below; 0 if the tgid is beyond the map. */
+  ST_IMM(BPF_DW, BPF_REG_10, PID_BITS_SLOT, 0);
+  MOV64_REG(BPF_REG_1, BPF_REG_7);
+  RSH64_IMM(BPF_REG_1, 5);
+  STX(BPF_W, BPF_REG_10, BPF_REG_1, -16);
+  LD_MAP(BPF_REG_1, m->pids);
+  MOV64_REG(BPF_REG_2, BPF_REG_10);
+  ADD64_IMM(BPF_REG_2, -16);
+  CALL(BPF_FUNC_map_lookup_elem);
+  JEQ(BPF_REG_0, 0, L_BITS);
+  LDX(BPF_DW, BPF_REG_1, BPF_REG_0, 0);
+  MOV64_REG(BPF_REG_2, BPF_REG_7);
+  AND64_IMM(BPF_REG_2, 31);
+  LSH64_IMM(BPF_REG_2, 1);
+  RSH64_REG(BPF_REG_1, BPF_REG_2);
+  STX(BPF_DW, BPF_REG_10, BPF_REG_1, PID_BITS_SLOT);
+  LABEL(L_BITS);
+  /* OpenTelemetry thread context: *(fsbase + tls_offset) -> record, for a
+   * process whose executable has one (a hash lookup costs a microsecond on
+   * some virtual machines: only those processes pay it). */
+  LDX(BPF_DW, BPF_REG_1, BPF_REG_10, PID_BITS_SLOT);
+  AND64_IMM(BPF_REG_1, PID_BIT_TLS);
+  JEQ(BPF_REG_1, 0, L_SUBMIT);
   STX(BPF_W, BPF_REG_10, BPF_REG_7, -16);
   LD_MAP(BPF_REG_1, m->tls);
   MOV64_REG(BPF_REG_2, BPF_REG_10);
@@ -386,12 +425,9 @@ static void build_sampler(struct prog_buf *p, const struct bpf_maps *m, int kern
    * process wakes it, so that its maps are read while it is alive — with a
    * forced wakeup: the default (adaptive) one is skipped while unwoken
    * records wait in the ring. */
-  STX(BPF_W, BPF_REG_10, BPF_REG_7, -48);
-  LD_MAP(BPF_REG_1, m->known);
-  MOV64_REG(BPF_REG_2, BPF_REG_10);
-  ADD64_IMM(BPF_REG_2, -48);
-  CALL(BPF_FUNC_map_lookup_elem);
-  JEQ(BPF_REG_0, 0, L_FORCE);
+  LDX(BPF_DW, BPF_REG_1, BPF_REG_10, PID_BITS_SLOT);
+  AND64_IMM(BPF_REG_1, PID_BIT_KNOWN);
+  JEQ(BPF_REG_1, 0, L_FORCE);
   LD_MAP(BPF_REG_1, m->events);
   MOV64_IMM(BPF_REG_2, BPF_RB_AVAIL_DATA);
   CALL(BPF_FUNC_ringbuf_query);

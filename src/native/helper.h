@@ -98,8 +98,16 @@ struct helper_config {
 struct bpf_maps {
   int config, targets, tls, counters, events;
   int scratch; /* per-CPU BREC_SIZE bytes: a sample's record is built here, then copied out at its length */
-  int known; /* tgids the helper has seen: their samples need not wake it */
+  int pids; /* two bits per tgid (PID_BIT_*), 32 tgids to a u64 value at index tgid / 32 */
 };
+/* pctl_pids: an array, so that the sampler's lookup is inlined by the
+ * verifier (a hash lookup cost about a microsecond a sample on a virtual
+ * machine, and the sampler made two). Sized for PID_MAX_LIMIT on 64-bit
+ * Linux (2^22): 1 MiB. */
+#define PCTL_PID_LIMIT (1u << 22)
+#define PID_BITS_WORDS (PCTL_PID_LIMIT / 32)
+#define PID_BIT_KNOWN 1u /* the helper has seen the process: its samples need not wake it */
+#define PID_BIT_TLS 2u   /* the process has an entry in pctl_tls */
 
 struct loaded_programs {
   int sample_prog;  /* BPF_PROG_TYPE_PERF_EVENT */

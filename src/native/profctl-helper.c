@@ -95,24 +95,24 @@ static void add_target(uint32_t pid, uint32_t flags) { map_update(maps.targets, 
 
 /* ---- processes whose samples need not wake the helper ---- */
 
-/* A direct-mapped memo of the tgids already put in the BPF `known` map, so
- * that each costs one map update, not one per sample. A collision only
- * costs a repeated update. */
-#define KNOWN_CACHE 8192
-static uint32_t known_cache[KNOWN_CACHE];
+/* The helper's copy of pctl_pids: only the helper writes the map (the
+ * programs read it), so a bit that is already as wanted costs no system call.
+ * Pages of it are touched only for the tgids in use. */
+static uint64_t pid_bits[PID_BITS_WORDS];
 
-static void mark_known(uint32_t pid) {
-  if (known_cache[pid % KNOWN_CACHE] == pid) return;
-  uint32_t one = 1;
-  if (map_update(maps.known, &pid, &one) == 0) known_cache[pid % KNOWN_CACHE] = pid;
+static void set_pid_bit(uint32_t pid, uint64_t bit, int on) {
+  if (pid >= PCTL_PID_LIMIT) return; /* its samples always wake the helper and carry no context */
+  uint32_t word = pid / 32;
+  uint64_t mask = bit << (pid % 32 * 2);
+  uint64_t v = on ? pid_bits[word] | mask : pid_bits[word] & ~mask;
+  if (v != pid_bits[word] && map_update(maps.pids, &word, &v) == 0) pid_bits[word] = v;
 }
+
+static void mark_known(uint32_t pid) { set_pid_bit(pid, PID_BIT_KNOWN, 1); }
 
 /* An exec or an exit: the pid's next sample (a new program, or a reused pid)
  * wakes the helper again so that its maps are read at once. */
-static void forget_known(uint32_t pid) {
-  if (known_cache[pid % KNOWN_CACHE] == pid) known_cache[pid % KNOWN_CACHE] = 0;
-  map_delete(maps.known, &pid);
-}
+static void forget_known(uint32_t pid) { set_pid_bit(pid, PID_BIT_KNOWN, 0); }
 
 /* ---- per-process OpenTelemetry TLS offsets ---- */
 
@@ -120,9 +120,17 @@ static void forget_known(uint32_t pid) {
 struct tls_entry { uint32_t pid; uint64_t dev, ino, checked_ns; };
 static struct tls_entry tls_cache[TLS_CACHE];
 
+/* The offset goes in before the bit that sends the sampler to it, and the
+ * bit goes out before the offset. */
 static void set_tls_offset(uint32_t pid, int64_t offset) {
   map_update(maps.tls, &pid, &offset);
+  set_pid_bit(pid, PID_BIT_TLS, 1);
   out_tls(pid, offset);
+}
+
+static void clear_tls_offset(uint32_t pid) {
+  set_pid_bit(pid, PID_BIT_TLS, 0);
+  map_delete(maps.tls, &pid);
 }
 
 /* Called for every sampled tgid; looks at /proc/PID/exe at most once per
@@ -156,7 +164,7 @@ static void check_tls(uint32_t pid, uint64_t now_ns) {
   if (found == 1) {
     set_tls_offset(pid, offset);
   } else {
-    map_delete(maps.tls, &pid); /* exec'd into something else */
+    clear_tls_offset(pid); /* exec'd into something else */
   }
 }
 
