@@ -122,6 +122,8 @@ static void emit(struct prog_buf *p, uint8_t code, uint8_t dst, uint8_t src, int
 #define EXIT() emit(p, BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 /* Map fds go in as a two-slot BPF_LD_IMM64 with BPF_PSEUDO_MAP_FD. */
 #define LD_MAP(d, fd) do { emit(p, BPF_LD | BPF_DW | BPF_IMM, d, BPF_PSEUDO_MAP_FD, 0, fd); emit(p, 0, 0, 0, 0, 0); } while (0)
+/* r0 = the value of map fd under the key at stack slot key_slot, or NULL. Clobbers r1-r5. */
+#define MAP_LOOKUP(fd, key_slot) do { LD_MAP(BPF_REG_1, fd); MOV64_REG(BPF_REG_2, BPF_REG_10); ADD64_IMM(BPF_REG_2, key_slot); CALL(BPF_FUNC_map_lookup_elem); } while (0)
 
 static void jump(struct prog_buf *p, uint8_t op, uint8_t reg, int32_t imm, int label) {
   p->fix_at[p->nfix] = p->n;
@@ -152,10 +154,7 @@ static void resolve(struct prog_buf *p) {
 /* r0 = &counters[index] (this CPU) or jump to fail_label. Clobbers r1-r5. */
 static void counter_add_one(struct prog_buf *p, const struct bpf_maps *m, int index, int fail_label) {
   ST_IMM(BPF_W, BPF_REG_10, -12, index);
-  LD_MAP(BPF_REG_1, m->counters);
-  MOV64_REG(BPF_REG_2, BPF_REG_10);
-  ADD64_IMM(BPF_REG_2, -12);
-  CALL(BPF_FUNC_map_lookup_elem);
+  MAP_LOOKUP(m->counters, -12);
   JEQ(BPF_REG_0, 0, fail_label);
   LDX(BPF_DW, BPF_REG_1, BPF_REG_0, 0);
   ADD64_IMM(BPF_REG_1, 1); /* per-CPU slot: the program cannot race itself */
@@ -286,10 +285,7 @@ static void build_sampler(struct prog_buf *p, const struct bpf_maps *m, int kern
   RSH64_IMM(BPF_REG_1, 32);
   JEQ(BPF_REG_1, 0, L_EXIT); /* the idle task: not CPU anyone used */
   ST_IMM(BPF_W, BPF_REG_10, -4, 0);
-  LD_MAP(BPF_REG_1, m->config);
-  MOV64_REG(BPF_REG_2, BPF_REG_10);
-  ADD64_IMM(BPF_REG_2, -4);
-  CALL(BPF_FUNC_map_lookup_elem);
+  MAP_LOOKUP(m->config, -4);
   JEQ(BPF_REG_0, 0, L_EXIT);
   MOV64_REG(BPF_REG_8, BPF_REG_0);
   LDX(BPF_W, BPF_REG_1, BPF_REG_8, CONFIG_AT(filter_by_tgid));
@@ -297,17 +293,11 @@ static void build_sampler(struct prog_buf *p, const struct bpf_maps *m, int kern
   MOV64_REG(BPF_REG_1, BPF_REG_7);
   RSH64_IMM(BPF_REG_1, 32);
   STX(BPF_W, BPF_REG_10, BPF_REG_1, -8);
-  LD_MAP(BPF_REG_1, m->targets);
-  MOV64_REG(BPF_REG_2, BPF_REG_10);
-  ADD64_IMM(BPF_REG_2, -8);
-  CALL(BPF_FUNC_map_lookup_elem);
+  MAP_LOOKUP(m->targets, -8);
   JEQ(BPF_REG_0, 0, L_EXIT);
   LABEL(L_PASS);
   ST_IMM(BPF_W, BPF_REG_10, -12, 0);
-  LD_MAP(BPF_REG_1, m->scratch);
-  MOV64_REG(BPF_REG_2, BPF_REG_10);
-  ADD64_IMM(BPF_REG_2, -12);
-  CALL(BPF_FUNC_map_lookup_elem);
+  MAP_LOOKUP(m->scratch, -12);
   JNE(BPF_REG_0, 0, L_HAVE);
   JA(L_EXIT);
   LABEL(L_HAVE);
@@ -367,10 +357,7 @@ static void build_sampler(struct prog_buf *p, const struct bpf_maps *m, int kern
   MOV64_REG(BPF_REG_1, BPF_REG_7);
   RSH64_IMM(BPF_REG_1, 5);
   STX(BPF_W, BPF_REG_10, BPF_REG_1, -16);
-  LD_MAP(BPF_REG_1, m->pids);
-  MOV64_REG(BPF_REG_2, BPF_REG_10);
-  ADD64_IMM(BPF_REG_2, -16);
-  CALL(BPF_FUNC_map_lookup_elem);
+  MAP_LOOKUP(m->pids, -16);
   JEQ(BPF_REG_0, 0, L_BITS);
   LDX(BPF_DW, BPF_REG_1, BPF_REG_0, 0);
   MOV64_REG(BPF_REG_2, BPF_REG_7);
@@ -386,10 +373,7 @@ static void build_sampler(struct prog_buf *p, const struct bpf_maps *m, int kern
   AND64_IMM(BPF_REG_1, PID_BIT_TLS);
   JEQ(BPF_REG_1, 0, L_SUBMIT);
   STX(BPF_W, BPF_REG_10, BPF_REG_7, -16);
-  LD_MAP(BPF_REG_1, m->tls);
-  MOV64_REG(BPF_REG_2, BPF_REG_10);
-  ADD64_IMM(BPF_REG_2, -16);
-  CALL(BPF_FUNC_map_lookup_elem);
+  MAP_LOOKUP(m->tls, -16);
   JEQ(BPF_REG_0, 0, L_SUBMIT);
   LDX(BPF_DW, BPF_REG_1, BPF_REG_0, 0);
   STX(BPF_DW, BPF_REG_10, BPF_REG_1, -24);
@@ -466,19 +450,13 @@ static void build_newtask(struct prog_buf *p, const struct bpf_maps *m) {
   CALL(BPF_FUNC_get_current_pid_tgid);
   RSH64_IMM(BPF_REG_0, 32);
   STX(BPF_W, BPF_REG_10, BPF_REG_0, -4);
-  LD_MAP(BPF_REG_1, m->targets);
-  MOV64_REG(BPF_REG_2, BPF_REG_10);
-  ADD64_IMM(BPF_REG_2, -4);
-  CALL(BPF_FUNC_map_lookup_elem);
+  MAP_LOOKUP(m->targets, -4);
   JEQ(BPF_REG_0, 0, L_EXIT);
   LDX(BPF_W, BPF_REG_1, BPF_REG_0, 0);
   AND64_IMM(BPF_REG_1, TARGET_FOLLOW);
   JEQ(BPF_REG_1, 0, L_EXIT);
   ST_IMM(BPF_W, BPF_REG_10, -4, 0);
-  LD_MAP(BPF_REG_1, m->config);
-  MOV64_REG(BPF_REG_2, BPF_REG_10);
-  ADD64_IMM(BPF_REG_2, -4);
-  CALL(BPF_FUNC_map_lookup_elem);
+  MAP_LOOKUP(m->config, -4);
   JEQ(BPF_REG_0, 0, L_EXIT);
   LDX(BPF_W, BPF_REG_3, BPF_REG_0, CONFIG_AT(tgid_offset));
   LDX(BPF_DW, BPF_REG_1, BPF_REG_6, 0);
