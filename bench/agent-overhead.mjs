@@ -32,10 +32,18 @@
 //   it interrupts a benchmark loop. There perf walks and copies a sample's
 //   stacks into its buffer and the BPF tools run their program; none of it is
 //   billed to the tool's process. Timed between the hrtimer expire entry and
-//   exit tracepoints (bpftrace, started and attached before the tool, outside
-//   the tool's processes), as
+//   exit tracepoints (bpftrace, attached outside the tool's processes), as
 //   time per handler call times the calls of an hour (CPUs x 99 x 3600); the
-//   tracepoints' own cost is in every tool's figure alike;
+//   tracepoints' own cost is in every tool's figure alike. This one is
+//   measured in turns of its own after the rounds, every tool in the same
+//   minutes: each turn starts each tool in an order rotated by one place per
+//   turn, waits until it has its sampling events open and a few seconds
+//   more, times the handler on the loops for KERNEL_TURN_S seconds (20) and
+//   stops the tool; KERNEL_TURNS turns (6), the median per tool. Timed in
+//   each tool's own slot of a round instead, minutes apart, the same tool's
+//   figure moved 2x between rounds (a shared VM's speed drifts), more than
+//   the tools differ; seconds apart and in alternation the drift falls on
+//   every tool alike;
 // - in-kernel BPF program time alone (kernel.bpf_stats_enabled,
 //   `run_time_ns` in the fdinfo of the tool's program fds), for the tools
 //   that use BPF (part of the handler time, shown for reference);
@@ -46,7 +54,7 @@
 // output thrown away, the floor under the agent's cost (what capture costs
 // before anything is named or stored).
 //
-// Usage (root): [ONLY=agent,perf] node bench/agent-overhead.mjs [seconds=60] [rounds=3] [warmup=120]
+// Usage (root): [ONLY=agent,perf] [KERNEL_TURNS=6] [KERNEL_TURN_S=20] node bench/agent-overhead.mjs [seconds=60] [rounds=3] [warmup=120]
 // The warm-up keeps each tool's start-up out of its rate while sampling (bcc
 // compiles its program, bpftrace its script); it is counted once instead. The
 // agent's start-up is naming its first samples, its own start-up's among them
@@ -67,7 +75,7 @@
 // Prints a markdown section.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -94,10 +102,10 @@ fprintf(stderr,"cputime %ld.%06ld\\n",(long)(ru.ru_utime.tv_sec+ru.ru_stime.tv_s
 `);
 execFileSync('cc', ['-O2', '-o', join(tmp, 'cputime'), join(tmp, 'cputime.c')]);
 
-/** Iterations all CPUs' loops manage in `seconds`. */
-async function spin() {
+/** Iterations all CPUs' loops manage in `forS` seconds. */
+async function spin(forS = seconds) {
   const runs = Array.from({ length: cpus }, () => new Promise((resolve) => {
-    const c = spawn(spinLoop, [String(seconds)], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const c = spawn(spinLoop, [String(forS)], { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
     c.stdout.on('data', (d) => (out += d));
     c.on('exit', () => resolve(Number(out.split(' ')[0])));
@@ -138,6 +146,19 @@ function procDir(path) {
   } catch {
     return [];
   }
+}
+
+/** How many perf events these processes hold open (a sampling tool opens one per CPU). */
+function perfEventFds(pids) {
+  let n = 0;
+  for (const p of pids) {
+    for (const fd of procDir(`/proc/${p}/fd`)) {
+      try {
+        if (readlinkSync(`/proc/${p}/fd/${fd}`) === 'anon_inode:[perf_event]') n++;
+      } catch {}
+    }
+  }
+  return n;
 }
 
 /**
@@ -300,7 +321,7 @@ const timerHandler = swEventTimerHandler();
 const probeKernel = has('bpftrace') && timerHandler !== undefined && process.env.KERNEL_PROBE !== '0';
 
 const failed = new Map();
-const results = new Map(configs.map((c) => [c.name, { kept: [], sampling: [], start: [], stop: [], post: [], bpf: [], kernel: [], hwm: [], total: [] }]));
+const results = new Map(configs.map((c) => [c.name, { kept: [], sampling: [], start: [], stop: [], post: [], bpf: [], kernel: [], hwm: [], user: [], total: [] }]));
 // Each round starts with the loops alone, then takes the tools in an order rotated by one place per round.
 // In a fixed order one tool always ran right after the loops alone and another always last, so any drift
 // within a round was billed to the same tools each time (in one such run the same BPF program, the
@@ -316,9 +337,6 @@ for (let r = 0; r < rounds; r++) {
     if (failed.has(c.name)) continue;
     const [cmd, args] = c.cmd();
     rmSync(join(tmp, 'store'), { recursive: true, force: true });
-    // The probe starts first, so that its own start-up (a compile) is not in any tool's recording.
-    const probe = probeKernel ? startKernelProbe(timerHandler) : undefined;
-    await probe?.attached;
     const launched = Date.now();
     const prof = spawnTimed(cmd, args);
     let errText = '';
@@ -328,7 +346,6 @@ for (let r = 0; r < rounds; r++) {
     // Warm-up: attached, symbol tables loaded, the runtime's compilers done with the hot code.
     await sleep(warmup * 1000);
     if (exited) {
-      await probe?.stop();
       // A peer that cannot run here (bcc compiles against kernel headers) is reported, not measured.
       failed.set(c.name, errText.trim().split('\n').filter((l) => /error|fatal|exception/i.test(l)).slice(0, 2).join(' / ') || 'exited at start');
       continue;
@@ -348,7 +365,6 @@ for (let r = 0; r < rounds; r++) {
     const windowCpuS = onCpuBefore !== undefined && onCpuAfter !== undefined ? onCpuAfter - onCpuBefore : u.cpuS - before.cpuS;
     const bpfAfter = bpfProgramTime(pids);
     const sampledS = (Date.now() - started) / 1000;
-    const kernelNsPerCall = probe ? await probe.stop() : NaN;
     prof.kill('SIGINT');
     // Naming at exit is part of a tool's cost (bpftrace resolves its stacks then: 20+ s here after
     // a minute of sampling), so it gets time to finish; only a hung tool is killed.
@@ -370,9 +386,6 @@ for (let r = 0; r < rounds; r++) {
     res.hwm.push(u.hwmMb);
     const bpfPerHour = ((bpfAfter.ns - bpfBefore.ns) / 1e9) * perHour;
     res.bpf.push(bpfPerHour);
-    // Every timer-handler call of an hour: one per CPU per sampling period.
-    const kernelPerHour = (kernelNsPerCall / 1e9) * cpus * 99 * 3600;
-    res.kernel.push(kernelPerHour);
     let post = 0;
     if (c.after) {
       const a = await c.after();
@@ -384,12 +397,51 @@ for (let r = 0; r < rounds; r++) {
       (res.postSplit ??= []).push(`${a.fixedS.toFixed(2)} s + ${(a.perSampleS * 1e6).toFixed(1)} µs × ${a.samples}`);
     }
     res.post.push(post);
-    // In-kernel: the handler time where it was measured (it includes any BPF program's run), else the BPF time.
-    const inKernel = Number.isFinite(kernelPerHour) ? kernelPerHour : bpfPerHour;
-    res.total.push(windowCpuS * perHour + startS + Math.max(0, totalS - u.cpuS) + post + inKernel);
+    // Everything but the in-kernel part, which the turns below measure.
+    res.user.push(windowCpuS * perHour + startS + Math.max(0, totalS - u.cpuS) + post);
     rmSync(perfData, { force: true });
   }
   process.stderr.write(`round ${r + 1}/${rounds} done\n`);
+}
+
+// The in-kernel part, every tool in the same minutes (see the header): short turns, in alternation.
+const kernelTurns = Number(process.env.KERNEL_TURNS ?? 6);
+const kernelTurnS = Number(process.env.KERNEL_TURN_S ?? 20);
+const turnTools = tools.filter((c) => !failed.has(c.name));
+for (let t = 0; probeKernel && t < kernelTurns; t++) {
+  for (const c of [...turnTools.slice(t % turnTools.length), ...turnTools.slice(0, t % turnTools.length)]) {
+    const [cmd, args] = c.cmd();
+    rmSync(join(tmp, 'store'), { recursive: true, force: true });
+    const prof = spawnTimed(cmd, args);
+    let exited = false;
+    const done = new Promise((res) => prof.on('exit', () => { exited = true; res(); }));
+    // Sampling is on once the tool holds a sampling event per CPU (bcc compiles its program first).
+    const deadline = Date.now() + 120_000;
+    while (!exited && Date.now() < deadline && perfEventFds(descendants(prof.pid)) < cpus) await sleep(250);
+    await sleep(5000);
+    let perCall = NaN;
+    if (!exited) {
+      const probe = startKernelProbe(timerHandler);
+      await probe.attached;
+      await spin(kernelTurnS);
+      perCall = await probe.stop();
+    }
+    prof.kill('SIGINT');
+    const timer = setTimeout(() => { for (const p of descendants(prof.pid).reverse()) try { process.kill(p, 'SIGKILL'); } catch {} }, 180000);
+    await done;
+    clearTimeout(timer);
+    rmSync(perfData, { force: true });
+    // Every timer-handler call of an hour: one per CPU per sampling period.
+    results.get(c.name).kernel.push((perCall / 1e9) * cpus * 99 * 3600);
+  }
+  process.stderr.write(`in-kernel turn ${t + 1}/${kernelTurns} done\n`);
+}
+for (const c of tools) {
+  const r = results.get(c.name);
+  // In-kernel: the median handler time of the turns (it includes any BPF program's run), else the BPF time.
+  const kernel = r.kernel.filter(Number.isFinite);
+  const inKernel = kernel.length ? median(kernel) : undefined;
+  r.total = r.user.map((u, i) => u + (inKernel ?? r.bpf[i]));
 }
 restoreStats();
 
@@ -404,20 +456,23 @@ const lines = [
   `Machine: ${cpus} CPUs (\`nproc\`), ${cpu}, kernel ${os.release()}, Node ${process.version}; load average at the end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}. Command: \`${only.length ? `ONLY=${only.join(",")} ` : ""}sudo node bench/agent-overhead.mjs ${seconds} ${rounds} ${warmup}\` (after \`npx tsc -p .\` and \`npm run build:native\`).`,
   `Workload: ${cpus} copies (one per CPU) of a tight C loop (-O2, frame pointers) counting iterations for ${seconds} s. Each round runs every tool once, in an order rotated by one place per round, with the loops run alone before the first tool and after each one; a tool's throughput is against the mean of the alone runs on either side of it; ${rounds} rounds; medians. Each tool starts ${warmup} s before the loops (warm-up: not counted as sampling; what it took beyond the sampling rate is its CPU to start, counted once) and is stopped with SIGINT after them.${skipped.length ? ` Not installed, skipped: ${skipped.join(', ')}.` : ''}`,
   '',
-  `perf script over each recording, as fixed + per sample × samples (the per-sample part from naming the loops' samples over a long and a short stretch inside the loops' run; the fixed part counts once in an hour): ${results.get('perf record -F 99 -g -a')?.postSplit?.join('; ') ?? '—'}. In-kernel sampling time: ${probeKernel ? 'the cpu-clock timer handler timed between the hrtimer expire tracepoints on the loops\' interruptions, per call, times the calls of an hour; it includes the BPF tools\' program runs, and replaces the BPF time in the total' : 'not measured (no bpftrace, or KERNEL_PROBE=0): the total counts the BPF time instead'}.`,
+  `perf script over each recording, as fixed + per sample × samples (the per-sample part from naming the loops' samples over a long and a short stretch inside the loops' run; the fixed part counts once in an hour): ${results.get('perf record -F 99 -g -a')?.postSplit?.join('; ') ?? '—'}. In-kernel sampling time: ${probeKernel ? `the cpu-clock timer handler timed between the hrtimer expire tracepoints on the loops' interruptions, per call, times the calls of an hour, in ${kernelTurns} turns of ${kernelTurnS} s after the rounds, the tools in alternation (each turn in an order rotated by one place); it includes the BPF tools' program runs, and its median replaces the BPF time in every round's total` : 'not measured (no bpftrace, or KERNEL_PROBE=0): the total counts the BPF time instead'}.`,
   '',
-  '| configuration | throughput kept (median %) | per round (%) | CPU while sampling, per hour (rounds) | in-kernel sampling (timer handler), per hour (rounds) | of it BPF program, per hour (rounds) | CPU to start (once) | CPU to stop (once) | naming the samples afterwards, per hour | **total CPU per hour of named samples** | peak RSS (MiB) |',
+  '| configuration | throughput kept (median %) | per round (%) | CPU while sampling, per hour (rounds) | in-kernel sampling (timer handler), per hour (turns) | of it BPF program, per hour (rounds) | CPU to start (once) | CPU to stop (once) | naming the samples afterwards, per hour | **total CPU per hour of named samples** | peak RSS (MiB) |',
   '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ...configs.map((c) => {
     const r = results.get(c.name);
     if (!c.cmd) return `| ${c.name} (${r.kept.length} runs: iterations ÷ their median, %) | 100 | ${perRound(r.kept.map((x) => (x / median(r.kept)) * 100))} | | | | | | | | |`;
     if (failed.has(c.name)) return `| ${c.name} | could not run here: ${failed.get(c.name).replace(/\|/g, '/')} | | | | | | | | | |`;
-    return `| ${c.name} | ${median(r.kept).toFixed(1)} | ${perRound(r.kept)} | ${s0(median(r.sampling))} (${perRound(r.sampling)}) | ${Number.isFinite(median(r.kernel)) ? `${s0(median(r.kernel))} (${perRound(r.kernel)})` : '—'} | ${s0(median(r.bpf))} (${perRound(r.bpf)}) | ${s0(median(r.start))} (${perRound(r.start)}) | ${s0(median(r.stop))} | ${c.after ? s0(median(r.post)) : '—'} | **${s0(median(r.total))}** (${perRound(r.total)}) | ${median(r.hwm).toFixed(0)} |`;
+    return `| ${c.name} | ${median(r.kept).toFixed(1)} | ${perRound(r.kept)} | ${s0(median(r.sampling))} (${perRound(r.sampling)}) | ${r.kernel.some(Number.isFinite) ? `${s0(median(r.kernel.filter(Number.isFinite)))} (${perRound(r.kernel)})` : '—'} | ${s0(median(r.bpf))} (${perRound(r.bpf)}) | ${s0(median(r.start))} (${perRound(r.start)}) | ${s0(median(r.stop))} | ${c.after ? s0(median(r.post)) : '—'} | **${s0(median(r.total))}** (${perRound(r.total)}) | ${median(r.hwm).toFixed(0)} |`;
   }),
   '',
   ...configs.filter((c) => agent && c.cmd && c.name !== 'profctl agent' && !failed.has(c.name)).map((c) => {
     const r = results.get(c.name);
-    return `- profctl agent / ${c.name}: total CPU ${(median(agent.total) / median(r.total)).toFixed(2)}×, peak RSS ${(median(agent.hwm) / median(r.hwm)).toFixed(2)}×.`;
+    // Turn by turn: the two tools' handler times minutes apart at most, one right after the other.
+    const paired = agent.kernel.map((k, i) => k / r.kernel[i]).filter(Number.isFinite);
+    const turns = paired.length ? `; in-kernel turn by turn ${paired.map((x) => x.toFixed(2)).join(', ')} (geometric mean ${Math.exp(paired.reduce((a, x) => a + Math.log(x), 0) / paired.length).toFixed(2)})` : '';
+    return `- profctl agent / ${c.name}: total CPU ${(median(agent.total) / median(r.total)).toFixed(2)}×, peak RSS ${(median(agent.hwm) / median(r.hwm)).toFixed(2)}×${turns}.`;
   }),
   '',
 ];
