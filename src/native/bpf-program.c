@@ -96,9 +96,11 @@ struct prog_buf {
   int n;
   int label_at[MAX_LABELS];
   int fix_at[MAX_FIXES], fix_label[MAX_FIXES], nfix;
+  int overflow; /* more instructions or label fix-ups than the buffer holds */
 };
 
 static void emit(struct prog_buf *p, uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) {
+  if (p->n >= MAX_INSNS) { p->overflow = 1; return; } /* load_one refuses the program */
   struct bpf_insn *i = &p->insn[p->n++];
   memset(i, 0, sizeof(*i));
   i->code = code;
@@ -126,6 +128,7 @@ static void emit(struct prog_buf *p, uint8_t code, uint8_t dst, uint8_t src, int
 #define MAP_LOOKUP(fd, key_slot) do { LD_MAP(BPF_REG_1, fd); MOV64_REG(BPF_REG_2, BPF_REG_10); ADD64_IMM(BPF_REG_2, key_slot); CALL(BPF_FUNC_map_lookup_elem); } while (0)
 
 static void jump(struct prog_buf *p, uint8_t op, uint8_t reg, int32_t imm, int label) {
+  if (p->nfix >= MAX_FIXES) { p->overflow = 1; return; }
   p->fix_at[p->nfix] = p->n;
   p->fix_label[p->nfix++] = label;
   emit(p, BPF_JMP | op | BPF_K, reg, 0, 0, imm);
@@ -135,6 +138,7 @@ static void jump(struct prog_buf *p, uint8_t op, uint8_t reg, int32_t imm, int l
 #define JGT(r, v, l) jump(p, BPF_JGT, r, v, l)
 #define JA(l) jump(p, BPF_JA, 0, 0, l)
 static void jump_reg(struct prog_buf *p, uint8_t op, uint8_t reg, uint8_t src, int label) {
+  if (p->nfix >= MAX_FIXES) { p->overflow = 1; return; }
   p->fix_at[p->nfix] = p->n;
   p->fix_label[p->nfix++] = label;
   emit(p, BPF_JMP | op | BPF_X, reg, src, 0, 0);
@@ -147,6 +151,7 @@ static void jump_reg(struct prog_buf *p, uint8_t op, uint8_t reg, uint8_t src, i
 #define CONFIG_AT(field) ((int16_t)offsetof(struct helper_config, field))
 
 static void resolve(struct prog_buf *p) {
+  if (p->overflow) return;
   for (int i = 0; i < p->nfix; i++)
     p->insn[p->fix_at[i]].off = (int16_t)(p->label_at[p->fix_label[i]] - p->fix_at[i] - 1);
 }
@@ -559,6 +564,10 @@ static char verifier_log[65536];
 
 /* Load; on failure load again with a log buffer so the verifier says why. */
 static int load_one(int type, const struct prog_buf *p, const char *name, int *fd, char *msg, size_t msglen) {
+  if (p->overflow) {
+    snprintf(msg, msglen, "building BPF program %s: more than %d instructions or %d jumps", name, MAX_INSNS, MAX_FIXES);
+    return ERR_INTERNAL;
+  }
   union bpf_attr a;
   memset(&a, 0, sizeof(a));
   a.prog_type = type;
