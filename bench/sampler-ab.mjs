@@ -6,7 +6,9 @@
 //   sudo node bench/sampler-ab.mjs [HELPER_A] [HELPER_B]
 // Both default to build/profctl-helper: the same build twice shows what the
 // method itself cannot tell apart. Env: ROUNDS (4), SECONDS_PER_ROUND (12),
-// HZ (99). Needs root and kernel.bpf_stats_enabled (set here).
+// HZ (99), WORKLOAD (a command run once per CPU instead of the C loop, `{s}`
+// standing for its seconds: other stacks, e.g. test/native/frame-walk.c's
+// `frame-walk deep {s} 40`). Needs root and kernel.bpf_stats_enabled (set here).
 // Prints a markdown section for bench/RESULTS.md.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +24,7 @@ const rounds = Number(process.env.ROUNDS ?? 4);
 const perRound = Number(process.env.SECONDS_PER_ROUND ?? 12);
 const hz = Number(process.env.HZ ?? 99);
 const cpus = os.cpus().length;
+const workload = process.env.WORKLOAD;
 
 if (process.getuid?.() !== 0) {
   process.stdout.write('## sampler A/B\n\nskipped: needs root (BPF programs and kernel.bpf_stats_enabled)\n');
@@ -47,7 +50,8 @@ function sampler(pid) {
  */
 async function phase(order) {
   const total = rounds * perRound + 10;
-  const loops = Array.from({ length: cpus }, () => spawn(spin, [String(total)], { stdio: 'ignore' }));
+  const [cmd, ...args] = workload ? workload.split(/\s+/).map((w) => w.replaceAll('{s}', String(total))) : [spin, String(total)];
+  const loops = Array.from({ length: cpus }, () => spawn(cmd, args, { stdio: 'ignore' }));
   // stdin stays open: the helper exits when it closes (its parent gone).
   const procs = order.map((i) => spawn(helpers[i], ['--hz', String(hz)], { stdio: ['pipe', 'ignore', 'ignore'] }));
   const perRun = [[], []];
@@ -90,7 +94,7 @@ for (const [n, perRun] of phases.entries()) {
 const lines = [
   '## sampler A/B: the BPF sampler per run, two helpers at once',
   '',
-  `Machine: ${cpus} CPUs, ${os.cpus()[0]?.model ?? '?'}, kernel ${os.release()}. Command: \`sudo node bench/sampler-ab.mjs ${process.argv.slice(2).join(' ')}\`. Both helpers at ${hz} Hz beside ${cpus} C loops, started in one order and then in the other; ${rounds} rounds of ${perRound} s each; run_time_ns / run_cnt of each sampler over the same seconds.`,
+  `Machine: ${cpus} CPUs, ${os.cpus()[0]?.model ?? '?'}, kernel ${os.release()}. Command: \`${workload ? `WORKLOAD='${workload}' ` : ''}sudo node bench/sampler-ab.mjs ${process.argv.slice(2).join(' ')}\`. Both helpers at ${hz} Hz beside ${cpus} ${workload ? `copies of \`${workload}\`` : 'C loops'}, started in one order and then in the other; ${rounds} rounds of ${perRound} s each; run_time_ns / run_cnt of each sampler over the same seconds.`,
   '',
   '| order | round | A (µs a run) | B (µs a run) | B / A |',
   '|---|---|---:|---:|---:|',

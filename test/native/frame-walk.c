@@ -3,6 +3,10 @@
  *     nested calls of walk_down (each keeps a frame: -O0
  *     -fno-omit-frame-pointer), deeper than the 127 entries a walk takes
  *     when DEPTH is large.
+ *   frame-walk wide SECONDS DEPTH: the same at the bottom of DEPTH nested
+ *     calls of walk_wide, each keeping 64 to 1,072 bytes on the stack, so
+ *     that frames are near and far apart, across pages, at many offsets in
+ *     a page.
  *   frame-walk below SECONDS: burns the CPU in walk_below with its frame
  *     pointer aimed at a well-formed frame in static memory, below the stack
  *     pointer: saved frame pointer 0, return address inside walk_decoy. A
@@ -64,11 +68,20 @@ __attribute__((noinline)) unsigned long walk_down(int depth, double end) {
   return x;
 }
 
+__attribute__((noinline)) unsigned long walk_wide(int depth, double end) {
+  volatile char *pad = __builtin_alloca(64 + 16 * (depth * 37 % 64));
+  pad[0] = (char)depth;
+  if (depth > 1) return walk_wide(depth - 1, end) + pad[0];
+  return walk_down(1, end);
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) return 2;
   double end = now() + atof(argv[2]);
   if (!strcmp(argv[1], "deep")) {
     printf("%lu\n", walk_down(argc > 3 ? atoi(argv[3]) : 200, end) & 1);
+  } else if (!strcmp(argv[1], "wide")) {
+    printf("%lu\n", walk_wide(argc > 3 ? atoi(argv[3]) : 40, end) & 1);
   } else if (!strcmp(argv[1], "below") || !strcmp(argv[1], "below-syscalls")) {
     decoy_frame[0] = 0;
     decoy_frame[1] = (unsigned long)walk_decoy + 1; /* a return address inside walk_decoy */

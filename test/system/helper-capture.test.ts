@@ -108,6 +108,17 @@ describe.skipIf(skipReason !== undefined)('BPF capture engine', () => {
     }
   });
 
+  // Frames of irregular sizes (alloca of 64 to 1,072 bytes): 80 to 1,100 bytes apart, across pages, at many offsets in one.
+  it.skipIf(process.arch !== 'x64')('walks frames near and far apart, at many offsets in a page, as the kernel does', async () => {
+    const chain = ['walk_down', ...new Array(60).fill('walk_wide'), 'main'];
+    for (const kernelUserWalk of [false, true]) {
+      const stacks = await walkedStacks(['wide', '1.5', '60'], kernelUserWalk);
+      const inLeaf = stacks.filter((st) => st[0] === 'walk_down');
+      expect(inLeaf.length / stacks.length, `kernel walk: ${kernelUserWalk}`).toBeGreaterThan(0.8);
+      for (const st of inLeaf) expect(st.slice(0, chain.length), `kernel walk: ${kernelUserWalk}`).toEqual(chain);
+    }
+  });
+
   it.skipIf(process.arch !== 'x64')('reads no frame below the stack pointer, where the kernel\'s walk reads garbage', async () => {
     const own = await walkedStacks(['below', '1.5'], false);
     const kernel = await walkedStacks(['below', '1.5'], true);
