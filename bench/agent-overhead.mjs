@@ -311,6 +311,16 @@ const only = (process.env.ONLY ?? '').split(',').filter(Boolean);
 if (only.length) configs.splice(0, configs.length, ...configs.filter((c) => !c.cmd || only.some((w) => c.name.includes(w))));
 const skipped = ['perf', 'bpftrace', 'profile-bpfcc'].filter((c) => !has(c));
 
+// Another sampler already running (a forgotten helper, an agent, a perf record) interrupts the loops too:
+// its handler calls are timed with each tool's and its CPU taken from every configuration. Refuse to run then.
+const otherSamplers = procDir('/proc').filter((d) => /^\d+$/.test(d) && Number(d) !== process.pid && perfEventFds([Number(d)]) > 0);
+if (otherSamplers.length && process.env.ALLOW_OTHER_SAMPLERS !== '1') {
+  const names = otherSamplers.map((p) => { try { return `${p} (${readFileSync(`/proc/${p}/comm`, 'utf8').trim()})`; } catch { return p; } });
+  process.stderr.write(`agent-overhead: other processes hold perf events and would be measured with every tool: ${names.join(', ')}; stop them, or set ALLOW_OTHER_SAMPLERS=1\n`);
+  rmSync(tmp, { recursive: true, force: true });
+  process.exit(1);
+}
+
 const statsPath = '/proc/sys/kernel/bpf_stats_enabled';
 const statsBefore = existsSync(statsPath) ? readFileSync(statsPath, 'utf8').trim() : undefined;
 if (statsBefore !== undefined) writeFileSync(statsPath, '1');
