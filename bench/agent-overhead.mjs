@@ -87,6 +87,15 @@ const rounds = Number(process.argv[3] ?? 3);
 const warmup = Number(process.argv[4] ?? 120);
 const cpus = os.cpus().length;
 const root = join(import.meta.dirname, '..');
+// Another sampler already running (a forgotten helper, an agent, a perf record) interrupts the loops too:
+// its handler calls are timed with each tool's and its CPU taken from every configuration. Refuse to run then.
+const otherSamplers = procDir('/proc').filter((d) => /^\d+$/.test(d) && Number(d) !== process.pid && perfEventFds([Number(d)]) > 0);
+if (otherSamplers.length && process.env.ALLOW_OTHER_SAMPLERS !== '1') {
+  const names = otherSamplers.map((p) => { try { return `${p} (${readFileSync(`/proc/${p}/comm`, 'utf8').trim()})`; } catch { return p; } });
+  process.stderr.write(`agent-overhead: other processes hold perf events and would be measured with every tool: ${names.join(', ')}; stop them, or set ALLOW_OTHER_SAMPLERS=1\n`);
+  process.exit(1);
+}
+
 const tmp = mkdtempSync(join(os.tmpdir(), 'profctl-overhead-'));
 const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
@@ -248,6 +257,22 @@ function spawnTimed(cmd, args) {
   return spawn('sh', ['-c', script, 'sh', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
+/**
+ * Stops a tool started by spawnTimed and resolves when it has exited (`done`).
+ * Naming at exit is part of a tool's cost (bpftrace resolves its stacks then:
+ * 20+ s here after a minute of sampling), so it gets time to finish; only a
+ * hung tool is killed.
+ */
+async function stopTool(prof, done) {
+  prof.kill('SIGINT');
+  const timer = setTimeout(() => { for (const p of descendants(prof.pid).reverse()) try { process.kill(p, 'SIGKILL'); } catch {} }, 180000);
+  await done;
+  clearTimeout(timer);
+}
+
+/** The list turned by k places: the order of the tools in round or turn k. */
+const rotated = (list, k) => [...list.slice(k % list.length), ...list.slice(0, k % list.length)];
+
 /** Children's user+sys seconds from the `times` output (its second line). */
 function childTimes(text) {
   const lines = text.trim().split('\n').filter((l) => /\d+m[\d.]+s \d+m[\d.]+s/.test(l));
@@ -311,16 +336,6 @@ const only = (process.env.ONLY ?? '').split(',').filter(Boolean);
 if (only.length) configs.splice(0, configs.length, ...configs.filter((c) => !c.cmd || only.some((w) => c.name.includes(w))));
 const skipped = ['perf', 'bpftrace', 'profile-bpfcc'].filter((c) => !has(c));
 
-// Another sampler already running (a forgotten helper, an agent, a perf record) interrupts the loops too:
-// its handler calls are timed with each tool's and its CPU taken from every configuration. Refuse to run then.
-const otherSamplers = procDir('/proc').filter((d) => /^\d+$/.test(d) && Number(d) !== process.pid && perfEventFds([Number(d)]) > 0);
-if (otherSamplers.length && process.env.ALLOW_OTHER_SAMPLERS !== '1') {
-  const names = otherSamplers.map((p) => { try { return `${p} (${readFileSync(`/proc/${p}/comm`, 'utf8').trim()})`; } catch { return p; } });
-  process.stderr.write(`agent-overhead: other processes hold perf events and would be measured with every tool: ${names.join(', ')}; stop them, or set ALLOW_OTHER_SAMPLERS=1\n`);
-  rmSync(tmp, { recursive: true, force: true });
-  process.exit(1);
-}
-
 const statsPath = '/proc/sys/kernel/bpf_stats_enabled';
 const statsBefore = existsSync(statsPath) ? readFileSync(statsPath, 'utf8').trim() : undefined;
 if (statsBefore !== undefined) writeFileSync(statsPath, '1');
@@ -343,7 +358,7 @@ const aloneRuns = results.get('alone').kept;
 let alone = await spin();
 aloneRuns.push(alone);
 for (let r = 0; r < rounds; r++) {
-  for (const c of [...tools.slice(r % tools.length), ...tools.slice(0, r % tools.length)]) {
+  for (const c of rotated(tools, r)) {
     if (failed.has(c.name)) continue;
     const [cmd, args] = c.cmd();
     rmSync(join(tmp, 'store'), { recursive: true, force: true });
@@ -375,12 +390,7 @@ for (let r = 0; r < rounds; r++) {
     const windowCpuS = onCpuBefore !== undefined && onCpuAfter !== undefined ? onCpuAfter - onCpuBefore : u.cpuS - before.cpuS;
     const bpfAfter = bpfProgramTime(pids);
     const sampledS = (Date.now() - started) / 1000;
-    prof.kill('SIGINT');
-    // Naming at exit is part of a tool's cost (bpftrace resolves its stacks then: 20+ s here after
-    // a minute of sampling), so it gets time to finish; only a hung tool is killed.
-    const timer = setTimeout(() => { for (const p of descendants(prof.pid).reverse()) try { process.kill(p, 'SIGKILL'); } catch {} }, 180000);
-    await done;
-    clearTimeout(timer);
+    await stopTool(prof, done);
     const totalS = childTimes(errText);
     const res = results.get(c.name);
     const perHour = 3600 / sampledS;
@@ -419,7 +429,7 @@ const kernelTurns = Number(process.env.KERNEL_TURNS ?? 6);
 const kernelTurnS = Number(process.env.KERNEL_TURN_S ?? 20);
 const turnTools = tools.filter((c) => !failed.has(c.name));
 for (let t = 0; probeKernel && t < kernelTurns; t++) {
-  for (const c of [...turnTools.slice(t % turnTools.length), ...turnTools.slice(0, t % turnTools.length)]) {
+  for (const c of rotated(turnTools, t)) {
     const [cmd, args] = c.cmd();
     rmSync(join(tmp, 'store'), { recursive: true, force: true });
     const prof = spawnTimed(cmd, args);
@@ -436,10 +446,7 @@ for (let t = 0; probeKernel && t < kernelTurns; t++) {
       await spin(kernelTurnS);
       perCall = await probe.stop();
     }
-    prof.kill('SIGINT');
-    const timer = setTimeout(() => { for (const p of descendants(prof.pid).reverse()) try { process.kill(p, 'SIGKILL'); } catch {} }, 180000);
-    await done;
-    clearTimeout(timer);
+    await stopTool(prof, done);
     rmSync(perfData, { force: true });
     // Every timer-handler call of an hour: one per CPU per sampling period.
     results.get(c.name).kernel.push((perCall / 1e9) * cpus * 99 * 3600);
