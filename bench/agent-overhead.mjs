@@ -54,7 +54,7 @@
 // output thrown away, the floor under the agent's cost (what capture costs
 // before anything is named or stored).
 //
-// Usage (root): [ONLY=agent,perf] [KERNEL_TURNS=6] [KERNEL_TURN_S=20] node bench/agent-overhead.mjs [seconds=60] [rounds=3] [warmup=120]
+// Usage (root): [ONLY=agent,perf] [KERNEL_TURNS=6] [KERNEL_TURN_S=20] [ALLOW_OTHER_SAMPLERS=1] node bench/agent-overhead.mjs [seconds=60] [rounds=3] [warmup=120]
 // The warm-up keeps each tool's start-up out of its rate while sampling (bcc
 // compiles its program, bpftrace its script); it is counted once instead. The
 // agent's start-up is naming its first samples, its own start-up's among them
@@ -258,12 +258,27 @@ function spawnTimed(cmd, args) {
 }
 
 /**
- * Stops a tool started by spawnTimed and resolves when it has exited (`done`).
+ * Starts a configuration's tool (spawnTimed) on a fresh store. `tool.launched` is
+ * when it was spawned; `tool.exited` turns true when it exits, and
+ * `tool.done` resolves then.
+ */
+function startTool(c) {
+  const [cmd, args] = c.cmd();
+  rmSync(join(tmp, 'store'), { recursive: true, force: true });
+  const launched = Date.now();
+  const prof = spawnTimed(cmd, args);
+  const tool = { prof, launched, exited: false };
+  tool.done = new Promise((res) => prof.on('exit', () => { tool.exited = true; res(); }));
+  return tool;
+}
+
+/**
+ * Stops a tool started by startTool and resolves when it has exited.
  * Naming at exit is part of a tool's cost (bpftrace resolves its stacks then:
  * 20+ s here after a minute of sampling), so it gets time to finish; only a
  * hung tool is killed.
  */
-async function stopTool(prof, done) {
+async function stopTool({ prof, done }) {
   prof.kill('SIGINT');
   const timer = setTimeout(() => { for (const p of descendants(prof.pid).reverse()) try { process.kill(p, 'SIGKILL'); } catch {} }, 180000);
   await done;
@@ -360,17 +375,13 @@ aloneRuns.push(alone);
 for (let r = 0; r < rounds; r++) {
   for (const c of rotated(tools, r)) {
     if (failed.has(c.name)) continue;
-    const [cmd, args] = c.cmd();
-    rmSync(join(tmp, 'store'), { recursive: true, force: true });
-    const launched = Date.now();
-    const prof = spawnTimed(cmd, args);
+    const tool = startTool(c);
+    const { prof, launched } = tool;
     let errText = '';
     prof.stderr.on('data', (d) => (errText = (errText + d).slice(-4000)));
-    let exited = false;
-    const done = new Promise((res) => prof.on('exit', () => { exited = true; res(); }));
     // Warm-up: attached, symbol tables loaded, the runtime's compilers done with the hot code.
     await sleep(warmup * 1000);
-    if (exited) {
+    if (tool.exited) {
       // A peer that cannot run here (bcc compiles against kernel headers) is reported, not measured.
       failed.set(c.name, errText.trim().split('\n').filter((l) => /error|fatal|exception/i.test(l)).slice(0, 2).join(' / ') || 'exited at start');
       continue;
@@ -390,7 +401,7 @@ for (let r = 0; r < rounds; r++) {
     const windowCpuS = onCpuBefore !== undefined && onCpuAfter !== undefined ? onCpuAfter - onCpuBefore : u.cpuS - before.cpuS;
     const bpfAfter = bpfProgramTime(pids);
     const sampledS = (Date.now() - started) / 1000;
-    await stopTool(prof, done);
+    await stopTool(tool);
     const totalS = childTimes(errText);
     const res = results.get(c.name);
     const perHour = 3600 / sampledS;
@@ -430,23 +441,19 @@ const kernelTurnS = Number(process.env.KERNEL_TURN_S ?? 20);
 const turnTools = tools.filter((c) => !failed.has(c.name));
 for (let t = 0; probeKernel && t < kernelTurns; t++) {
   for (const c of rotated(turnTools, t)) {
-    const [cmd, args] = c.cmd();
-    rmSync(join(tmp, 'store'), { recursive: true, force: true });
-    const prof = spawnTimed(cmd, args);
-    let exited = false;
-    const done = new Promise((res) => prof.on('exit', () => { exited = true; res(); }));
+    const tool = startTool(c);
     // Sampling is on once the tool holds a sampling event per CPU (bcc compiles its program first).
     const deadline = Date.now() + 120_000;
-    while (!exited && Date.now() < deadline && perfEventFds(descendants(prof.pid)) < cpus) await sleep(250);
+    while (!tool.exited && Date.now() < deadline && perfEventFds(descendants(tool.prof.pid)) < cpus) await sleep(250);
     await sleep(5000);
     let perCall = NaN;
-    if (!exited) {
+    if (!tool.exited) {
       const probe = startKernelProbe(timerHandler);
       await probe.attached;
       await spin(kernelTurnS);
       perCall = await probe.stop();
     }
-    await stopTool(prof, done);
+    await stopTool(tool);
     rmSync(perfData, { force: true });
     // Every timer-handler call of an hour: one per CPU per sampling period.
     results.get(c.name).kernel.push((perCall / 1e9) * cpus * 99 * 3600);
