@@ -80,7 +80,18 @@ describe('profctl slo on local spans', () => {
     expect(r.code).toBe(1);
     const lines = r.stdout.split('\n');
     expect(lines[0]).toMatch(/^NAME\s+OBJECTIVE\s+BURN 5M\s+1H\s+6H\s+3D\s+BUDGET LEFT\s+STATUS\s+BURNING SINCE$/);
-    expect(lines[1]).toMatch(/^checkout-latency\s+99\.9% < 300ms \/30d\s+1000x\s+167x\s+57\.4x\s+57\.4x\s+-5641%\s+PAGE\s+\d\d:\d\d$/);
+    const row = /^checkout-latency\s+99\.9% < 300ms \/30d\s+1000x\s+167x\s+57\.4x\s+57\.4x\s+-5641%\s+PAGE\s+((?:[A-Z][a-z]{2} \d\d )?)(\d\d:\d\d)$/.exec(lines[1]!);
+    expect(row, lines[1]).not.toBeNull();
+    // The burn began 8-10 minutes before the spans' anchor: the cell is that local clock
+    // time, with the month and day in front only when that minute fell on another day
+    // than today (a run just after midnight).
+    const [, datePart, clock] = row!;
+    const starts = [8, 9, 10].map((m) => new Date(anchor - m * 60_000));
+    const hhmm = (d: Date) => `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+    const start = starts.find((d) => hhmm(d) === clock);
+    expect(start, `${clock} is not 8-10 minutes before ${new Date(anchor).toString()}`).toBeDefined();
+    const sameDay = start!.toDateString() === new Date().toDateString();
+    expect(datePart).toBe(sameDay ? '' : `${start!.toLocaleString('en-US', { month: 'short' })} ${String(start!.getDate()).padStart(2, '0')} `);
     expect(lines[2]).toMatch(/^ {2}next: profctl trace --service checkout --since \S+ --until now --slowest --spans spans\.jsonl$/);
     expect(lines[3]).toMatch(/^payments-latency\s+99% < 2s \/30d\s+0\.0x\s+0\.0x\s+0\.0x\s+0\.0x\s+100%\s+OK\s+-$/);
     expect(lines[4]).toMatch(/^api-availability\s+.*ERROR/);

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { nextCommand, sinceArgument, traceLeadMs } from '../../src/slo/next-command.js';
 import type { SloEvaluation } from '../../src/slo/evaluate.js';
+import { sinceText } from '../../src/render/slo-table.js';
 
 const local = (h: number, m: number, s = 0, dayOffset = 0) => new Date(2026, 2, 10 + dayOffset, h, m, s).getTime();
 
@@ -29,6 +30,19 @@ describe('sinceArgument', () => {
   it('is RFC 3339 (UTC) on another day', () => {
     const t = local(23, 58, 10, -1);
     expect(sinceArgument(t, local(0, 5))).toBe(new Date(local(23, 58, 0, -1)).toISOString().replace('.000Z', 'Z'));
+  });
+});
+
+describe('sinceText (the BURNING SINCE cell)', () => {
+  it('is the local clock time when the burn began today', () => {
+    expect(sinceText(evaluation({ burningSinceMs: local(0, 1, 40) }), local(0, 9))).toBe('00:01');
+  });
+  it('puts the month and day in front when it began on another day, as just after midnight', () => {
+    expect(sinceText(evaluation({ burningSinceMs: local(23, 54, 0, -1) }), local(0, 2))).toBe('Mar 09 23:54');
+  });
+  it('marks a burn that goes back at least as far as the data with ≥', () => {
+    expect(sinceText(evaluation({ burningSinceMs: local(1, 0), burningSinceAtLimit: true }), local(2, 0))).toBe('≥01:00');
+    expect(sinceText(evaluation({ burningSinceMs: null }), local(2, 0))).toBe('-');
   });
 });
 
