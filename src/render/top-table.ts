@@ -100,26 +100,31 @@ export function topTable(r: TopReport): string {
 const NAME_COLUMN_MAX = 64;
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;]*m/g;
-const visibleLength = (s: string): number => s.replace(ANSI, '').length;
+const visibleLength = (s: string): number => (s.includes('\x1b') ? s.replace(ANSI, '').length : s.length);
 
 /**
  * Rows as lines, two spaces between columns: the columns before `nameCol`
  * right-aligned, the name column left-aligned and padded to its longest
  * entry up to `nameMax` (a longer name is written whole and pushes the rest
  * of its row along), the last column as it is. No trailing blanks.
+ * Linear in the cells, with no call taking a column as arguments: piped,
+ * `top` prints every function, and a week of a busy machine has hundreds of
+ * thousands.
  */
 function alignColumns(rows: string[][], nameCol: number, nameMax: number): string[] {
-  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => visibleLength(row[col]!))));
+  const nCols = rows[0]!.length;
+  const lengths = rows.map((row) => row.map(visibleLength));
+  const widths = new Array<number>(nCols).fill(0);
+  for (const row of lengths) for (let col = 0; col < nCols; col++) if (row[col]! > widths[col]!) widths[col] = row[col]!;
   widths[nameCol] = Math.min(widths[nameCol]!, nameMax);
-  return rows.map((row) =>
-    row
-      .map((cell, col) => {
-        const pad = ' '.repeat(Math.max(0, widths[col]! - visibleLength(cell)));
-        if (col < nameCol) return pad + cell;
-        return col === row.length - 1 ? cell : cell + pad;
-      })
-      .join('  ')
-      .replace(/\s+$/, ''),
-  );
+  return rows.map((row, i) => {
+    let line = '';
+    for (let col = 0; col < nCols; col++) {
+      const cell = row[col]!;
+      const pad = ' '.repeat(Math.max(0, widths[col]! - lengths[i]![col]!));
+      if (col > 0) line += '  ';
+      line += col < nameCol ? pad + cell : col === nCols - 1 ? cell : cell + pad;
+    }
+    return line.trimEnd();
+  });
 }
-

@@ -81,7 +81,7 @@ export function traceListTable(traces: TraceSummary[], width: number): string {
 export function waterfallText(rows: WaterfallRow[], width: number): string {
   const c = colors();
   if (rows.length === 0) return '';
-  const total = Math.max(...rows.map((r) => r.offsetMs + r.durationMs), 1e-9);
+  const total = rows.reduce((m, r) => Math.max(m, r.offsetMs + r.durationMs), 1e-9);
   const barWidth = Math.max(10, Math.min(50, Math.floor(width * 0.35)));
   const lines: string[] = [];
   lines.push(c.bold(`${'OFFSET'.padStart(9)}  ${'DURATION'.padStart(9)}  ${'TIMELINE'.padEnd(barWidth)}  SPAN`));

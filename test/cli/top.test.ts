@@ -14,7 +14,7 @@ const CPU = fixture('go-cpu-labels.pb.gz');
 const HEAP = fixture('go-heap.pb.gz');
 
 function profctl(...args: string[]) {
-  const r = spawnSync(bin, args, { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(bin, args, { encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1' } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -119,6 +119,26 @@ describe('profctl top', () => {
     expect(short.indexOf('short_leaf')).toBe(header.indexOf('function'));
     expect(short.indexOf('prog')).toBe(header.indexOf('module'));
     expect(lines.find((l) => l.includes('other_leaf'))!.indexOf('prog')).toBe(header.indexOf('module'));
+  });
+
+  it('piped, prints every one of 130,000 functions, aligned (more than a call takes as arguments)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'profctl-top-'));
+    const input = join(dir, 'many.folded');
+    const n = 130_000;
+    let text = '';
+    for (let i = 0; i < n; i++) text += `main;handler_${i} ${(i % 7) + 1}\n`;
+    writeFileSync(input, text);
+    const r = profctl('top', '-i', input);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(new RegExp(`, ${n + 1} functions$`));
+    expect(lines).toHaveLength(2 + n + 1);
+    const header = lines[1]!;
+    const at = header.indexOf('function');
+    const row = lines.find((l) => l.endsWith('handler_129999'))!;
+    expect(row.indexOf('handler_129999')).toBe(at);
+    expect(lines[lines.length - 1]).toMatch(/^\s*0\s+0\.00%\s+\d+\s+100\.00%\s+main$/);
   });
 
   it('an unknown sample type is a usage error listing the available ones', () => {

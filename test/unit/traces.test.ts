@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { ProfileBuilder } from '../../src/profile/model.js';
 import { hottestFrameOf, spanExtent, summarizeTraces } from '../../src/query/traces.js';
 import { joinSamplesToSpans } from '../../src/query/join.js';
+import { waterfallText } from '../../src/render/trace-view.js';
 
 describe('the hottest function of a trace', () => {
   it('counts kernel time (system calls, interrupt return paths) for the user code that was running', () => {
@@ -28,5 +29,18 @@ describe('spanExtent', () => {
   it('spans the earliest start to the latest end, for lists too long to spread into Math.min', () => {
     const spans = Array.from({ length: 300_000 }, (_, i) => ({ traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), name: 'x', service: 's', kind: 'server' as const, startMs: 1000 + i, endMs: 1000 + i + (i === 5 ? 500_000 : 10), status: 'unset' as const }));
     expect(spanExtent(spans)).toEqual({ fromMs: 1000, toMs: 501_005 });
+  });
+});
+
+describe('waterfallText', () => {
+  it('draws a trace with more spans than a call takes as arguments, on one time axis', () => {
+    const span = (i: number) => ({ traceId: 'ab'.repeat(16), spanId: i.toString(16).padStart(16, '0'), name: `step ${i}`, service: 's', kind: 'internal' as const, startMs: i, endMs: i + 1, status: 'unset' as const });
+    const n = 200_000;
+    const rows = Array.from({ length: n }, (_, i) => ({ span: span(i), depth: i === 0 ? 0 : 1, offsetMs: i, durationMs: i === 0 ? n : 1, samples: 0 }));
+    const lines = waterfallText(rows, 100).trimEnd().split('\n');
+    expect(lines).toHaveLength(n + 1);
+    // The root spans the whole axis; the last step starts at its right end.
+    expect(lines[1]).toMatch(/█{35}\s+step 0/);
+    expect(lines[n]).toMatch(/ {34}█\s+step 199999$/);
   });
 });
