@@ -11,6 +11,7 @@ import { formatBytes, parseDuration, parseHz, parseSize } from './units.js';
 import { warnOnStderr } from './data-sources.js';
 import type { Span } from '../spans/model.js';
 import { WindowQueue } from './agent-windows.js';
+import { pushAll } from '../arrays.js';
 
 export interface AgentOptions {
   store?: string;
@@ -103,7 +104,7 @@ export async function run(_args: string[], options: Record<string, unknown>): Pr
         ...addr,
         onSpans: (spans) => {
           spansReceived += spans.length;
-          pendingSpans.push(...spans);
+          pushAll(pendingSpans, spans);
         },
       });
     } catch (e) {

@@ -9,6 +9,7 @@
 import { BadInputError } from '../errors.js';
 import type { Span, SpanKind, SpanStatus } from './model.js';
 import { spanFromFields } from './span-fields.js';
+import { pushAll } from '../arrays.js';
 
 export interface OtlpParseResult {
   spans: Span[];
@@ -157,7 +158,7 @@ export function parseOtlpJson(text: string, source: string): OtlpParseResult {
     let firstProblem = '';
     for (const o of objs) {
       try {
-        spans.push(...spansOfTracesData(o, counts));
+        pushAll(spans, spansOfTracesData(o, counts));
       } catch (e) {
         bad++;
         firstProblem ||= (e as Error).message;
@@ -177,7 +178,7 @@ export function parseOtlpJson(text: string, source: string): OtlpParseResult {
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
     try {
-      spans.push(...spansOfTracesData(JSON.parse(line), counts));
+      pushAll(spans, spansOfTracesData(JSON.parse(line), counts));
       goodLines++;
     } catch (e) {
       badLines++;

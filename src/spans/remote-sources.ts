@@ -10,6 +10,7 @@ import { request } from 'undici';
 import { UserError, ExitCode } from '../errors.js';
 import type { Span, SpanSource } from './model.js';
 import { spansOfTracesData } from './otlp-json.js';
+import { pushAll } from '../arrays.js';
 
 const TIMEOUT_MS = 15_000;
 
@@ -79,7 +80,7 @@ export class JaegerSpanSource implements SpanSource {
       url.searchParams.set('query.start_time_min', new Date(fromMs).toISOString());
       url.searchParams.set('query.start_time_max', new Date(toMs).toISOString());
       url.searchParams.set('query.num_traces', String(this.limit));
-      out.push(...spansOfBackendJson(await getJson(url, 'Jaeger')));
+      pushAll(out, spansOfBackendJson(await getJson(url, 'Jaeger')));
     }
     return overlapping(out, fromMs, toMs, opts.services);
   }
@@ -109,7 +110,7 @@ export class TempoSpanSource implements SpanSource {
     for (const t of body?.traces ?? []) {
       if (typeof t.traceID !== 'string') continue;
       // Tempo search returns ids without leading zeros.
-      out.push(...(await this.trace(t.traceID.padStart(32, '0'))));
+      pushAll(out, await this.trace(t.traceID.padStart(32, '0')));
     }
     return overlapping(out, fromMs, toMs, opts.services);
   }

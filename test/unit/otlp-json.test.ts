@@ -66,6 +66,25 @@ describe('parseOtlpJson', () => {
     ]);
   });
 
+  it('reads one object and one line holding more spans than a call takes as arguments', () => {
+    const n = 150_000;
+    const spans = Array.from({ length: n }, (_, i) => ({
+      traceId: (i + 1).toString(16).padStart(32, '0'),
+      spanId: (i + 1).toString(16).padStart(16, '0'),
+      name: 'GET /x',
+      kind: 2,
+      startTimeUnixNano: `${1_764_288_000_000 + i}000000`,
+      endTimeUnixNano: `${1_764_288_000_005 + i}000000`,
+    }));
+    const text = JSON.stringify({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }] }, scopeSpans: [{ spans }] }] });
+    for (const input of [text, `${text}\n${text.replace(/"svc"/, '"svc2"')}\n`]) {
+      const r = parseOtlpJson(input, 'big.json');
+      expect(r.badLines).toBe(0);
+      expect(r.spans.length).toBe(input === text ? n : 2 * n);
+      expect(r.spans[n - 1]).toMatchObject({ spanId: n.toString(16).padStart(16, '0'), service: 'svc', startMs: 1_764_288_000_000 + n - 1, endMs: 1_764_288_000_005 + n - 1 });
+    }
+  });
+
   it('fails, naming the source, when nothing parses', () => {
     expect(() => parseOtlpJson('hello\nworld\n', 'junk.txt')).toThrow(BadInputError);
     expect(() => parseOtlpJson('hello\nworld\n', 'junk.txt')).toThrow(/junk\.txt: not OTLP trace JSON \(line 1/);
