@@ -7,6 +7,7 @@ import { openSpanSource, readTimedSamples, samplingPeriodMs, spansAroundTrace } 
 import { optionList } from './select-profile.js';
 import { joinSamplesToSpans, selectTraceSamples, describeAttribution, normalizeId } from '../query/join.js';
 import { spanExtent, summarizeTraces, waterfall } from '../query/traces.js';
+import { shellQuote } from '../slo/next-command.js';
 import { traceListJson, traceListTable, waterfallJson, waterfallText, formatDuration } from '../render/trace-view.js';
 
 interface TraceOptions {
@@ -71,7 +72,7 @@ export async function run(args: string[], options: Record<string, unknown>): Pro
   }
   process.stdout.write(traceListTable(shown, width()));
   if (traces.length > shown.length) process.stderr.write(`profctl: showing ${shown.length} of ${traces.length} traces (--limit 0 for all)\n`);
-  if (shown[0]) process.stderr.write(`next: profctl flame --trace-id ${shown[0].traceId}\n`);
+  if (shown[0]) process.stderr.write(`next: ${flameCommand(shown[0].traceId, options)}\n`);
   return ExitCode.ok;
 }
 
@@ -99,6 +100,17 @@ async function showTrace(opts: TraceOptions, options: Record<string, unknown>, s
   if (total === 0 && to - from < period) {
     process.stderr.write(`profctl: this trace lasted ${formatDuration(to - from)}, shorter than the sampling period (${formatDuration(period)}): no CPU sample fell inside it\n`);
   }
-  process.stderr.write(`next: profctl flame --trace-id ${traceId}\n`);
+  process.stderr.write(`next: ${flameCommand(traceId, options)}\n`);
   return ExitCode.ok;
+}
+
+/** The walk's next command, reading the same profiles and spans as this one (as `slo` does for `trace`). */
+export function flameCommand(traceId: string, options: Record<string, unknown>): string {
+  const parts = ['profctl', 'flame', '--trace-id', traceId];
+  for (const file of optionList(options.input)) parts.push('--input', shellQuote(file));
+  if (typeof options.inputFormat === 'string') parts.push('--input-format', options.inputFormat);
+  if (typeof options.store === 'string') parts.push('--store', shellQuote(options.store));
+  if (typeof options.spans === 'string') parts.push('--spans', shellQuote(options.spans));
+  if (options.includeAmbiguous === true) parts.push('--include-ambiguous');
+  return parts.join(' ');
 }

@@ -23,7 +23,8 @@ export function sinceArgument(sinceMs: number, nowMs: number): string {
   return t.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-function shellQuote(s: string): string {
+/** A word as the shell reads it back: bare when safe, else in single quotes. */
+export function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProfileBuilder } from '../../src/profile/model.js';
 import { encodePprof } from '../../src/profile/pprof-encode.js';
+import { splitCommandLine } from '../../src/commands/demo-walk.js';
 
 const bin = new URL('../../bin/profctl', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'profctl-trace-'));
@@ -86,7 +87,17 @@ describe('profctl trace', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(SLOW);
     expect(r.stdout).not.toContain(FAST);
-    expect(r.stderr).toContain(`next: profctl flame --trace-id ${SLOW}`);
+    // The next command reads the same profile and spans; followed as printed, it draws the slow trace alone.
+    const next = /^next: (.*)$/m.exec(r.stderr)?.[1];
+    expect(next).toBe(`profctl flame --trace-id ${SLOW} --input ${join(dir, 'cpu.pb.gz')} --spans ${join(dir, 'spans.jsonl')}`);
+    const [, ...argv] = splitCommandLine(next!);
+    const flame = profctl(...argv, '--format', 'folded');
+    expect(flame.status, flame.stderr).toBe(0);
+    // 180 samples of the slow trace (as --json above counts them), in the cpu type's nanoseconds.
+    const total = flame.stdout.trimEnd().split('\n').reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+    expect(total).toBe(180 * 10_101_010);
+    expect(flame.stdout).toMatch(/^worker-1;main;handle_checkout;crc32_update \d+$/m);
+    expect(flame.stdout).not.toMatch(/health_check/);
   });
 
   it('shows one trace as a waterfall with per-span samples', () => {

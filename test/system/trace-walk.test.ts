@@ -114,7 +114,7 @@ describe.skipIf(skipReason !== undefined)('the on-call walk on real data (agent 
     expect(slowest.root).toBe('GET /report');
     expect(slowest.service).toBe(SERVICE);
     expect(slowest.hottest).toMatch(/buildQuarterlyReport/);
-    expect(r.stderr).toContain(`next: profctl flame --trace-id ${slowest.traceId}`);
+    expect(r.stderr).toContain(`next: profctl flame --trace-id ${slowest.traceId} --store ${store}\n`);
     // Spans without thread.id, requests one at a time: process-time, nothing else.
     for (const t of traces) expect(t.attribution, t.root).toEqual({ exact: 0, thread: 0, process: t.samples, ambiguous: 0 });
   });
