@@ -28,7 +28,7 @@ if (!process.execArgv.includes('--max-opt=1')) {
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = (p) => pathToFileURL(path.join(here, '..', 'dist', p)).href;
 const { openStoreWriter } = await import(dist('store/index.js'));
-const { segmentFileName } = await import(dist('store/layout.js'));
+const { segmentFileName, segmentHourDir } = await import(dist('store/layout.js'));
 
 const args = process.argv.slice(2);
 const flushes = Number(args[args.indexOf('--flushes') + 1] || 40);
@@ -55,7 +55,9 @@ function makeStore(dir, n, endMs) {
   const bytes = fs.readFileSync(path.join(segments, first.file));
   for (let i = 0; i < n; i++) {
     const from = endMs - (n - i) * WINDOW;
-    fs.writeFileSync(path.join(segments, segmentFileName(from, from + WINDOW, first.generation)), bytes);
+    const hour = path.join(segments, segmentHourDir(from + WINDOW));
+    fs.mkdirSync(hour, { recursive: true });
+    fs.writeFileSync(path.join(hour, segmentFileName(from, from + WINDOW, first.generation)), bytes);
   }
 }
 

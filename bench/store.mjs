@@ -34,7 +34,9 @@ const HZ = 99;
 const DAY_SEGMENTS = 8640;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'profctl-bench-store-'));
 const note = (m) => process.stderr.write(`${m}\n`);
-const dirBytes = (d) => fs.readdirSync(d).reduce((n, f) => n + fs.statSync(path.join(d, f)).size, 0);
+// Bytes of the files under d (segments/ holds a directory per hour).
+const dirBytes = (d) =>
+  fs.readdirSync(d, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? dirBytes(path.join(d, e.name)) : fs.statSync(path.join(d, e.name)).size), 0);
 const mb = (b) => (b / 1e6).toFixed(1);
 
 // ---- storage: 10 minutes per codec, extrapolated; plus the pprof peer

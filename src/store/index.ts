@@ -8,7 +8,9 @@
 //   umask: root writes, everyone reads, nothing is world-writable. A reader
 //   that cannot read gets a UserError saying why (owner, mode) and what to do.
 //
-//   DIR/segments/<fromMs>-<toMs>-g<gen>-<rand>.seg   one per flush window
+//   DIR/segments/<UTC hour of toMs>/<fromMs>-<toMs>-g<gen>-<rand>.seg
+//                                                    one per flush window, in a
+//                                                    directory per hour (2026-11-28T14)
 //   DIR/tables/g<gen>.frames, g<gen>.stacks          shared, append-only
 //   DIR/agent-status.json                             rewritten every flush
 //   DIR/writer.lock                                   symlink to the pid of the one writer
@@ -30,7 +32,8 @@
 //
 // READING (no locks, nothing written; many readers alongside the writer)
 //   const r = openStoreReader(dir, { onWarning });
-//   r.segments(fromMs, toMs)            // from file names only, oldest first
+//   r.segments(fromMs, toMs)            // from names only, oldest first; hour
+//                                       // directories over before fromMs unread
 //   await r.readProfile({ fromMs, toMs, pids, comms, services, aggregate })
 //     aggregate: false (default) → one Sample per stored sample, with
 //       timeMs, pid, tid, thread, process and labels (for span joins);

@@ -60,6 +60,7 @@ export function resolveStoreDir(flag?: string): string {
 }
 
 export interface SegmentName {
+  /** The file name, or its path relative to the segments directory once listed. */
   file: string;
   /** Earliest time of anything in the segment (window start, samples, spans). */
   fromMs: number;
@@ -92,6 +93,76 @@ export function parseSegmentFileName(file: string): SegmentName | undefined {
   return { file, fromMs, toMs, generation: Number(m[3]) };
 }
 
+/**
+ * Segments live in one directory per UTC hour of their end time, named like
+ * `2026-11-28T14`: a window ending now lists the directories of the hours it
+ * touches, not a week's 60,000 names (at 10 s windows). Keyed by the end, a
+ * directory whose hour is over before the window starts holds nothing the
+ * window needs; one after the window may (a segment's spans can start long
+ * before it ends), so those are listed. Segments directly in `segments/`
+ * (stores written before the hour directories) are read and evicted too.
+ */
+export function segmentHourDir(toMs: number): string {
+  const d = new Date(Math.floor(toMs / HOUR_MS) * HOUR_MS);
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  return `${String(d.getUTCFullYear()).padStart(4, '0')}-${p2(d.getUTCMonth() + 1)}-${p2(d.getUTCDate())}T${p2(d.getUTCHours())}`;
+}
+
+const HOUR_MS = 3_600_000;
+const HOUR_DIR_RE = /^(\d{4,6})-(\d\d)-(\d\d)T(\d\d)$/;
+
+/** The start of the hour an hour directory holds segment ends of; undefined for other names. */
+export function parseSegmentHourDir(name: string): number | undefined {
+  const m = HOUR_DIR_RE.exec(name);
+  if (!m) return undefined;
+  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]));
+  return segmentHourDir(ms) === name ? ms : undefined;
+}
+
+/** What a listing met that is not a segment: a temp file of a write, or a stray name. */
+export type ListingOddity = (file: string, kind: 'temp' | 'stray') => void;
+
+/**
+ * The segments under `segmentsDir` that may overlap [fromMs, toMs] by their
+ * names, oldest first, each with `file` relative to `segmentsDir`
+ * (`2026-11-28T14/<name>.seg`, or `<name>.seg` in the old flat layout). An hour
+ * directory removed while being listed (eviction) counts as empty.
+ */
+export function listSegments(segmentsDir: string, fromMs = -Infinity, toMs = Infinity, odd: ListingOddity = () => {}): SegmentName[] {
+  const out: SegmentName[] = [];
+  const take = (name: SegmentName | undefined, file: string) => {
+    if (name && name.toMs >= fromMs && name.fromMs <= toMs) out.push({ ...name, file });
+  };
+  for (const entry of fs.readdirSync(segmentsDir)) {
+    const hour = parseSegmentHourDir(entry);
+    if (hour !== undefined) {
+      if (hour + HOUR_MS <= fromMs) continue;
+      let files: string[];
+      try {
+        files = fs.readdirSync(path.join(segmentsDir, entry));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') continue;
+        if (code === 'ENOTDIR') {
+          odd(path.join(segmentsDir, entry), 'stray');
+          continue;
+        }
+        throw err;
+      }
+      for (const f of files) {
+        const name = parseSegmentFileName(f);
+        if (name) take(name, `${entry}/${f}`);
+        else odd(path.join(segmentsDir, entry, f), f.startsWith(TEMP_PREFIX) ? 'temp' : 'stray');
+      }
+      continue;
+    }
+    const name = parseSegmentFileName(entry);
+    if (name) take(name, entry);
+    else odd(path.join(segmentsDir, entry), entry.startsWith(TEMP_PREFIX) ? 'temp' : 'stray');
+  }
+  return sortSegments(out);
+}
+
 /** The store's order of segments: by start, then end, then name for a stable order. */
 export function compareSegments(a: SegmentName, b: SegmentName): number {
   return a.fromMs - b.fromMs || a.toMs - b.toMs || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
@@ -116,13 +187,23 @@ export function parseTableFileName(file: string): { generation: number; kind: 'f
 export function ensureDir(dir: string): void {
   if (fs.existsSync(dir)) return;
   ensureDir(path.dirname(dir));
+  makeDir(dir);
+}
+
+/**
+ * Creates one directory with mode 0755 whatever the umask; true when it made
+ * it, false when it was there. Its parent must exist (ENOENT otherwise: a
+ * store removed under its writer is not quietly made again here).
+ */
+export function makeDir(dir: string): boolean {
   try {
     fs.mkdirSync(dir, { mode: DIR_MODE });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    return;
+    return false;
   }
   fs.chmodSync(dir, DIR_MODE);
+  return true;
 }
 
 export function fsyncDir(dir: string): void {

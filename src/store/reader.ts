@@ -16,7 +16,7 @@ import type { Profile } from '../profile/model.js';
 import type { Span } from '../spans/model.js';
 import { ExitCode, UserError } from '../errors.js';
 import { DecodeError } from './binary.js';
-import { SEGMENTS_DIR, TABLES_DIR, TEMP_PREFIX, parseSegmentFileName, parseTableFileName, sortSegments, type SegmentName } from './layout.js';
+import { SEGMENTS_DIR, TABLES_DIR, listSegments, parseTableFileName, type SegmentName } from './layout.js';
 import { ProfileAssembler } from './profile-assembly.js';
 import { SectionKind, decodeMeta, decodeRows, decodeSamples, decodeSegmentHeader, readSection, type SampleTuple, type SegmentMeta } from './segment-codec.js';
 import { decodeSpans } from './span-codec.js';
@@ -96,7 +96,8 @@ export function openStoreReader(dir: string, options: StoreReaderOptions = {}): 
   const segmentsDir = path.join(dir, SEGMENTS_DIR);
   const tablesDir = path.join(dir, TABLES_DIR);
   try {
-    fs.readdirSync(segmentsDir);
+    // Opened, not listed: a week of segments is 60,000 names.
+    fs.opendirSync(segmentsDir).closeSync();
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if ((e.code === 'ENOENT' && fs.existsSync(dir)) || e.code === 'ENOTDIR') {
@@ -113,24 +114,15 @@ export function openStoreReader(dir: string, options: StoreReaderOptions = {}): 
   };
 
   function segments(fromMs = -Infinity, toMs = Infinity): SegmentInfo[] {
-    const out: SegmentInfo[] = [];
-    for (const file of fs.readdirSync(segmentsDir)) {
-      const name = parseSegmentFileName(file);
-      if (name) {
-        if (name.toMs >= fromMs && name.fromMs <= toMs) out.push({ ...name, path: path.join(segmentsDir, file) });
-        continue;
+    return listSegments(segmentsDir, fromMs, toMs, (p, kind) => {
+      if (kind === 'stray') return warnOnce(p, `${p}: not a segment file name; ignored`);
+      // A fresh temp file is a write in progress; an old one was left by a crash.
+      try {
+        if (Date.now() - fs.statSync(p).mtimeMs > STALE_TEMP_MS) warnOnce(p, `${p}: leftover temporary file of an interrupted write; ignored`);
+      } catch {
+        // Renamed or removed meanwhile.
       }
-      const p = path.join(segmentsDir, file);
-      if (file.startsWith(TEMP_PREFIX)) {
-        // A fresh temp file is a write in progress; an old one was left by a crash.
-        try {
-          if (Date.now() - fs.statSync(p).mtimeMs > STALE_TEMP_MS) warnOnce(p, `${p}: leftover temporary file of an interrupted write; ignored`);
-        } catch {
-          // Renamed or removed meanwhile.
-        }
-      } else warnOnce(p, `${p}: not a segment file name; ignored`);
-    }
-    return sortSegments(out);
+    }).map((s) => ({ ...s, path: path.join(segmentsDir, s.file) }));
   }
 
   /** Reads one segment file; undefined (with a warning unless it was evicted meanwhile) when unusable. */

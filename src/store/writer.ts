@@ -29,10 +29,15 @@ import {
   TABLES_DIR,
   TEMP_PREFIX,
   ensureDir,
+  fsyncDir,
+  listSegments,
+  makeDir,
   parseSegmentFileName,
+  parseSegmentHourDir,
   parseTableFileName,
   readLockPid,
   segmentFileName,
+  segmentHourDir,
   tableFileName,
   writeFileAtomic,
 } from './layout.js';
@@ -263,10 +268,13 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
   try {
     ensureDir(segmentsDir);
     ensureDir(tablesDir);
-    // Temp files left by a writer that crashed mid-write: never renamed, never visible.
-    for (const d of [dir, segmentsDir, tablesDir]) {
+    // Temp files left by a writer that crashed mid-write: never renamed, never
+    // visible (those among the segments go as the index is read, below).
+    for (const d of [dir, tablesDir]) {
       for (const f of fs.readdirSync(d)) if (f.startsWith(TEMP_PREFIX)) fs.rmSync(path.join(d, f), { force: true });
     }
+    // Hour directories a crash left empty between a segment's eviction and theirs.
+    for (const f of fs.readdirSync(segmentsDir)) if (parseSegmentHourDir(f) !== undefined) removeIfEmpty(path.join(segmentsDir, f));
     gen = openGenerationForWrite(tablesDir, now(), durable, warn);
   } catch (err) {
     // A new store on a full file system: nothing of ours to make room with.
@@ -279,11 +287,9 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
   // The writer's own index of segments and their sizes, so enforcing bounds at
   // every flush costs no directory scan (only this writer adds or removes).
   const readIndex = () =>
-    fs
-      .readdirSync(segmentsDir)
-      .map(parseSegmentFileName)
-      .filter((s) => s !== undefined)
-      .map((s) => ({ ...s, size: fileSize(path.join(segmentsDir, s.file)) }));
+    listSegments(segmentsDir, -Infinity, Infinity, (p, kind) => {
+      if (kind === 'temp') fs.rmSync(p, { force: true });
+    }).map((s) => ({ ...s, size: fileSize(path.join(segmentsDir, s.file)) }));
   const index = new SegmentIndex(readIndex());
   // Bytes of the table files of generations other than the current one (they
   // no longer grow), read from the directory again only when the current
@@ -417,9 +423,13 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
       codec,
       level: options.level,
     });
-    const file = segmentFileName(fromMs, toMs, gen.generation);
-    writeFileAtomic(segmentsDir, file, bytes, durable);
-    index.add({ ...parseSegmentFileName(file)!, size: bytes.length });
+    const name = parseSegmentFileName(segmentFileName(fromMs, toMs, gen.generation))!;
+    const hour = segmentHourDir(name.toMs);
+    const hourDir = path.join(segmentsDir, hour);
+    if (!fs.existsSync(hourDir) && makeDir(hourDir) && durable) fsyncDir(segmentsDir);
+    writeFileAtomic(hourDir, name.file, bytes, durable);
+    const file = `${hour}/${name.file}`;
+    index.add({ ...name, file, size: bytes.length });
     return { file, bytes: bytes.length, samples: cols.count, spans: spans.length, newFrames: added.frames, newStacks: added.stacks, generation: gen.generation };
   }
 
@@ -471,6 +481,9 @@ export function openStoreWriter(dir: string, options: StoreWriterOptions = {}): 
     for (let s = index.oldest(); s && (s.toMs < cutoff || size > maxSizeBytes || freedOnDisk < room); s = index.oldest()) {
       fs.rmSync(path.join(segmentsDir, s.file), { force: true });
       index.removeOldest();
+      // An hour directory goes with its last segment; until then rmdir finds it not empty.
+      const hour = path.dirname(s.file);
+      if (hour !== '.' && path.dirname(index.oldest()?.file ?? '') !== hour) removeIfEmpty(path.join(segmentsDir, hour));
       size -= s.size;
       deletedSegments++;
       deletedBytes += s.size;
@@ -518,6 +531,15 @@ function noSpace(dir: string): UserError {
 function isDiskFull(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/** Removes a directory if it is empty; anything else (not empty, gone) leaves it. */
+function removeIfEmpty(dir: string): void {
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    // Not empty, or already gone.
+  }
 }
 
 function fileSize(p: string): number {

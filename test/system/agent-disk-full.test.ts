@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildHelper, buildTarget, skipReason, repoRoot } from './helper-fixtures.js';
 import { writeOlderSegments } from '../unit/store-fixtures.js';
+import { segmentFiles, tempFiles } from '../support/store-files.js';
 
 const bin = join(repoRoot, 'bin', 'profctl');
 const mount = mkdtempSync(join(tmpdir(), 'profctl-full-'));
@@ -23,7 +24,7 @@ function profctl(args: string[]) {
 }
 
 function segments(): string[] {
-  return readdirSync(join(store, 'segments')).sort();
+  return segmentFiles(store);
 }
 
 describe.skipIf(skipReason !== undefined)('profctl agent on a full file system', () => {
@@ -110,7 +111,7 @@ describe.skipIf(skipReason !== undefined)('profctl agent on a full file system',
     agent.kill('SIGTERM');
     const code = await exited;
     expect(code, stderr).toBe(0);
-    for (const d of ['', 'segments', 'tables']) expect(readdirSync(join(store, d)).filter((f) => f.startsWith('.'))).toEqual([]);
+    expect(tempFiles(store)).toEqual([]);
     const top = profctl(['top', '--store', store, '--since', '2h', '--json']);
     expect(top.status, top.stderr).toBe(0);
     expect(top.stderr).not.toMatch(/warning/);

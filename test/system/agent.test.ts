@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { request } from 'node:http';
 import { buildHelper, buildTarget, skipReason, repoRoot } from './helper-fixtures.js';
 import { writeOlderSegments } from '../unit/store-fixtures.js';
+import { segmentFiles } from '../support/store-files.js';
 
 const bin = join(repoRoot, 'bin', 'profctl');
 const store = mkdtempSync(join(tmpdir(), 'profctl-agent-'));
@@ -138,7 +139,7 @@ describe.skipIf(skipReason !== undefined)('profctl agent whose stderr goes away'
     await new Promise<void>((r) => agent.stderr!.once('data', () => r()));
     // The log's reader goes away, as `profctl agent 2>&1 | head -1` does.
     agent.stderr!.destroy();
-    const segments = () => readdirSync(join(dir, 'segments')).length;
+    const segments = () => segmentFiles(dir).length;
     await new Promise((r) => setTimeout(r, 1500));
     const before = segments();
     await new Promise((r) => setTimeout(r, 3000));

@@ -8,6 +8,7 @@ import { UserError } from '../../src/errors.js';
 import { openStoreReader, openStoreWriter, readAgentStatus, writeAgentStatus } from '../../src/store/index.js';
 import type { AppendResult } from '../../src/store/writer.js';
 import { makeFrames, makeProfile, makeSpans, useTempStoreDirs } from './store-fixtures.js';
+import { segmentFiles, tempFiles } from '../support/store-files.js';
 
 const T0 = Date.UTC(2025, 0, 15, 2, 0, 0);
 const newDir = useTempStoreDirs();
@@ -31,6 +32,7 @@ async function readAll(dir: string) {
   const spans = await r.readSpans();
   return { profile, spans, warnings };
 }
+
 
 describe('atomicity and corruption', () => {
   it('ignores a leftover temp file and skips a truncated segment, naming it', async () => {
@@ -198,7 +200,8 @@ describe('bounds', () => {
     const realReaddir = fs.readdirSync.bind(fs) as (p: string) => string[];
     const dirSize = () => {
       let n = 0;
-      for (const sub of ['segments', 'tables']) for (const f of realReaddir(path.join(dir, sub))) n += fs.statSync(path.join(dir, sub, f)).size;
+      for (const f of segmentFiles(dir, realReaddir)) n += fs.statSync(path.join(dir, 'segments', f)).size;
+      for (const f of realReaddir(path.join(dir, 'tables'))) n += fs.statSync(path.join(dir, 'tables', f)).size;
       return n;
     };
     let now = T0;
@@ -288,13 +291,13 @@ describe('a full file system', () => {
     const files = fill(dir, 40, 2000);
     let failures = 1;
     const { result, warnings } = appendWhileFull(dir, () => failures-- > 0, 40, 200);
-    const left = fs.readdirSync(path.join(dir, 'segments'));
+    const left = segmentFiles(dir);
     expect(left).toContain(result!.file);
     expect(left).not.toContain(files[0]);
     // Only what made room went, oldest first: the newest of the older segments stay.
     expect(left).toContain(files[39]);
     expect(left.length).toBeGreaterThan(30);
-    expect(left.filter((f) => f.startsWith('.'))).toEqual([]);
+    expect(tempFiles(dir)).toEqual([]);
     expect(warnings).toEqual([expect.stringMatching(/is full: evicted the (oldest segment|\d+ oldest segments)/)]);
     const { warnings: readWarnings } = await readAll(dir);
     expect(readWarnings).toEqual([]);
@@ -307,7 +310,7 @@ describe('a full file system', () => {
     let failures = 1;
     expect(appendWhileFull(dir, () => failures-- > 0, 40, 5).error).toBeUndefined();
     // 16 KiB of room: four segments of one 4 KiB block each, not the eighty that their bytes would add up to.
-    const left = fs.readdirSync(path.join(dir, 'segments'));
+    const left = segmentFiles(dir);
     expect(left).not.toContain(files[3]);
     expect(left).toContain(files[4]);
     expect(left).toHaveLength(37);
@@ -322,8 +325,8 @@ describe('a full file system', () => {
     expect((error as UserError).message).toBe(`no space left on the file system of the store ${dir}`);
     expect((error as UserError).hint).toMatch(/free space there/);
     // Making room took the older segments; nothing half-written is left, and the tables still read.
-    expect(fs.readdirSync(path.join(dir, 'segments'))).toEqual([]);
-    for (const d of ['', 'segments', 'tables']) expect(fs.readdirSync(path.join(dir, d)).filter((f) => f.startsWith('.'))).toEqual([]);
+    expect(segmentFiles(dir)).toEqual([]);
+    expect(tempFiles(dir)).toEqual([]);
     const after = await readAll(dir);
     expect(after.warnings).toEqual([]);
     expect(before.profile.samples.length).toBeGreaterThan(0);

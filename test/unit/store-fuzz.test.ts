@@ -11,6 +11,7 @@ import { SectionKind, decodeMeta, decodeRows, decodeSamples, decodeSegmentHeader
 import { decodeSpans } from '../../src/store/span-codec.js';
 import { scanTableBytes } from '../../src/store/tables.js';
 import { makeProfile, makeSpans, tempStoreDir } from './store-fixtures.js';
+import { segmentFiles } from '../support/store-files.js';
 
 const T0 = Date.UTC(2025, 0, 15, 2, 0, 0);
 let dir: string;
@@ -128,7 +129,7 @@ describe('segment decoding fuzz', () => {
 
   it('the reader never throws on a damaged segment file, and warns', async () => {
     const segDir = path.join(dir, 'segments');
-    const file = fs.readdirSync(segDir).find((f) => f.endsWith('.seg'))!;
+    const file = segmentFiles(dir).find((f) => f.endsWith('.seg'))!;
     await fc.assert(
       fc.asyncProperty(mutated(), async (b) => {
         fs.writeFileSync(path.join(segDir, file), b);

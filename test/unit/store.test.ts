@@ -9,6 +9,7 @@ import { openStoreReader, openStoreWriter, resolveStoreDir } from '../../src/sto
 import { timeOrder } from '../../src/store/segment-codec.js';
 import type { ColumnarProfile, SampleContext } from '../../src/profile/model.js';
 import { flatSamples, makeFrames, makeProfile, makeSpans, useTempStoreDirs } from './store-fixtures.js';
+import { segmentFiles } from '../support/store-files.js';
 
 const T0 = Date.UTC(2025, 0, 15, 2, 0, 0);
 const newDir = useTempStoreDirs();
@@ -244,6 +245,83 @@ describe('shared tables', () => {
   });
 });
 
+describe('hour directories', () => {
+  const H = 3_600_000;
+  const window = (w: ReturnType<typeof openStoreWriter>, startMs: number, seed: number, spans?: ReturnType<typeof makeSpans>) =>
+    w.appendSegment({ startMs, endMs: startMs + 10_000, profile: makeProfile(startMs, 20, seed), ...(spans ? { spans } : {}) }).file;
+
+  it('puts each segment in the directory of the UTC hour it ends in, and lists a short window from the last ones only', async () => {
+    const dir = newDir();
+    const w = openStoreWriter(dir, { durable: false, retentionMs: 365 * 86_400_000, now: () => T0 + 30 * H });
+    // A day of hours, one window each; one window across 02:00; one whose span began six hours before it ended.
+    for (let h = 0; h < 24; h++) window(w, T0 + h * H + 600_000, h + 1);
+    const across = window(w, T0 - 5000, 99);
+    const longSpan = makeSpans(T0 + 24 * H, 1);
+    longSpan[0]!.startMs = T0 + 18 * H;
+    const long = window(w, T0 + 24 * H, 100, longSpan);
+    w.close();
+    expect(across).toMatch(/^2025-01-15T02\/\d{13}-\d{13}-g1-[0-9a-f]+\.seg$/);
+    expect(long.startsWith('2025-01-16T02/')).toBe(true);
+    expect(fs.readdirSync(path.join(dir, 'segments')).sort()).toEqual(Array.from({ length: 25 }, (_, h) => new Date(T0 + h * H).toISOString().slice(0, 13)));
+    const r = openStoreReader(dir);
+    const readdir = vi.spyOn(fs, 'readdirSync');
+    // The last 15 minutes of hour 23: its directory and the later one (the long segment), nothing older.
+    const list = r.segments(T0 + 23 * H + 40 * 60_000, T0 + 23 * H + 55 * 60_000);
+    const listed = readdir.mock.calls.map((c) => path.relative(path.join(dir, 'segments'), String(c[0])));
+    readdir.mockRestore();
+    expect(listed.sort()).toEqual(['', '2025-01-16T01', '2025-01-16T02']);
+    expect(list.map((s) => s.file)).toEqual([long]);
+    // The window of hour 23 itself (and the long segment, which began earlier), and a range before the stored data.
+    expect(r.segments(T0 + 23 * H, T0 + 23 * H + 20 * 60_000).map((s) => s.file.slice(0, 13))).toEqual(['2025-01-16T02', '2025-01-16T01']);
+    expect(r.segments(T0 - H, T0 - 10_000)).toEqual([]);
+    // The whole store, read as one.
+    expect((await r.readProfile()).samples).toHaveLength(26 * 20);
+  });
+
+  it('reads and evicts segments of the flat layout, and removes an hour directory with its last segment', async () => {
+    const dir = newDir();
+    const w = openStoreWriter(dir, { durable: false, retentionMs: 365 * 86_400_000, now: () => T0 + 3 * H });
+    const files = [window(w, T0, 1), window(w, T0 + 10_000, 2), window(w, T0 + H, 3), window(w, T0 + 2 * H, 4)];
+    w.close();
+    // The first two as a store written before hour directories holds them: directly in segments/.
+    for (const f of files.slice(0, 2)) fs.renameSync(path.join(dir, 'segments', f), path.join(dir, 'segments', path.basename(f)));
+    fs.rmdirSync(path.join(dir, 'segments', path.dirname(files[0]!)));
+    const warnings: string[] = [];
+    const r = openStoreReader(dir, { onWarning: (m) => warnings.push(m) });
+    expect(r.segments().map((s) => s.file)).toEqual([path.basename(files[0]!), path.basename(files[1]!), files[2], files[3]]);
+    expect((await r.readProfile()).samples).toHaveLength(80);
+    expect(warnings).toEqual([]);
+    // Retention takes the flat two and the first hour's segment; that hour's directory goes with it.
+    const w2 = openStoreWriter(dir, { durable: false, retentionMs: 1.5 * H, now: () => T0 + 3 * H });
+    expect(w2.enforceBounds().deletedSegments).toBe(3);
+    w2.close();
+    expect(segmentFiles(dir)).toEqual([files[3]]);
+    expect(fs.readdirSync(path.join(dir, 'segments'))).toEqual([path.dirname(files[3]!)]);
+  });
+
+  it('warns of a stale temp file or a stray name inside an hour directory; the writer removes the temp file at open', () => {
+    const dir = newDir();
+    const w = openStoreWriter(dir, { durable: false });
+    const file = window(w, T0, 1);
+    w.close();
+    const hour = path.join(dir, 'segments', path.dirname(file));
+    const temp = path.join(hour, `.tmp-999-abcd-${path.basename(file)}`);
+    const stray = path.join(hour, 'notes.txt');
+    fs.writeFileSync(temp, 'half');
+    fs.utimesSync(temp, new Date(Date.now() - H), new Date(Date.now() - H));
+    fs.writeFileSync(stray, 'x');
+    // An hour directory a crash left empty.
+    fs.mkdirSync(path.join(dir, 'segments', '2025-01-15T01'));
+    const warnings: string[] = [];
+    expect(openStoreReader(dir, { onWarning: (m) => warnings.push(m) }).segments()).toHaveLength(1);
+    expect(warnings.sort()).toEqual([`${stray}: not a segment file name; ignored`, `${temp}: leftover temporary file of an interrupted write; ignored`].sort());
+    openStoreWriter(dir, { durable: false }).close();
+    expect(fs.existsSync(temp)).toBe(false);
+    expect(fs.existsSync(stray)).toBe(true);
+    expect(fs.readdirSync(path.join(dir, 'segments'))).toEqual([path.dirname(file)]);
+  });
+});
+
 describe('time-range selection', () => {
   it('opens only the segments that overlap the range', async () => {
     const dir = newDir();
@@ -255,12 +333,12 @@ describe('time-range selection', () => {
     expect(r.segments(T0 + 25_000, T0 + 38_000).map((s) => s.file)).toEqual([files[2], files[3]]);
     const spy = vi.spyOn(fs, 'readFileSync');
     const p = await r.readProfile({ fromMs: T0 + 25_000, toMs: T0 + 38_000 });
-    const opened = spy.mock.calls.map((c) => path.basename(String(c[0]))).filter((f) => f.endsWith('.seg'));
+    const opened = spy.mock.calls.map((c) => path.relative(path.join(dir, 'segments'), String(c[0]))).filter((f) => f.endsWith('.seg'));
     expect(opened.sort()).toEqual([files[2], files[3]].sort());
     expect(p.samples.length).toBeGreaterThan(0);
     spy.mockClear();
     await r.readSpans({ fromMs: T0 + 95_000, toMs: T0 + 200_000 });
-    expect(spy.mock.calls.map((c) => path.basename(String(c[0]))).filter((f) => f.endsWith('.seg'))).toEqual([files[9]]);
+    expect(spy.mock.calls.map((c) => path.relative(path.join(dir, 'segments'), String(c[0]))).filter((f) => f.endsWith('.seg'))).toEqual([files[9]]);
   });
 
   it('stats report size, range and gaps', () => {
@@ -312,7 +390,8 @@ describe('the size cap across table generations', () => {
     const dir = newDir();
     const dirSize = () => {
       let n = 0;
-      for (const sub of ['segments', 'tables']) for (const f of fs.readdirSync(path.join(dir, sub))) n += fs.statSync(path.join(dir, sub, f)).size;
+      for (const f of segmentFiles(dir)) n += fs.statSync(path.join(dir, 'segments', f)).size;
+      for (const f of fs.readdirSync(path.join(dir, 'tables'))) n += fs.statSync(path.join(dir, 'tables', f)).size;
       return n;
     };
     // Every append starts a new generation (tiny table limit), each with its own frames.
@@ -320,7 +399,7 @@ describe('the size cap across table generations', () => {
     const fill = openStoreWriter(dir, { ...opts, maxSizeBytes: 1 << 30 });
     for (let i = 0; i < 6; i++) fill.appendSegment({ startMs: T0 + i * 10_000, endMs: T0 + (i + 1) * 10_000, profile: makeProfile(T0 + i * 10_000, 300, i + 1, 20, makeFrames(80, `gen${i}_`)) });
     fill.close();
-    const newestFile = fs.readdirSync(path.join(dir, 'segments')).sort().at(-1)!;
+    const newestFile = segmentFiles(dir).at(-1)!;
     // A cap that the newest segment and its tables fit under, with room for one more.
     const cap = Math.floor(dirSize() / 3);
     const w = openStoreWriter(dir, { ...opts, maxSizeBytes: cap });
@@ -329,6 +408,6 @@ describe('the size cap across table generations', () => {
     expect(r.deletedSegments).toBeGreaterThan(0);
     expect(r.sizeBytes).toBe(dirSize());
     expect(r.sizeBytes).toBeLessThanOrEqual(cap);
-    expect(fs.readdirSync(path.join(dir, 'segments'))).toContain(newestFile);
+    expect(segmentFiles(dir)).toContain(newestFile);
   });
 });
