@@ -72,7 +72,9 @@ async function readStore(options: Record<string, unknown>, inputKey: string): Pr
   if (inputKey !== 'input') {
     throw new UserError(`no --${inputKey} given`, `give the ${inputKey} profile with --${inputKey} FILE`);
   }
-  const { openStoreReader, resolveStoreDir } = await import('../store/index.js');
+  // The reader alone: the store's index module brings the writer and the agent's status too.
+  const { openStoreReader } = await import('../store/reader.js');
+  const { resolveStoreDir } = await import('../store/layout.js');
   const { parseTimeRange } = await import('./units.js');
   const { fromMs, toMs } = parseTimeRange(options.since, options.until);
   const dir = resolveStoreDir(optionString(options.store));
@@ -158,9 +160,11 @@ export function applyFilters(profile: Profile, options: Record<string, unknown>,
 /** Reads, picks the sample type, and filters: what every reading command starts with. */
 export async function selectProfile(options: Record<string, unknown>, opts: SelectOptions = {}): Promise<SelectedProfile> {
   const inputKey = opts.inputKey ?? 'input';
-  const { parseTraceFilter, selectTraceProfile } = await import('./trace-selection.js');
-  const trace = inputKey === 'input' && !opts.noFilters ? parseTraceFilter(options) : undefined;
-  const profile = trace ? await selectTraceProfile(options, trace, () => readInputs(options, inputKey)) : await readInputs(options, inputKey);
+  // The span join's modules load only when a trace or span is asked for.
+  const wantsTrace = inputKey === 'input' && !opts.noFilters && (options.traceId !== undefined || options.spanId !== undefined);
+  const traceSelection = wantsTrace ? await import('./trace-selection.js') : undefined;
+  const trace = traceSelection?.parseTraceFilter(options);
+  const profile = trace ? await traceSelection!.selectTraceProfile(options, trace, () => readInputs(options, inputKey)) : await readInputs(options, inputKey);
   const typeIndex = pickSampleType(profile, optionString(options.sampleType));
   const filtered = opts.noFilters ? profile : applyFilters(profile, options, { traceJoined: trace !== undefined });
   return { profile: filtered, typeIndex };

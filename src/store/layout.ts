@@ -7,7 +7,6 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { UserError } from '../errors.js';
 
 export const DEFAULT_STORE_DIR = '/var/lib/profctl';
@@ -38,6 +37,15 @@ export function readLockPid(lock: string): number | undefined {
   }
   const pid = Number(text.trim());
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/**
+ * Eight random hex digits, to keep apart names that are otherwise equal.
+ * From the Web Crypto global, which node loads when first used: readers, which
+ * never make a name, do not pay for loading node:crypto (10-15 ms).
+ */
+function randomHex8(): string {
+  return globalThis.crypto.getRandomValues(new Uint32Array(1))[0]!.toString(16).padStart(8, '0');
 }
 
 /** Temp files start with this; listings skip them. */
@@ -81,7 +89,7 @@ const SEGMENT_RE = /^(\d{13,16})-(\d{13,16})-g(\d{1,9})-([0-9a-f]{1,16})\.seg$/;
 export function segmentFileName(fromMs: number, toMs: number, generation: number): string {
   const from = String(Math.max(0, Math.floor(fromMs))).padStart(13, '0');
   const to = String(Math.max(0, Math.ceil(toMs))).padStart(13, '0');
-  return `${from}-${to}-g${generation}-${randomBytes(4).toString('hex')}${SEGMENT_SUFFIX}`;
+  return `${from}-${to}-g${generation}-${randomHex8()}${SEGMENT_SUFFIX}`;
 }
 
 export function parseSegmentFileName(file: string): SegmentName | undefined {
@@ -223,7 +231,7 @@ export function fsyncDir(dir: string): void {
  * file: write a temp file in the same directory, fsync, rename, fsync the dir.
  */
 export function writeFileAtomic(dir: string, name: string, data: Uint8Array | string, durable = true): void {
-  const temp = path.join(dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(4).toString('hex')}-${name}`);
+  const temp = path.join(dir, `${TEMP_PREFIX}${process.pid}-${randomHex8()}-${name}`);
   const fd = fs.openSync(temp, 'wx', FILE_MODE);
   try {
     fs.fchmodSync(fd, FILE_MODE);
