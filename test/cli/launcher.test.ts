@@ -68,9 +68,9 @@ describe('bin/profctl launcher', () => {
     expect(args.slice(args.indexOf(bin))).toEqual([bin, ...argv]);
   });
 
-  it('keeps V8 defaults apart from background compilation for other commands', () => {
+  it('keeps V8 defaults for other commands', () => {
     const args = nodeArgs('top', '--since', '15m');
-    expect(args).toEqual(['--no-concurrent-recompilation', bin, 'top', '--since', '15m']);
+    expect(args).toEqual([bin, 'top', '--since', '15m']);
   });
 
   it('gives the agent flags node accepts', () => {
