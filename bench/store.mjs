@@ -5,9 +5,12 @@
 // per-sample time/pid/tid labels, as `record -o` writes them and as pprof-based
 // agents ship them) — its size, and the time to decode 15 minutes of it.
 //
+// It also lists and queries the last 15 minutes of a week-long store (the
+// default retention) made of the day's segments under earlier names.
+//
 //   node bench/store.mjs [--day DIR] [--repeat 5]
 //     --day DIR   a store already made by bench/gen-store.mjs (a full day);
-//                 without it one is generated into a temp dir first (~5 min).
+//                 without it one is generated into a temp dir first (~1 min).
 // Prints a markdown section on stdout; notes on stderr.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -21,6 +24,7 @@ import { median } from './stats.mjs';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = (p) => pathToFileURL(path.join(here, '..', 'dist', p)).href;
 const { openStoreReader } = await import(dist('store/index.js'));
+const { segmentFileName, segmentHourDir } = await import(dist('store/layout.js'));
 const { encodePprof, decodePprof } = await import(dist('profile/pprof.js'));
 
 const args = process.argv.slice(2);
@@ -122,10 +126,37 @@ function cli(argv) {
   }
   return { median: median(walls), runs: walls, cpu: median(cpus) };
 }
-const top = (since) => cli(['top', '--store', dayDir, '--since', iso(since), '--until', iso(endMs), '--limit', '10']);
+const top = (since, dir = dayDir) => cli(['top', '--store', dir, '--since', iso(since), '--until', iso(endMs), '--limit', '10']);
 const cliFloor = cli(['--version']);
 const cliDay = top(endMs - 86_400_000);
 const cli15 = top(endMs - 15 * 60_000);
+
+// A full week at the default retention: the day's segments again under the
+// names of the six days before (hard links, so no bytes are written; the
+// older copies are only listed, never opened, by a 15-minute query).
+const weekDir = path.join(tmp, 'week');
+const link = (from, to) => {
+  try {
+    fs.linkSync(from, to);
+  } catch {
+    fs.symlinkSync(path.resolve(from), to);
+  }
+};
+fs.mkdirSync(path.join(weekDir, 'segments'), { recursive: true });
+fs.mkdirSync(path.join(weekDir, 'tables'));
+for (const f of fs.readdirSync(path.join(dayDir, 'tables'))) link(path.join(dayDir, 'tables', f), path.join(weekDir, 'tables', f));
+let weekSegments = 0;
+for (let day = 0; day < 7; day++) {
+  for (const seg of reader.segments()) {
+    const shift = day * 86_400_000;
+    const hour = path.join(weekDir, 'segments', segmentHourDir(seg.toMs - shift));
+    fs.mkdirSync(hour, { recursive: true });
+    link(seg.path, path.join(hour, segmentFileName(seg.fromMs - shift, seg.toMs - shift, seg.generation)));
+    weekSegments++;
+  }
+}
+const weekList = await timeIt(() => openStoreReader(weekDir).segments(q15.fromMs, q15.toMs));
+const cliWeek15 = top(endMs - 15 * 60_000, weekDir);
 
 const cpu = (os.cpus()[0]?.model ?? 'unknown').trim();
 const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
@@ -161,6 +192,8 @@ lines.push(`| peer: decode 15 min of gzipped pprof windows (${peer15.out} sample
 lines.push(`| \`profctl --version\` (node start: the floor of any command) | ${fmt(cliFloor)} |`);
 lines.push(`| \`profctl top --store DIR --since <end−24h> --until <end>\` | ${fmt(cliDay)} |`);
 lines.push(`| \`profctl top --store DIR --since <end−15m> --until <end>\` | ${fmt(cli15)} |`);
+lines.push(`| library: list the last 15 min's segments of a week's store (${weekSegments} segments, ${weekList.out.length} listed) | ${fmt(weekList)} |`);
+lines.push(`| \`profctl top --store WEEK --since <end−15m> --until <end>\` (the same query on the week's store) | ${fmt(cliWeek15)} |`);
 lines.push('');
 lines.push(`15 min every sample, store / pprof.gz decode: **${(m15Full.median / peer15.median).toFixed(2)}×** (below 1 is faster). Targets: \`--since 24h\` under 2 s, \`--since 15m\` under 300 ms.`);
 lines.push('');
