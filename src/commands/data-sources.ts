@@ -28,42 +28,35 @@ class StoreSpanSource implements SpanSource {
   }
   /**
    * Every span of one trace. The store has no index by trace id, so this
-   * searches back from the newest segment in windows that grow up to an hour
-   * (on-call traces are nearly always recent), and once it finds a span it
-   * reads only the segments that overlap the trace's time range: a segment's
-   * name covers the times of every span in it, so the segments of the trace's
-   * range hold all of its spans.
+   * reads the segments newest first (on-call traces are nearly always
+   * recent), skipping without decoding those whose span bytes do not hold
+   * the id, and stops below the trace's start: a segment's name covers every
+   * span in it, and a span of the trace ends after the trace began. Found
+   * spans set that start; without the root among them, or with clocks apart
+   * between hosts, it is widened (a minute, or twice what was found). The
+   * store is listed once.
    */
   async trace(traceId: string): Promise<Span[]> {
     const reader = await this.reader();
-    const all = reader.segments();
-    if (all.length === 0) return [];
-    const oldest = all.reduce((m, s) => Math.min(m, s.fromMs), Infinity);
-    let to = all.reduce((m, s) => Math.max(m, s.toMs), -Infinity);
-    let step = 60_000;
-    let found: Span[] = [];
-    while (found.length === 0 && to >= oldest) {
-      const from = Math.max(oldest, to - step);
-      found = await reader.readSpans({ fromMs: from, toMs: to, traceIds: [traceId] });
-      to = from - 1;
-      step = Math.min(step * 2, 3_600_000);
-    }
-    // Widen to the whole trace: its root covers it; without the root, spans
-    // further apart may still hide beyond the range (or beyond the search
-    // window that found the first), so look a minute or more wider until
-    // nothing new turns up.
-    for (let round = 0; found.length && round < 4; round++) {
+    const newestFirst = reader.segments().sort((a, b) => b.toMs - a.toMs);
+    const byId = new Map<string, Span>();
+    let stopBelow = -Infinity;
+    for (const seg of newestFirst) {
+      if (seg.toMs < stopBelow) break;
+      const spans = await reader.readSpans({ traceIds: [traceId] }, [seg]);
+      if (spans.length === 0) continue;
+      for (const sp of spans) byId.set(sp.spanId, sp);
+      const found = [...byId.values()];
       const { fromMs: start, toMs: end } = spanExtent(found);
-      const hasRoot = found.some((s) => !s.parentSpanId);
-      const pad = hasRoot ? 0 : Math.max(60_000, 2 * (end - start));
-      const wider = await reader.readSpans({ fromMs: start - pad, toMs: end + pad, traceIds: [traceId] });
-      const grew = wider.length > found.length;
-      found = wider.length >= found.length ? wider : found;
-      if (hasRoot || !grew) break;
+      const hasRoot = found.some((sp) => !sp.parentSpanId);
+      stopBelow = start - (hasRoot ? TRACE_CLOCK_SLACK_MS : Math.max(TRACE_CLOCK_SLACK_MS, 2 * (end - start)));
     }
-    return found;
+    return [...byId.values()].sort((a, b) => a.startMs - b.startMs);
   }
 }
+
+/** How far the clocks of the hosts that send one trace's spans may be apart. */
+const TRACE_CLOCK_SLACK_MS = 60_000;
 
 export async function storeDir(options: Record<string, unknown>): Promise<string> {
   const { resolveStoreDir } = await import('../store/index.js');

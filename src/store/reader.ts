@@ -70,7 +70,12 @@ export interface StoreReader {
   readonly dir: string;
   segments(fromMs?: number, toMs?: number): SegmentInfo[];
   readProfile(query?: ProfileQuery): Promise<Profile>;
-  readSpans(query?: SpanQuery): Promise<Span[]>;
+  /**
+   * Spans overlapping the query. `listed`: segments a caller already listed
+   * with segments(); those overlapping the range are read, without listing
+   * the store again (a search over many ranges lists once).
+   */
+  readSpans(query?: SpanQuery, listed?: SegmentInfo[]): Promise<Span[]>;
   stats(): StoreStats;
 }
 
@@ -245,7 +250,7 @@ export function openStoreReader(dir: string, options: StoreReaderOptions = {}): 
     }
   }
 
-  async function readSpans(query: SpanQuery = {}): Promise<Span[]> {
+  async function readSpans(query: SpanQuery = {}, listed?: SegmentInfo[]): Promise<Span[]> {
     const fromMs = query.fromMs ?? -Infinity;
     const toMs = query.toMs ?? Infinity;
     const byId = new Map<string, Span>();
@@ -253,7 +258,8 @@ export function openStoreReader(dir: string, options: StoreReaderOptions = {}): 
     // section whose bytes hold none of the ids (ids are stored as raw bytes
     // when hex, else as UTF-8 strings; the check never skips a match).
     const needles = (query.traceIds ?? []).flatMap((id) => [Buffer.from(id, 'utf8'), ...(/^[0-9a-f]{32}$/.test(id) ? [Buffer.from(id, 'hex')] : [])]);
-    for (const seg of segments(fromMs, toMs)) {
+    const list = listed ? listed.filter((s) => s.toMs >= fromMs && s.fromMs <= toMs) : segments(fromMs, toMs);
+    for (const seg of list) {
       const buf = openSegment(seg);
       if (!buf) continue;
       let spans: Span[];

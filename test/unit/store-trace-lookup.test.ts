@@ -1,10 +1,11 @@
 // Finding one trace's spans in the store (the span source behind
 // `flame --trace-id` and `trace ID`): the store has no index by trace id, so
-// the lookup searches back from the newest segment and then reads the
-// segments of the trace's time range. Every span of the trace must come
+// the lookup reads back from the newest segment until it is past the
+// trace's start. Every span of the trace must come
 // back — spans received in different flushes, a child far from its
 // siblings, a trace with no root.
-import { describe, it, expect } from 'vitest';
+import fs from 'node:fs';
+import { describe, it, expect, vi } from 'vitest';
 import { openStoreWriter } from '../../src/store/index.js';
 import { openSpanSource } from '../../src/commands/data-sources.js';
 import { selectTraceProfile } from '../../src/commands/trace-selection.js';
@@ -43,13 +44,35 @@ describe('looking up a trace in the store', () => {
   // (its spans straddle the first search window's edge: one minute back from the newest segment)
   const edge = T0 + 6 * HOUR - 60_000;
   const rootless = [span('c'.repeat(32), '4'.repeat(16), edge - 30_000, edge - 29_000, 'f'.repeat(16)), span('c'.repeat(32), '5'.repeat(16), edge + 10_000, edge + 11_000, 'f'.repeat(16))];
+  // A child sent by a host whose clock is 45 s behind the root's: it ended, by its own clock, before the root began.
+  const skewRoot = span('e'.repeat(32), '6'.repeat(16), T0 + 5 * HOUR, T0 + 5 * HOUR + 2000);
+  const skewed = [skewRoot, span('e'.repeat(32), '7'.repeat(16), T0 + 5 * HOUR - 45_000, T0 + 5 * HOUR - 44_000, skewRoot.spanId)];
   const background = Array.from({ length: 200 }, (_, i) => span(hex(i + 1, 32), hex(i + 1, 16), T0 + i * 100_000, T0 + i * 100_000 + 500));
-  const dir = buildStore([recent, old, rootless, background]);
+  const dir = buildStore([recent, old, rootless, skewed, background]);
   const ids = (spans: Span[]) => spans.map((s) => s.spanId).sort();
 
   it('finds a recent trace', async () => {
     const source = await openSpanSource({ store: dir });
     expect(ids(await source.trace('a'.repeat(32)))).toEqual(ids(recent));
+  });
+
+  it('reads back from the newest segment only as far as the trace began, and a minute more', async () => {
+    const source = await openSpanSource({ store: dir });
+    const read = vi.spyOn(fs, 'readFileSync');
+    try {
+      expect(ids(await source.trace('a'.repeat(32)))).toEqual(ids(recent));
+      const segments = read.mock.calls.filter((c) => String(c[0]).endsWith('.seg')).length;
+      // The trace began 30 s before the newest window ended: 3 windows, 6 more for the minute, not 2,160.
+      expect(segments).toBeGreaterThanOrEqual(9);
+      expect(segments).toBeLessThanOrEqual(11);
+    } finally {
+      read.mockRestore();
+    }
+  });
+
+  it('finds a child whose host clock is behind the root’s', async () => {
+    const source = await openSpanSource({ store: dir });
+    expect(ids(await source.trace('e'.repeat(32)))).toEqual(ids(skewed));
   });
 
   it('finds every span of an old trace whose spans arrived in different flushes', async () => {
