@@ -33,15 +33,14 @@ class StoreSpanSource implements SpanSource {
    * the id, and stops below the trace's start: a segment's name covers every
    * span in it, and a span of the trace ends after the trace began. Found
    * spans set that start; without the root among them, or with clocks apart
-   * between hosts, it is widened (a minute, or twice what was found). The
-   * store is listed once.
+   * between hosts, it is widened (a minute, or twice what was found). Only
+   * the hours it goes back through are listed.
    */
   async trace(traceId: string): Promise<Span[]> {
     const reader = await this.reader();
-    const newestFirst = reader.segments().sort((a, b) => b.toMs - a.toMs);
     const byId = new Map<string, Span>();
     let stopBelow = -Infinity;
-    for (const seg of newestFirst) {
+    for (const seg of reader.segmentsNewestFirst()) {
       if (seg.toMs < stopBelow) break;
       const spans = await reader.readSpans({ traceIds: [traceId] }, [seg]);
       if (spans.length === 0) continue;

@@ -92,13 +92,14 @@ export function segmentFileName(fromMs: number, toMs: number, generation: number
   return `${from}-${to}-g${generation}-${randomHex8()}${SEGMENT_SUFFIX}`;
 }
 
-export function parseSegmentFileName(file: string): SegmentName | undefined {
-  const m = SEGMENT_RE.exec(file);
+/** A segment's times and generation from its file name; `file` is set to `relative` (its path under segments/) when given. */
+export function parseSegmentFileName(name: string, relative = name): SegmentName | undefined {
+  const m = SEGMENT_RE.exec(name);
   if (!m) return undefined;
   const fromMs = Number(m[1]);
   const toMs = Number(m[2]);
   if (!(toMs >= fromMs)) return undefined;
-  return { file, fromMs, toMs, generation: Number(m[3]) };
+  return { file: relative, fromMs, toMs, generation: Number(m[3]) };
 }
 
 /**
@@ -138,37 +139,76 @@ export type ListingOddity = (file: string, kind: 'temp' | 'stray') => void;
  */
 export function listSegments(segmentsDir: string, fromMs = -Infinity, toMs = Infinity, odd: ListingOddity = () => {}): SegmentName[] {
   const out: SegmentName[] = [];
-  const take = (name: SegmentName | undefined, file: string) => {
-    if (name && name.toMs >= fromMs && name.fromMs <= toMs) out.push({ ...name, file });
-  };
-  for (const entry of fs.readdirSync(segmentsDir)) {
-    const hour = parseSegmentHourDir(entry);
-    if (hour !== undefined) {
-      if (hour + HOUR_MS <= fromMs) continue;
-      let files: string[];
-      try {
-        files = fs.readdirSync(path.join(segmentsDir, entry));
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') continue;
-        if (code === 'ENOTDIR') {
-          odd(path.join(segmentsDir, entry), 'stray');
-          continue;
-        }
-        throw err;
-      }
-      for (const f of files) {
-        const name = parseSegmentFileName(f);
-        if (name) take(name, `${entry}/${f}`);
-        else odd(path.join(segmentsDir, entry, f), f.startsWith(TEMP_PREFIX) ? 'temp' : 'stray');
-      }
-      continue;
-    }
-    const name = parseSegmentFileName(entry);
-    if (name) take(name, entry);
-    else odd(path.join(segmentsDir, entry), entry.startsWith(TEMP_PREFIX) ? 'temp' : 'stray');
+  const { hours, flat } = readSegmentsDir(segmentsDir, odd);
+  for (const s of flat) if (s.toMs >= fromMs && s.fromMs <= toMs) out.push(s);
+  for (const { name, startMs } of hours) {
+    if (startMs + HOUR_MS <= fromMs) continue;
+    for (const s of readHourDir(segmentsDir, name, odd)) if (s.toMs >= fromMs && s.fromMs <= toMs) out.push(s);
   }
   return sortSegments(out);
+}
+
+/**
+ * Every segment, latest end first, listing one hour directory at a time as
+ * the caller goes back: a search that stops early (a trace lookup) lists
+ * only the hours it reached. Old flat-layout segments come in their place.
+ */
+export function* segmentsNewestFirst(segmentsDir: string, odd: ListingOddity = () => {}): Generator<SegmentName> {
+  const { hours, flat } = readSegmentsDir(segmentsDir, odd);
+  const byEnd = (a: SegmentName, b: SegmentName) => b.toMs - a.toMs;
+  flat.sort(byEnd);
+  hours.sort((a, b) => b.startMs - a.startMs);
+  let f = 0;
+  for (const { name, startMs } of hours) {
+    while (f < flat.length && flat[f]!.toMs >= startMs + HOUR_MS) yield flat[f++]!;
+    const inHour = readHourDir(segmentsDir, name, odd).sort(byEnd);
+    for (const s of inHour) {
+      while (f < flat.length && flat[f]!.toMs >= s.toMs) yield flat[f++]!;
+      yield s;
+    }
+  }
+  while (f < flat.length) yield flat[f++]!;
+}
+
+/** The top of segments/: its hour directories (unsorted) and the segments directly in it. */
+function readSegmentsDir(segmentsDir: string, odd: ListingOddity): { hours: { name: string; startMs: number }[]; flat: SegmentName[] } {
+  const hours: { name: string; startMs: number }[] = [];
+  const flat: SegmentName[] = [];
+  for (const entry of fs.readdirSync(segmentsDir)) {
+    const startMs = parseSegmentHourDir(entry);
+    if (startMs !== undefined) {
+      hours.push({ name: entry, startMs });
+      continue;
+    }
+    const seg = parseSegmentFileName(entry);
+    if (seg) flat.push(seg);
+    else odd(`${segmentsDir}/${entry}`, entry.startsWith(TEMP_PREFIX) ? 'temp' : 'stray');
+  }
+  return { hours, flat };
+}
+
+/** The segments of one hour directory, unsorted; none when it was removed meanwhile. */
+function readHourDir(segmentsDir: string, hour: string, odd: ListingOddity): SegmentName[] {
+  const dir = `${segmentsDir}/${hour}`;
+  let files: string[];
+  try {
+    files = fs.readdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return [];
+    if (code === 'ENOTDIR') {
+      odd(dir, 'stray');
+      return [];
+    }
+    throw err;
+  }
+  const out: SegmentName[] = [];
+  for (const f of files) {
+    const seg = parseSegmentFileName(f, `${hour}/${f}`);
+    if (seg) out.push(seg);
+    else odd(`${dir}/${f}`, f.startsWith(TEMP_PREFIX) ? 'temp' : 'stray');
+  }
+  return out;
 }
 
 /** The store's order of segments: by start, then end, then name for a stable order. */

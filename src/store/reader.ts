@@ -16,7 +16,7 @@ import type { Profile } from '../profile/model.js';
 import type { Span } from '../spans/model.js';
 import { ExitCode, UserError } from '../errors.js';
 import { DecodeError } from './binary.js';
-import { SEGMENTS_DIR, TABLES_DIR, listSegments, parseTableFileName, type SegmentName } from './layout.js';
+import { SEGMENTS_DIR, TABLES_DIR, listSegments, parseTableFileName, segmentsNewestFirst, type SegmentName } from './layout.js';
 import { ProfileAssembler } from './profile-assembly.js';
 import { SectionKind, decodeMeta, decodeRows, decodeSamples, decodeSegmentHeader, readSection, type SampleTuple, type SegmentMeta } from './segment-codec.js';
 import { decodeSpans } from './span-codec.js';
@@ -69,6 +69,8 @@ export interface StoreStats {
 export interface StoreReader {
   readonly dir: string;
   segments(fromMs?: number, toMs?: number): SegmentInfo[];
+  /** Every segment, latest end first, listed an hour at a time as the caller goes on. */
+  segmentsNewestFirst(): Iterable<SegmentInfo>;
   readProfile(query?: ProfileQuery): Promise<Profile>;
   /**
    * Spans overlapping the query. `listed`: segments a caller already listed
@@ -118,16 +120,23 @@ export function openStoreReader(dir: string, options: StoreReaderOptions = {}): 
     warn(msg);
   };
 
+  const oddFile = (p: string, kind: 'temp' | 'stray') => {
+    if (kind === 'stray') return warnOnce(p, `${p}: not a segment file name; ignored`);
+    // A fresh temp file is a write in progress; an old one was left by a crash.
+    try {
+      if (Date.now() - fs.statSync(p).mtimeMs > STALE_TEMP_MS) warnOnce(p, `${p}: leftover temporary file of an interrupted write; ignored`);
+    } catch {
+      // Renamed or removed meanwhile.
+    }
+  };
+  const withPath = (s: SegmentName): SegmentInfo => Object.assign(s, { path: `${segmentsDir}/${s.file}` });
+
   function segments(fromMs = -Infinity, toMs = Infinity): SegmentInfo[] {
-    return listSegments(segmentsDir, fromMs, toMs, (p, kind) => {
-      if (kind === 'stray') return warnOnce(p, `${p}: not a segment file name; ignored`);
-      // A fresh temp file is a write in progress; an old one was left by a crash.
-      try {
-        if (Date.now() - fs.statSync(p).mtimeMs > STALE_TEMP_MS) warnOnce(p, `${p}: leftover temporary file of an interrupted write; ignored`);
-      } catch {
-        // Renamed or removed meanwhile.
-      }
-    }).map((s) => ({ ...s, path: path.join(segmentsDir, s.file) }));
+    return listSegments(segmentsDir, fromMs, toMs, oddFile).map(withPath);
+  }
+
+  function* newestFirst(): Generator<SegmentInfo> {
+    for (const s of segmentsNewestFirst(segmentsDir, oddFile)) yield withPath(s);
   }
 
   /** Reads one segment file; undefined (with a warning unless it was evicted meanwhile) when unusable. */
@@ -312,7 +321,7 @@ export function openStoreReader(dir: string, options: StoreReaderOptions = {}): 
     };
   }
 
-  return { dir, segments, readProfile, readSpans, stats };
+  return { dir, segments, segmentsNewestFirst: newestFirst, readProfile, readSpans, stats };
 }
 
 function sizeOf(p: string): number {

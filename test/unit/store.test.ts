@@ -299,6 +299,34 @@ describe('hour directories', () => {
     expect(fs.readdirSync(path.join(dir, 'segments'))).toEqual([path.dirname(files[3]!)]);
   });
 
+  it('goes back newest first an hour directory at a time, old flat-layout segments in their place', () => {
+    const dir = newDir();
+    const w = openStoreWriter(dir, { durable: false, retentionMs: 365 * 86_400_000, now: () => T0 + 5 * H });
+    const files: string[] = [];
+    for (let i = 0; i < 4 * 6; i++) files.push(window(w, T0 + i * 10 * 60_000, i + 1));
+    w.close();
+    // Two of them as an older profctl left them, directly in segments/.
+    for (const i of [3, 12]) {
+      fs.renameSync(path.join(dir, 'segments', files[i]!), path.join(dir, 'segments', path.basename(files[i]!)));
+      files[i] = path.basename(files[i]!);
+    }
+    const r = openStoreReader(dir);
+    const all = [...r.segmentsNewestFirst()];
+    expect(all.map((s) => s.file)).toEqual([...files].reverse());
+    expect(all.every((s) => s.path === path.join(dir, 'segments', s.file))).toBe(true);
+    // Taking the newest three lists the top of segments/ and the newest hour only.
+    const readdir = vi.spyOn(fs, 'readdirSync');
+    const first: string[] = [];
+    for (const s of r.segmentsNewestFirst()) {
+      first.push(s.file);
+      if (first.length === 3) break;
+    }
+    const listed = readdir.mock.calls.map((c) => path.relative(path.join(dir, 'segments'), String(c[0])));
+    readdir.mockRestore();
+    expect(first).toEqual(files.slice(-3).reverse());
+    expect(listed).toEqual(['', path.dirname(files.at(-1)!)]);
+  });
+
   it('warns of a stale temp file or a stray name inside an hour directory; the writer removes the temp file at open', () => {
     const dir = newDir();
     const w = openStoreWriter(dir, { durable: false });
