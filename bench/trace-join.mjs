@@ -47,7 +47,7 @@ function segmentsOpened(argv) {
   const log = path.join(os.tmpdir(), `profctl-trace-join-strace-${process.pid}.txt`);
   const r = spawnSync('strace', ['-f', '-e', 'trace=openat', '-o', log, bin, ...argv], { encoding: 'utf8', maxBuffer: 1 << 28 });
   if (r.error) return undefined;
-  const lines = fs.readFileSync(log, 'utf8').split('\n').filter((l) => /segments\/\d+-\d+-g\d+-[0-9a-f]+\.seg"/.test(l) && !/ENOENT/.test(l));
+  const lines = fs.readFileSync(log, 'utf8').split('\n').filter((l) => /segments\/(\d{4,6}-\d\d-\d\dT\d\d\/)?\d+-\d+-g\d+-[0-9a-f]+\.seg"/.test(l) && !/ENOENT/.test(l));
   fs.rmSync(log, { force: true });
   return new Set(lines.map((l) => /segments\/([^"]+)"/.exec(l)[1])).size;
 }
@@ -146,6 +146,6 @@ out.push('| trace | samples | flame --trace-id | vs top --since 24h | segments o
 out.push('|---|---|---|---|---|---|---|');
 for (const r of rows) out.push(`| ${r.label} \`${r.traceId.slice(0, 8)}…\` | ${r.samples} | ${r.ms.toFixed(0)} ms | ${(r.ms / topMs).toFixed(2)}× | ${r.opened ?? 'n/a (no strace)'} | ${r.touched} | ${r.newer} |`);
 out.push('');
-out.push(`The samples are read only from the segments the trace's range touches. The store has no index by trace id, so finding the trace's spans searches back from the newest segment (windows growing from 1 min to 1 h) and stops at the first window holding the trace: the segments opened grow with the trace's age, not with the store's size. Before this search, every lookup read the spans of all ${allSegments.length} segments.`);
+out.push(`The samples are read only from the segments the trace's range touches. The store has no index by trace id, so finding the trace's spans reads the segments newest first, listing an hour directory at a time, and stops a minute past the start of the trace's earliest span found: the segments opened grow with the trace's age, not with the store's size. Before this search, every lookup read the spans of all ${allSegments.length} segments.`);
 out.push('');
 process.stdout.write(out.join('\n') + '\n');
