@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { nextCommand, sinceArgument, traceLeadMs } from '../../src/slo/next-command.js';
 import type { SloEvaluation } from '../../src/slo/evaluate.js';
 import { sinceText } from '../../src/render/slo-table.js';
+import { flameCommand } from '../../src/commands/trace.js';
 
 const local = (h: number, m: number, s = 0, dayOffset = 0) => new Date(2026, 2, 10 + dayOffset, h, m, s).getTime();
 
@@ -64,5 +65,16 @@ describe('nextCommand', () => {
   });
   it('is given for tickets too', () => {
     expect(nextCommand(evaluation({ status: 'ticket' }), now)).toMatch(/^profctl trace /);
+  });
+});
+
+describe("trace's next command (flame --trace-id)", () => {
+  const id = '4bf92f3577b34da6a3ce929d0e0e4736';
+  it('names the same data as the listing, quoted for the shell', () => {
+    expect(flameCommand(id, {})).toBe(`profctl flame --trace-id ${id}`);
+    expect(flameCommand(id, { input: ['/tmp/my run/cpu.pb.gz', 'b.perf'], inputFormat: 'perf-script', spans: 'jaeger+http://jaeger:16686', includeAmbiguous: true })).toBe(
+      `profctl flame --trace-id ${id} --input '/tmp/my run/cpu.pb.gz' --input b.perf --input-format perf-script --spans jaeger+http://jaeger:16686 --include-ambiguous`,
+    );
+    expect(flameCommand(id, { store: "/srv/o'brien/store" })).toBe(`profctl flame --trace-id ${id} --store '/srv/o'\\''brien/store'`);
   });
 });
