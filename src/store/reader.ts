@@ -73,9 +73,10 @@ export interface StoreReader {
   segmentsNewestFirst(): Iterable<SegmentInfo>;
   readProfile(query?: ProfileQuery): Promise<Profile>;
   /**
-   * Spans overlapping the query. `listed`: segments a caller already listed
-   * with segments(); those overlapping the range are read, without listing
-   * the store again (a search over many ranges lists once).
+   * Spans overlapping the query. `listed`: segments the caller already has
+   * (from segments() or segmentsNewestFirst()); those overlapping the range
+   * are read instead of listing the store (the trace lookup reads one at a
+   * time as it goes back).
    */
   readSpans(query?: SpanQuery, listed?: SegmentInfo[]): Promise<Span[]>;
   stats(): StoreStats;
