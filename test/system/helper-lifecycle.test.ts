@@ -16,7 +16,15 @@ import { buildHelper, buildTarget, skipReason } from './helper-fixtures.js';
 function heldProgramIds(pid: number): number[] {
   const ids: number[] = [];
   for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
-    const m = /^prog_id:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+    let info: string;
+    try {
+      info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
+    } catch (err) {
+      // A descriptor the helper closed since the listing (it opens and closes some while it starts): not held.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw err;
+    }
+    const m = /^prog_id:\s*(\d+)/m.exec(info);
     if (m) ids.push(Number(m[1]));
   }
   return [...new Set(ids)]; // the raw-tracepoint link's fdinfo names its program too
